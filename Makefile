@@ -1,0 +1,74 @@
+# mvmbox - one multicall binary for the mvm deploy pipeline.
+# make [all|test|test_APPLET|unit|check|bench|fuzz|image|test-vm|install|clean]
+# make ASAN=1 ...  builds with -fsanitize=address,undefined into the same tree.
+
+PKGS    = libcurl libssh2 yaml-0.1 openssl zlib jansson expat libarchive
+PREFIX ?= /usr/local
+BINDIR  = $(PREFIX)/bin
+MANDIR  = $(PREFIX)/share/man
+CC     ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
+          -Iproviders -Iapplets $(shell pkg-config --cflags $(PKGS))
+LDLIBS += $(shell pkg-config --libs $(PKGS))
+ifeq ($(ASAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS  = $(wildcard lib/*.c providers/*.c)
+APP_SRCS  = $(wildcard applets/*.c)
+LIB_OBJS  = $(LIB_SRCS:.c=.o)
+APP_OBJS  = $(APP_SRCS:.c=.o)
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+UNIT_OBJS = $(UNIT_SRCS:.c=.o)
+FUZZERS   = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+all: mvmbox
+
+mvmbox: $(APP_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit binary links every applet and lib object except main().
+tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: tests/unit/unit
+
+test: mvmbox unit
+	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh
+
+test_%: mvmbox unit
+	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh $*
+
+test-vm: mvmbox
+	@MVMBOX=$(CURDIR)/mvmbox MVM_TEST_VM=1 sh tests/run.sh vm
+
+check: mvmbox
+	sh tests/check.sh
+
+bench: mvmbox
+	sh tests/bench/run.sh
+
+image:
+	sh tests/hosts/mkrootfs.sh
+
+# libFuzzer harnesses: clang only; each links the lib objects built anew.
+fuzz: $(FUZZERS)
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -Iproviders -Iapplets \
+	  -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS)) \
+	  -o $@ $^ $(LDLIBS)
+
+install: mvmbox
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 mvmbox $(DESTDIR)$(BINDIR)/mvmbox
+	$(DESTDIR)$(BINDIR)/mvmbox --install -s $(DESTDIR)$(BINDIR)
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+
+clean:
+	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d
+
+.PHONY: all unit test test-vm check bench image fuzz install clean
+-include $(wildcard */*.d tests/unit/*.d)

@@ -1,0 +1,160 @@
+/* lib/mvm.h - the umbrella header (toybox toys.h / BusyBox libbb.h style).
+ * System headers, the process-wide context and the prototypes of the
+ * foundation modules. Larger modules (ssh, tarz, kvm...) keep their
+ * prototypes in lib/<module>.h, included from here, so each .c file still
+ * includes "mvm.h" and nothing else of the project. */
+#ifndef MVM_H
+#define MVM_H
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MVM_VERSION "0.1.0"
+
+#ifndef __GNUC__
+#define __attribute__(x)
+#endif
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define NORETURN __attribute__((noreturn))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The one global: which applet runs, for which host, and how it is going. */
+struct mvm_ctx {
+  const char *applet;   /* "mvm-sync": first word of every message */
+  const char *host;     /* set in a worker: second word of every message */
+  int exitval;          /* what xexit() returns unless told otherwise */
+  int verbose;          /* -v or MVM_DEBUG=1: show debug() */
+  int quiet;            /* -q: hide info() */
+  int status_fd;        /* worker -> runner pipe for live status, or -1 */
+  char err[256];        /* why the last int-returning call failed */
+};
+extern struct mvm_ctx mvm;
+
+/* Exit codes, the same in every applet (DESIGN.md). */
+enum { EXIT_OK = 0, EXIT_HOSTFAIL = 1, EXIT_USAGE = 2, EXIT_NOAPPLET = 127 };
+
+/* lib/xwrap.c: x functions either succeed or end the process with a
+ * message; the caller never checks. */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
+int xopen(const char *path, int flags, mode_t mode);
+void xclose(int fd);
+ssize_t xread(int fd, void *buf, size_t n);
+void xwriteall(int fd, const void *buf, size_t n);
+char *xreadfile(const char *path, size_t max, size_t *len);
+void xpipe(int fd[2]);
+void xdup2(int from, int to);
+pid_t xfork(void);
+void xexec(char **argv) NORETURN;
+int xwaitpid(pid_t pid);
+void xsetenv(const char *name, const char *val);
+long xatoi_range(const char *s, long lo, long hi);
+void xexit(int code) NORETURN;
+int writeall(int fd, const void *buf, size_t n);   /* -1 on error, no die */
+double now_s(void);                                 /* monotonic seconds */
+void freezero(void *p, size_t n);                   /* explicit_bzero+free */
+
+/* lib/msg.c: every line on stderr, "mvm-APPLET: HOST: message". */
+void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+void pdie(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+void warn(const char *fmt, ...) PRINTF(1, 2);
+void pwarn(const char *fmt, ...) PRINTF(1, 2);
+void info(const char *fmt, ...) PRINTF(1, 2);
+void debug(const char *fmt, ...) PRINTF(1, 2);
+int error(const char *fmt, ...) PRINTF(1, 2);    /* sets mvm.err, returns -1 */
+void help_exit(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+void status(const char *fmt, ...) PRINTF(1, 2);  /* live per-host stage line */
+void msg_init(const char *applet);
+
+/* lib/record.c: the host-record format of DESIGN.md and mvm-records(5).
+ * A record is an address plus ordered key=value fields (values decoded);
+ * '#' lines and blank lines are "passthrough" records with addr == NULL. */
+#define REC_LINE_MAX (64 * 1024)
+struct field {
+  char *key;
+  char *val;
+};
+struct rec {
+  char *addr;           /* field 1, or NULL for a passthrough line */
+  struct field *f;
+  int n, cap;
+  char *line;           /* the input line as read (no '\n'), or NULL */
+  long lineno;          /* input line number, 0 if not read from input */
+  char *bad;            /* why the line is malformed, or NULL */
+};
+int rec_parse(struct rec *r, const char *line, size_t len, long lineno);
+void rec_new(struct rec *r, const char *addr);
+const char *rec_get(const struct rec *r, const char *key);
+void rec_set(struct rec *r, const char *key, const char *fmt, ...) PRINTF(3, 4);
+void rec_unset(struct rec *r, const char *key);
+void rec_fail(struct rec *r, const char *stage, const char *fmt, ...)
+    PRINTF(3, 4);
+int rec_failed(const struct rec *r);
+char *rec_format(const struct rec *r);     /* one '\n'-terminated line */
+void rec_release(struct rec *r);
+int rec_key_ok(const char *key);
+int rec_addr_ok(const char *addr);
+char *rec_encode(const char *val);
+int rec_decode(const char *in, size_t len, char **out);  /* 0 or -1 */
+int rec_hostport(const struct rec *r, char *host, size_t hlen, int *port,
+                 int defport);
+
+/* lib/lines.c: a bounded line reader over a file descriptor. */
+struct lines {
+  int fd;
+  char *buf;
+  size_t len, cap;
+  long lineno;
+  int eof;
+  int overlong;         /* current line passed REC_LINE_MAX: being skipped */
+};
+void lines_init(struct lines *l, int fd);
+/* 1: *line/len set (a line of at most REC_LINE_MAX, no '\n'; *toolong set
+ * when the line was longer and cut); 0: need more input; -1: EOF. */
+int lines_next(struct lines *l, char **line, size_t *len, int *toolong);
+int lines_fill(struct lines *l);           /* read() once: >0, 0 EOF, -1 */
+void lines_release(struct lines *l);
+
+/* lib/run.c: the per-host runner every record-driven applet uses. */
+struct run_opts {
+  const char *stage;    /* "init", "sync": the error= prefix and stage= */
+  int jobs;             /* at most this many workers at once */
+  char **hosts;         /* hosts given as arguments, or NULL: read stdin */
+  int (*each)(struct rec *r, void *arg);   /* 0 ok, -1 fail (mvm.err) */
+  void *arg;
+};
+int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
+/* For applets that are not done yet: pass error records through, fail the
+ * rest with "not implemented yet"; returns the exit code (2). */
+int run_unimplemented(const char *stage);
+
+/* Module headers: each owned by its module, all reachable through mvm.h. */
+#include "ssh.h"
+#include "tarz.h"
+#include "kvm.h"
+#include "userdata.h"
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# tests/deps.sh - install everything mvmbox needs to build and test on
+# Debian 12 (root, non-interactive). Safe to run again.
+set -eu
+pkgs="build-essential pkg-config libcurl4-openssl-dev libssh2-1-dev
+ libyaml-dev libssl-dev zlib1g-dev libjansson-dev libexpat1-dev
+ libarchive-dev openssh-server openssh-client rsync tar mandoc shellcheck
+ cppcheck clang libclang-rt-14-dev valgrind hyperfine systemd-container
+ mmdebstrap debootstrap debian-archive-keyring qemu-system-x86 qemu-utils
+ genisoimage zstd iproute2 cloud-init python3"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+  --no-install-recommends $missing
