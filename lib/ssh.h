@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <libssh2.h>
 
 struct rec;
 
@@ -39,7 +40,7 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n); /* 0/-1 */
 /* Send EOF, collect remote stdout into *out (malloc'd, NUL-terminated; error
  * if it passes max bytes; out may be NULL to discard), wait for exit, free
  * c. Returns the remote exit status (>= 0) or -1 on transport error
- * (mvm.err). A command killed by a signal returns 128 + 1. */
+ * (mvm.err). A command killed by a signal returns 255, as ssh(1) does. */
 int ssh_chan_finish(struct ssh_chan *c, char **out, size_t *outlen,
                     size_t max);
 /* ssh_chan_open + ssh_chan_finish. */
@@ -54,8 +55,31 @@ int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs);
 /* Quote a string for the remote sh (single quotes). malloc'd. */
 char *sh_quote(const char *s);
 
-/* The host's address as given (for messages) and the seconds since
- * ssh_open() started, for progress lines. */
+/* Pump c for up to secs seconds (relaying stderr, buffering stdout): 1 when
+ * the remote side has finished (call ssh_chan_finish), 0 when it still
+ * runs, -1 on transport error (mvm.err). For progress lines while a long
+ * command runs. */
+int ssh_chan_poll(struct ssh_chan *c, double secs);
+/* Free c without waiting for the command (it is closed on the remote). */
+void ssh_chan_abort(struct ssh_chan *c);
+/* Every later wait on s fails with "timeout" at now_s() >= at (0: never). */
+void ssh_set_deadline(struct ssh *s, double at);
+/* The address s was opened for, as the record gave it. */
 const char *ssh_host(const struct ssh *s);
+
+/* Internal to lib/ssh*.c: the session and its helpers. */
+struct ssh {
+  LIBSSH2_SESSION *sess;
+  int fd;
+  char *addr;            /* the record's address, for messages */
+  char host[256];        /* without port or brackets */
+  int port;
+  double deadline;       /* 0 or now_s() limit of every wait */
+};
+int ssh__wait(struct ssh *s);                  /* socket ready, or -1 */
+int ssh__fail(struct ssh *s, const char *what); /* -1, libssh2's reason */
+int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);
+int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o);
+void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen);
 
 #endif
