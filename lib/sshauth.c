@@ -10,7 +10,10 @@ static int auth_fail(struct ssh *s, const char *user, int rc,
 {
   if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED ||
       rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-    return error("auth failed for user %s (%s)", user, what);
+  {
+    debug("key %s refused", what);
+    return error("auth failed for user %s", user);
+  }
   if (rc == LIBSSH2_ERROR_FILE) {
     error("cannot use key %s (unreadable, encrypted or unsupported)", what);
     return -2;
@@ -36,14 +39,15 @@ static int try_agent(struct ssh *s, const char *user, int *tried)
     }
     e = libssh2_session_last_errno(s->sess);
     if (e != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
-        e != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED && e != LIBSSH2_ERROR_AGENT_PROTOCOL)
+        e != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED &&
+        e != LIBSSH2_ERROR_AGENT_PROTOCOL)
       break;
     prev = id;
   }
   libssh2_agent_disconnect(a);
 out:
   libssh2_agent_free(a);
-  if (rc) error("auth failed for user %s (ssh-agent)", user);
+  if (rc) error("auth failed for user %s", user);
   return rc;
 }
 

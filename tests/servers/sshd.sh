@@ -123,6 +123,8 @@ start_sshd6() { SSHD_LISTEN=::1 prepare_sshd "$@" && run_sshd; }
 
 # kill_sshd: the host dies: the listener and every session, with SIGKILL.
 kill_sshd() {
+  # started in a subshell (run_sshd &): find it by its pid file
+  [ -n "${SSHD_PID:-}" ] || SSHD_PID=$(cat "$SSHD_DIR/sshd.pid" 2> /dev/null)
   [ -n "${SSHD_PID:-}" ] || return 0
   # shellcheck disable=SC2046
   kill -9 $(_sshd_tree "$SSHD_PID") 2> /dev/null
