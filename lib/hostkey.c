@@ -91,7 +91,9 @@ int hostkey_pub_fingerprint(const char *line, char *out, size_t outlen)
   slen = n >= 4 ? (uint32_t)blob[0] << 24 | blob[1] << 16 | blob[2] << 8
                   | blob[3] : 0;
   if (n < 4 || slen != tlen || slen > (uint32_t)n - 4
-      || memcmp(blob + 4, line, tlen)) {
+      || memcmp(blob + 4, line, tlen)
+      || (tlen == strlen(KEYTYPE) && !memcmp(line, KEYTYPE, tlen)
+          && n != 4 + (int)tlen + 4 + 32)) {
     error("public key type does not match its blob");
     goto out;
   }

@@ -143,7 +143,7 @@ static int add_part(yaml_document_t *out, const struct ud_part *p,
   yaml_parser_t ps;
   yaml_document_t d, extra;
   yaml_node_t *root;
-  char why[sizeof(mvm.err)];
+  char why[2 * sizeof(mvm.err)];
   int r = -1, loaded = 0;
 
   if (p->len >= 2 && !memcmp(p->text, "#!", 2))
@@ -177,7 +177,8 @@ static int add_part(yaml_document_t *out, const struct ud_part *p,
           p->name);
   else if (merge(out, 1, &d, 1, 0, budget)) {
     snprintf(why, sizeof(why), "%s: %s", p->name, mvm.err);
-    memcpy(mvm.err, why, sizeof(why));
+    why[sizeof(mvm.err) - 1] = 0;
+    memcpy(mvm.err, why, sizeof(mvm.err));
   } else r = 0;
 out:
   if (loaded) yaml_document_delete(&d);
@@ -385,7 +386,7 @@ out:
 
 const char *userdata_dir(void)
 {
-  static char dir[PATH_MAX];
+  static char dir[PATH_MAX + 64];
   const char *env = getenv("MVM_CLOUD_INIT_DIR");
   static const char *const rel[] = { "/cloud-init",
                                      "/../share/mvmbox/cloud-init" };
