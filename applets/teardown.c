@@ -57,7 +57,6 @@ static void one(struct rec *r)
 
   mvm.host = r->addr;
   if (r->bad) {
-    warn("%s", r->bad);
     TT.badinput = 1;
     rec_fail(r, "down", "malformed record (%s)", r->bad);
   } else if (!id && rec_failed(r)) {
@@ -80,7 +79,7 @@ static void one(struct rec *r)
     info("%s: %s: nothing to destroy (already gone?)", pn, id);
   }
   if (rec_failed(r)) {
-    warn("%s", rec_get(r, "error"));
+    warn("%s", rec_get(r, "error") + 5);      /* after "down:" */
     TT.failed = 1;
   }
   emit(r);
@@ -158,6 +157,6 @@ int teardown_main(int argc, char **argv)
     warn("%s: %s", p->name, mvm.err);
     return EXIT_HOSTFAIL;
   }
-  info("%d host(s) destroyed", TT.emitted);
+  if (TT.emitted) info("%d host(s) destroyed", TT.emitted);
   return TT.failed ? EXIT_HOSTFAIL : EXIT_OK;
 }
