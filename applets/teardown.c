@@ -63,7 +63,7 @@ static void one(struct rec *r)
     put(r);                     /* never created: nothing to destroy */
     goto out;
   } else if (!pn || !id) {
-    rec_fail(r, "down", "no %s= in the record", pn ? "id" : "provider");
+    rec_fail(r, "down", "no %s in the record", pn ? "id" : "provider");
   } else if (!p) {
     rec_fail(r, "down", "unknown provider '%s'", pn);
   } else if (TT.dry) {
