@@ -238,7 +238,8 @@ static int add_gate(yaml_document_t *d)
   yaml_document_append_mapping_pair(d, m, scalar(d, "path"),
                                     scalar(d, GATE_FILE));
   yaml_document_append_mapping_pair(d, m, scalar(d, "content"),
-                                    scalar(d, "optional\n"));
+      yaml_document_add_scalar(d, NULL, (yaml_char_t *)"optional\n", -1,
+                               YAML_DOUBLE_QUOTED_SCALAR_STYLE));
   yaml_document_append_sequence_item(d, wf, m);
   return 0;
 }
