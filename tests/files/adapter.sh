@@ -8,7 +8,7 @@ provider_default_instance_type() { echo tiny-1; }
 provider_default_region() { echo test-region-1; }
 
 provider_up() {
-  local label=$1 ci=$2 n
+  label=$1 ci=$2
   echo "creating $label in $REGION as $INSTANCE_TYPE"
   [ -z "${ADAPTER_FAIL:-}" ] || { echo "quota exceeded" >&2; return 1; }
   n=$(cat "$ADAPTER_STATE/next" 2>/dev/null || echo 0)
@@ -22,7 +22,7 @@ provider_up() {
 }
 
 provider_down() {
-  local label=$1 d
+  label=$1
   for d in "$ADAPTER_STATE"/host.*; do
     [ -d "$d" ] || continue
     if [ -z "$label" ] || [ "$(cat "$d/label")" = "$label" ]; then
