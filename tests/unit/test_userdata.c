@@ -83,6 +83,15 @@ static void test_userdata(void)
   hostkey_clear(&k);
   TEST_DONE();
 
+  TEST_START("userdata: a scalar ending in ... keeps it, key stays on top");
+  ASSERT_INT_EQ(hostkey_generate(&k, "x"), 0);
+  s = compose("a: [x...]\nb: y...\n", NULL, NULL, 0, &k);
+  ASSERT_TRUE(s && !strncmp(s, "#cloud-config\na: [x...]\nb: y...\n"
+                            "ssh_keys:\n", 42));
+  if (s) freezero(s, strlen(s));
+  hostkey_clear(&k);
+  TEST_DONE();
+
   TEST_START("userdata: bad parts are refused with file and line");
   for (i = 0; i < ARRAY_LEN(bad); i++) {
     mvm.err[0] = 0;
