@@ -55,8 +55,11 @@ static void emit(struct rec *r)
   if (rec_failed(&o)) TT.failed++;
   TT.emitted++;
   line = rec_format(&o);
-  if (writeall(1, line, strlen(line)))
-    warn("cannot write the record of a created host: %s", line);
+  if (writeall(1, line, strlen(line))) {
+    TT.failed++;        /* the host exists: say where it is, at least */
+    warn("cannot write the record of a created host: %.*s",
+         (int)strlen(line) - 1, line);
+  }
   free(line);
   rec_release(&o);
 }
@@ -232,6 +235,7 @@ int provision_main(int argc, char **argv)
   int i, rc, nset = options(argc, argv);
   unsigned flags;
 
+  signal(SIGPIPE, SIG_IGN);     /* a closed stdout must not kill up() */
   TT.p = provider_find(argv[optind]);
   flags = provider_flags(TT.p);
   a.args = argv + optind + 1;
