@@ -13,7 +13,7 @@ const char provision_usage[] =
 "Create N hosts with PROVIDER and write one host record per host:\n"
 "  ADDR provider=P id=ID label=L user=mvm hostkey=SHA256:...\n"
 "\n"
-"  -n N              hosts to create (default 1)\n"
+"  -n N              hosts to create, 1-100 (default 1)\n"
 "  -l LABEL          label for teardown (env LABEL; default\n"
 "                    mvm-eph-YYYYmmdd-XXXXXX)\n"
 "  -t TYPE           instance type (env INSTANCE_TYPE; default: provider's)\n"

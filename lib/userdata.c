@@ -141,6 +141,8 @@ static int add_part(yaml_document_t *out, const struct ud_part *p,
     return error("%s: a shell script cannot be merged into #cloud-config;"
                  " put it in runcmd", p->name);
   if (memchr(p->text, 0, p->len)) return error("%s: NUL byte", p->name);
+  if (p->len >= 13 && !strncasecmp(p->text, "Content-Type:", 13))
+    return error("%s: MIME user-data cannot be merged", p->name);
   yaml_parser_initialize(&ps);
   yaml_parser_set_input_string(&ps, (const unsigned char *)p->text, p->len);
   if (!yaml_parser_load(&ps, &d)) {

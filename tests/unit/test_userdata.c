@@ -38,6 +38,7 @@ static void test_userdata(void)
     { "a: 1\n---\nb: 2\n", "a.yaml: line 3: more than one YAML document" },
     { "ssh_keys: {a: 1}\n", "a.yaml: ssh_keys is set by mvm-provision" },
     { "#!/bin/sh\necho\n", "a.yaml: a shell script cannot be merged" },
+    { "Content-Type: multipart/mixed\n", "a.yaml: MIME user-data" },
     { "users: 5\n", "users: not a list" },
     { "write_files: {}\n", "write_files: not a list" },
     { "a: &x [*x]\n", "a.yaml: YAML nested too deeply" },
