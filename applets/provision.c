@@ -8,7 +8,7 @@
 
 const char provision_usage[] =
 "usage: mvm-provision [-n N] [-l LABEL] [-t TYPE] [-r REGION] [-k PUBKEY]"
-" [--user-data FILE] [--dry-run] PROVIDER [HOST...]\n"
+" [--user-data FILE] [--image FILE] [--dry-run] PROVIDER [HOST...]\n"
 "\n"
 "Create N hosts with PROVIDER and write one host record per host:\n"
 "  ADDR provider=P id=ID label=L user=mvm hostkey=SHA256:...\n"
@@ -22,6 +22,7 @@ const char provision_usage[] =
 "                    SSH_PUBKEY; default $MVM_SSH_KEY.pub or\n"
 "                    ~/.ssh/id_ed25519.pub)\n"
 "  --user-data FILE  a #cloud-config part merged after the project's\n"
+"  --image FILE      the provider's image (qemu: a cloud image file)\n"
 "  --dry-run         compose and check everything, create nothing\n"
 "  -q, -v            quieter, more verbose\n"
 "\n"
@@ -31,7 +32,7 @@ const char provision_usage[] =
 
 static struct {
   int n, dry, emitted, failed;
-  const char *label, *type, *region, *pubkey, *extra;
+  const char *label, *type, *region, *pubkey, *extra, *image;
   const struct provider *p;
 } TT;
 
@@ -187,6 +188,7 @@ static int options(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "user-data", required_argument, NULL, 'U' },
+    { "image", required_argument, NULL, 'I' },
     { "dry-run", no_argument, NULL, 'D' },
     { "help", no_argument, NULL, 'h' },
     { 0 }
@@ -206,6 +208,7 @@ static int options(int argc, char **argv)
     case 'r': TT.region = optarg; break;
     case 'k': TT.pubkey = optarg; break;
     case 'U': TT.extra = optarg; break;
+    case 'I': TT.image = optarg; break;
     case 'D': TT.dry = 1; break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
@@ -247,6 +250,7 @@ int provision_main(int argc, char **argv)
   a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();
   a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
   a.user = "mvm";
+  a.image = TT.image;
   a.count = TT.n;
   if (flags & PF_NOCREATE) {
     for (a.count = 0; a.args[a.count]; a.count++);
