@@ -173,8 +173,9 @@ static int dry_run(const struct up_args *a, unsigned flags)
   char path[] = "/tmp/mvm-user-data.XXXXXX";
   int fd;
 
-  printf("# dry-run: would create %d host(s): provider=%s label=%s type=%s"
-         " region=%s\n", a->count, TT.p->name, a->label, a->type, a->region);
+  printf("# dry-run: would %s %d host(s): provider=%s label=%s type=%s"
+         " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
+         a->count, TT.p->name, a->label, a->type, a->region);
   if (flags & PF_NOCREATE) return 0;
   if ((fd = mkstemp(path)) < 0) pdie("mkstemp");
   xwriteall(fd, a->user_data[0], strlen(a->user_data[0]));
