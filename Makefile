@@ -6,6 +6,7 @@ PKGS    = libcurl libssh2 yaml-0.1 openssl zlib jansson expat libarchive
 PREFIX ?= /usr/local
 BINDIR  = $(PREFIX)/bin
 MANDIR  = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/mvmbox
 CC     ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
@@ -35,10 +36,12 @@ tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_O
 
 unit: tests/unit/unit
 
+
 test: mvmbox unit
 	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh
 
-test_%: mvmbox unit
+TEST_NAMES = $(patsubst tests/%.test,%,$(wildcard tests/*.test))
+$(addprefix test_,$(TEST_NAMES)): test_%: mvmbox unit
 	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh $*
 
 test-vm: mvmbox
@@ -53,6 +56,10 @@ bench: mvmbox
 image:
 	sh tests/hosts/mkrootfs.sh
 
+# The README's main job: the whole pipeline on local hosts.
+demo: mvmbox
+	@sh tests/demo.sh
+
 # libFuzzer harnesses: clang only; each links the lib objects built anew.
 fuzz: $(FUZZERS)
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
@@ -66,9 +73,11 @@ install: mvmbox
 	$(DESTDIR)$(BINDIR)/mvmbox --install -s $(DESTDIR)$(BINDIR)
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(DATADIR)/cloud-init
+	install -m 0644 cloud-init/*.yaml $(DESTDIR)$(DATADIR)/cloud-init
 
 clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d
 
-.PHONY: all unit test test-vm check bench image fuzz install clean
+.PHONY: all unit test test-vm check bench image demo fuzz install clean
 -include $(wildcard */*.d tests/unit/*.d)

@@ -30,9 +30,6 @@
 
 #define MVM_VERSION "0.1.0"
 
-#ifndef __GNUC__
-#define __attribute__(x)
-#endif
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define NORETURN __attribute__((noreturn))
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -146,6 +143,8 @@ struct run_opts {
   char **hosts;         /* hosts given as arguments, or NULL: read stdin */
   int (*each)(struct rec *r, void *arg);   /* 0 ok, -1 fail (mvm.err) */
   void *arg;
+  int all;              /* each() also gets records that carry error=
+                         * (mvm-teardown: a failed host still exists) */
 };
 int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
 /* For applets that are not done yet: pass error records through, fail the
