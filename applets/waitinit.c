@@ -55,8 +55,7 @@ struct ci {
 static void ci_json_list(json_t *v, char **to)
 {
   size_t i;
-  json_t *e;
-  const char *k;
+  void *it;
 
   if (json_is_string(v)) {
     char *old = *to;
@@ -64,9 +63,11 @@ static void ci_json_list(json_t *v, char **to)
     *to = xasprintf("%s%s\n", old ? old : "", json_string_value(v));
     free(old);
   } else if (json_is_array(v)) {
-    json_array_foreach(v, i, e) ci_json_list(e, to);
+    for (i = 0; i < json_array_size(v); i++)
+      ci_json_list(json_array_get(v, i), to);
   } else if (json_is_object(v)) {
-    json_object_foreach(v, k, e) ci_json_list(e, to);
+    for (it = json_object_iter(v); it; it = json_object_iter_next(v, it))
+      ci_json_list(json_object_iter_value(it), to);
   }
 }
 
