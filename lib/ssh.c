@@ -80,6 +80,7 @@ static int tcp_connect(const char *host, int port, double deadline)
                             .ai_flags = AI_NUMERICSERV }, *res, *ai;
   char serv[16];
   int fd = -1, rc, e = 0, one = 1;
+  unsigned user_timeout = 3 * SSH_KEEPALIVE * 1000;
 
   snprintf(serv, sizeof(serv), "%d", port);
   if ((rc = getaddrinfo(host, serv, &hints, &res)))
@@ -115,6 +116,10 @@ static int tcp_connect(const char *host, int port, double deadline)
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+  /* A peer that vanished (NAT drop, host off) fails the connection once
+   * our keepalives go unacknowledged this long, instead of ~15 min. */
+  setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
+             sizeof(user_timeout));
   return fd;
 }
 
@@ -177,6 +182,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
     error("cannot initialise libssh2");
     goto fail;
   }
+  if (!inited) srandom(getpid() ^ (unsigned)(start * 1e6));  /* jitter */
   inited = 1;
   for (;;) {
     tries++;

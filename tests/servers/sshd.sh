@@ -74,7 +74,8 @@ prepare_sshd() {
     echo "StrictModes no"
     echo "LogLevel VERBOSE"
     echo "SetEnv PATH=$SSHD_SHIMS:/usr/local/bin:/usr/bin:/bin" \
-      "MVM_CLOUDINIT_LOG=$SSHD_DIR/cloud-init-output.log"
+      "MVM_CLOUDINIT_LOG=$SSHD_DIR/cloud-init-output.log" \
+      "MVM_CLOUDINIT_RUN=$SSHD_DIR"
     echo "Subsystem sftp internal-sftp"
     for _l in "$@"; do echo "$_l"; done
   } > "$SSHD_DIR/sshd_config"
