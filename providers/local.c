@@ -156,7 +156,9 @@ int local_new(struct local_host *h, const char *prov, const char *label,
   close(fd);
   snprintf(h->id, sizeof(h->id), "mvm-%02x%02x%02x%02x", rnd[0], rnd[1],
            rnd[2], rnd[3]);
-  snprintf(h->dir, sizeof(h->dir), "%s/%s", base, h->id);
+  if (snprintf(h->dir, sizeof(h->dir), "%s/%s", base, h->id) >=
+      (int)sizeof(h->dir))
+    return error("state directory name too long");
   snprintf(h->label, sizeof(h->label), "%s", label ? label : "");
   snprintf(h->user, sizeof(h->user), "%s", user ? user : "mvm");
   if (mkdir(h->dir, 0700))
@@ -190,7 +192,9 @@ static int load(struct local_host *h, const char *dir, const char *name)
 
   memset(h, 0, sizeof(*h));
   snprintf(h->id, sizeof(h->id), "%s", name);
-  snprintf(h->dir, sizeof(h->dir), "%s/%s", dir, name);
+  if (snprintf(h->dir, sizeof(h->dir), "%s/%s", dir, name) >=
+      (int)sizeof(h->dir))
+    return -1;
   if (read_small(h->dir, "label", h->label, sizeof(h->label))) return -1;
   if (read_small(h->dir, "user", h->user, sizeof(h->user)))
     strcpy(h->user, "mvm");
@@ -226,19 +230,27 @@ int local_list(const char *prov, const char *label, const char *id,
   return 0;
 }
 
-/* fork + setsid + exec, detached from the pipeline: only console.log. */
+/* fork + setsid + exec, detached from the pipeline: only console.log.
+ * Returns once the exec happened (a CLOEXEC pipe closes), so the pid
+ * names the new program from then on. */
 static pid_t spawn(const struct local_host *h, char **argv)
 {
   char log[PATH_MAX + 16];
+  int fd, p[2], e = 0;
   pid_t pid;
-  int fd;
 
   snprintf(log, sizeof(log), "%s/console.log", h->dir);
   if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
     return error("cannot create '%s': %s", log, strerror(errno));
+  if (pipe2(p, O_CLOEXEC)) {
+    close(fd);
+    return error("cannot create a pipe: %s", strerror(errno));
+  }
   fflush(NULL);
   if ((pid = fork()) < 0) {
     close(fd);
+    close(p[0]);
+    close(p[1]);
     return error("cannot fork: %s", strerror(errno));
   }
   if (!pid) {
@@ -248,12 +260,22 @@ static pid_t spawn(const struct local_host *h, char **argv)
     dup2(nul, 0);
     dup2(fd, 1);
     dup2(fd, 2);
-    for (i = 3; i < 1024; i++) close(i);   /* never hold the pipeline */
+    for (i = 3; i < 1024; i++)   /* never hold the pipeline's fds */
+      if (i != p[1]) close(i);
     execvp(argv[0], argv);
-    dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
+    e = errno;
+    if (write(p[1], &e, sizeof(e)) < 0) _exit(127);
     _exit(127);
   }
   close(fd);
+  close(p[1]);
+  while (read(p[0], &e, sizeof(e)) < 0 && errno == EINTR)
+    ;
+  close(p[0]);
+  if (e) {
+    waitpid(pid, NULL, 0);
+    return error("cannot run '%s': %s", argv[0], strerror(e));
+  }
   return pid;
 }
 
@@ -325,7 +347,7 @@ void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
     if (!killed && now_s() - t0 > timeout) {
       for (i = 0; i < n; i++)
         if (local_alive(&h[i])) {
-          warn("%s: no clean poweroff in %.0f s: killing pid %d", h[i].id,
+          info("%s: no clean poweroff in %.0f s: killing pid %d", h[i].id,
                timeout, (int)h[i].pid);
           kill(h[i].pid, SIGKILL);
         }
@@ -338,6 +360,34 @@ void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
     if (!local_alive(&h[i])) local_rm(&h[i]);
     else warn("%s: pid %d survived SIGKILL; state kept in %s", h[i].id,
               (int)h[i].pid, h[i].dir);
+}
+
+int local_down(const char *prov, void (*soft)(struct local_host *),
+               double timeout, const char *label, const struct rec *only,
+               emit_fn emit)
+{
+  struct local_host *h;
+  const char *id = only ? rec_get(only, "id") : NULL;
+  int i, n, failed = 0;
+
+  if (only && !id) return error("record has no id=");
+  if (local_list(prov, only ? NULL : label, id, &h, &n)) return -1;
+  if (only && !n) return error("no %s host %s", prov, id);
+  local_stop(h, n, soft, timeout);
+  for (i = 0; i < n; i++) {
+    struct rec r;
+
+    if (!access(h[i].dir, F_OK)) {
+      failed++;
+      continue;
+    }
+    local_rec(&h[i], prov, &r);
+    emit(&r);
+    rec_release(&r);
+  }
+  free(h);
+  if (failed) return error("%d %s hosts would not stop", failed, prov);
+  return 0;
 }
 
 void local_rec(const struct local_host *h, const char *prov, struct rec *r)
@@ -373,7 +423,9 @@ const char *local_logtail(const struct local_host *h)
   buf[n] = 0;
   for (p = buf + n; p > buf; p--)
     if (p[-1] == '\n' && ++lines == 2) break;
-  snprintf(out, sizeof(out), "%s", p);
+  n = strlen(p) < sizeof(out) ? (ssize_t)strlen(p) : (ssize_t)sizeof(out) - 1;
+  memcpy(out, p, n);
+  out[n] = 0;
   for (p = out; *p; p++)
     if (*p == '\n' || *p == '\r' || (unsigned char)*p < 32) *p = ' ';
   return out;

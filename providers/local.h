@@ -45,6 +45,11 @@ int local_run(const struct local_host *h, char **argv);
  * after TIMEOUT seconds the rest get SIGKILL. Then the state is removed. */
 void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
                 double timeout);
+/* A provider's down(): stop the hosts of LABEL (NULL: all), or just the
+ * id= of ONLY, with local_stop(); emit() each one that is gone. */
+int local_down(const char *prov, void (*soft)(struct local_host *),
+               double timeout, const char *label, const struct rec *only,
+               emit_fn emit);
 /* The host's record: "127.0.0.1:PORT provider=P id= label= user=". */
 void local_rec(const struct local_host *h, const char *prov, struct rec *r);
 /* Tail of the host's console.log, for an error message (static buffer). */
