@@ -35,10 +35,12 @@ tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_O
 
 unit: tests/unit/unit
 
+
 test: mvmbox unit
 	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh
 
-test_%: mvmbox unit
+TEST_NAMES = $(patsubst tests/%.test,%,$(wildcard tests/*.test))
+$(addprefix test_,$(TEST_NAMES)): test_%: mvmbox unit
 	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh $*
 
 test-vm: mvmbox
@@ -52,6 +54,10 @@ bench: mvmbox
 
 image:
 	sh tests/hosts/mkrootfs.sh
+
+# The README's main job: the whole pipeline on local hosts.
+demo: mvmbox
+	@sh tests/demo.sh
 
 # libFuzzer harnesses: clang only; each links the lib objects built anew.
 fuzz: $(FUZZERS)
@@ -70,5 +76,5 @@ install: mvmbox
 clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d
 
-.PHONY: all unit test test-vm check bench image fuzz install clean
+.PHONY: all unit test test-vm check bench image demo fuzz install clean
 -include $(wildcard */*.d tests/unit/*.d)
