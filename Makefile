@@ -35,10 +35,12 @@ tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_O
 
 unit: tests/unit/unit
 
+
 test: mvmbox unit
 	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh
 
-test_%: mvmbox unit
+TEST_NAMES = $(patsubst tests/%.test,%,$(wildcard tests/*.test))
+$(addprefix test_,$(TEST_NAMES)): test_%: mvmbox unit
 	@MVMBOX=$(CURDIR)/mvmbox UNIT=$(CURDIR)/tests/unit/unit sh tests/run.sh $*
 
 test-vm: mvmbox

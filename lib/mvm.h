@@ -132,8 +132,9 @@ struct lines {
   int overlong;         /* current line passed REC_LINE_MAX: being skipped */
 };
 void lines_init(struct lines *l, int fd);
-/* 1: *line/len set (a line of at most REC_LINE_MAX, no '\n'; *toolong set
- * when the line was longer and cut); 0: need more input; -1: EOF. */
+/* 1: *line (malloc'd, no '\n', at most REC_LINE_MAX bytes; *toolong set
+ * when the line was longer and cut) and *len set; 0: need more input
+ * (call lines_fill); -1: EOF. */
 int lines_next(struct lines *l, char **line, size_t *len, int *toolong);
 int lines_fill(struct lines *l);           /* read() once: >0, 0 EOF, -1 */
 void lines_release(struct lines *l);

@@ -1,0 +1,128 @@
+/* applets/mvmbox.c - main(): dispatch on basename(argv[0]), or on the first
+ * argument when called as "mvmbox". Handles --list, --install [-s] DIR,
+ * --help [APPLET], --version, and "APPLET --help" for every applet. The only
+ * file that knows the applet table. */
+#include "mvm.h"
+
+enum { AF_RECORDS = 1, AF_RECORDS_OPTIONAL = 2 };
+
+#define APPLET(n, s, f) int s##_main(int, char **); extern const char s##_usage[];
+#include "applets.h"
+#undef APPLET
+
+struct applet {
+  const char *name;
+  int (*main)(int, char **);
+  const char *usage;
+  int flags;
+};
+
+static const struct applet applets[] = {
+#define APPLET(n, s, f) { n, s##_main, s##_usage, f },
+#include "applets.h"
+#undef APPLET
+};
+
+static const char mvmbox_usage[] =
+"usage: mvmbox [--list | --install [-s] DIR | --help [APPLET] | --version]\n"
+"       mvmbox APPLET [ARGS...]\n"
+"\n"
+"One binary for the mvm deploy pipeline:\n"
+"  mvm-provision nspawn | mvm-waitinit | mvm-sync ~/mvm | mvm-postdeploy\n"
+"\n"
+"  --list           name the applets, one per line\n"
+"  --install DIR    hard-link every applet name to this binary in DIR\n"
+"  --install -s DIR the same with symbolic links\n"
+"  --help [APPLET]  this text, or an applet's\n"
+"  --version        print the version\n";
+
+static const struct applet *find(const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < ARRAY_LEN(applets); i++)
+    if (!strcmp(applets[i].name, name)) return applets + i;
+  return NULL;
+}
+
+/* Link every applet name in dir to this binary; an existing link is fine. */
+static int install(int symbolic, const char *dir)
+{
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  size_t i;
+  int rc = 0;
+
+  if (n < 0) pdie("cannot read /proc/self/exe");
+  self[n] = 0;
+  for (i = 0; i < ARRAY_LEN(applets); i++) {
+    char *path = xasprintf("%s/%s", dir, applets[i].name);
+    int r = symbolic ? symlink(self, path) : link(self, path);
+
+    if (r && errno != EEXIST) {
+      pwarn("cannot link '%s'", path);
+      rc = 1;
+    }
+    free(path);
+  }
+  return rc;
+}
+
+static int run(const struct applet *a, int argc, char **argv)
+{
+  msg_init(a->name);
+  if (argc > 1 && !strcmp(argv[1], "--help")) {
+    fputs(a->usage, stdout);
+    return 0;
+  }
+  return a->main(argc, argv);
+}
+
+static int mvmbox_main(int argc, char **argv)
+{
+  size_t i;
+
+  if (argc < 2 || !strcmp(argv[1], "--help")) {
+    const struct applet *a = argc > 2 ? find(argv[2]) : NULL;
+
+    if (argc > 2 && !a) die("unknown applet '%s'", argv[2]);
+    fputs(a ? a->usage : mvmbox_usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("mvmbox %s\n", MVM_VERSION);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--list")) {
+    for (i = 0; i < ARRAY_LEN(applets); i++) puts(applets[i].name);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--install")) {
+    int s = argc > 2 && !strcmp(argv[2], "-s");
+
+    if (argc != 3 + s) help_exit("--install takes [-s] DIR");
+    return install(s, argv[2 + s]);
+  }
+  return -1;
+}
+
+int main(int argc, char **argv)
+{
+  const char *name = strrchr(argv[0], '/');
+  const struct applet *a;
+  int rc;
+
+  name = name ? name + 1 : argv[0];
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  msg_init("mvmbox");
+  if (!strcmp(name, "mvmbox")) {
+    if ((rc = mvmbox_main(argc, argv)) >= 0) xexit(rc);
+    argc--, argv++;
+    name = argv[0];
+  }
+  if (!(a = find(name))) {
+    fprintf(stderr, "mvmbox: unknown applet '%s'\n", name);
+    xexit(EXIT_NOAPPLET);
+  }
+  xexit(run(a, argc, argv));
+}

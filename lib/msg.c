@@ -1,0 +1,134 @@
+/* lib/msg.c - every human word goes to stderr as one line,
+ * "mvm-APPLET: HOST: message" (HOST only inside a per-host worker), in git's
+ * style: lowercase, no full stop. die/pdie end the process; warn sets the
+ * exit status to 1; error() stores the reason in mvm.err for the caller. */
+#include "mvm.h"
+
+struct mvm_ctx mvm = { .applet = "mvmbox", .status_fd = -1 };
+
+void msg_init(const char *applet)
+{
+  const char *d = getenv("MVM_DEBUG");
+
+  mvm.applet = applet;
+  if (d && *d && strcmp(d, "0")) mvm.verbose = 1;
+}
+
+/* One fprintf per line so concurrent writers do not interleave mid-line. */
+static void vmsg(const char *level, const char *fmt, va_list ap, int err)
+{
+  char body[1024], line[1400];
+
+  vsnprintf(body, sizeof(body), fmt, ap);
+  snprintf(line, sizeof(line), "%s: %s%s%s%s%s%s\n", mvm.applet,
+           mvm.host ? mvm.host : "", mvm.host ? ": " : "", level, body,
+           err ? ": " : "", err ? strerror(err) : "");
+  writeall(2, line, strlen(line));
+}
+
+void die(const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  vmsg("", fmt, ap, 0);
+  va_end(ap);
+  xexit(mvm.exitval > 1 ? mvm.exitval : EXIT_USAGE);
+}
+
+void pdie(const char *fmt, ...)
+{
+  int e = errno;
+  va_list ap;
+
+  va_start(ap, fmt);
+  vmsg("", fmt, ap, e);
+  va_end(ap);
+  xexit(mvm.exitval > 1 ? mvm.exitval : EXIT_USAGE);
+}
+
+void warn(const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  vmsg("warning: ", fmt, ap, 0);
+  va_end(ap);
+  if (!mvm.exitval) mvm.exitval = EXIT_HOSTFAIL;
+}
+
+void pwarn(const char *fmt, ...)
+{
+  int e = errno;
+  va_list ap;
+
+  va_start(ap, fmt);
+  vmsg("warning: ", fmt, ap, e);
+  va_end(ap);
+  if (!mvm.exitval) mvm.exitval = EXIT_HOSTFAIL;
+}
+
+void info(const char *fmt, ...)
+{
+  va_list ap;
+
+  if (mvm.quiet) return;
+  va_start(ap, fmt);
+  vmsg("", fmt, ap, 0);
+  va_end(ap);
+}
+
+void debug(const char *fmt, ...)
+{
+  va_list ap;
+
+  if (!mvm.verbose) return;
+  va_start(ap, fmt);
+  vmsg("debug: ", fmt, ap, 0);
+  va_end(ap);
+}
+
+int error(const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(mvm.err, sizeof(mvm.err), fmt, ap);
+  va_end(ap);
+  debug("%s", mvm.err);
+  return -1;
+}
+
+void help_exit(const char *fmt, ...)
+{
+  va_list ap;
+
+  if (fmt) {
+    va_start(ap, fmt);
+    vmsg("", fmt, ap, 0);
+    va_end(ap);
+  }
+  fprintf(stderr, "Try '%s --help' for more information.\n", mvm.applet);
+  exit(EXIT_USAGE);
+}
+
+/* A worker's current stage, for the runner's live status line. Only sent
+ * when the runner draws one (stderr is a terminal); always in debug. */
+void status(const char *fmt, ...)
+{
+  char line[256];
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(line + 1, sizeof(line) - 2, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (n > (int)sizeof(line) - 3) n = sizeof(line) - 3;
+  if (mvm.status_fd >= 0) {
+    line[0] = 'S';
+    line[n + 1] = '\n';
+    writeall(mvm.status_fd, line, n + 2);
+  }
+  debug("%s", line + 1);
+}

@@ -1,0 +1,337 @@
+/* lib/run.c - the per-host runner of every record-driven applet. Reads
+ * records (stdin, or hosts given as arguments), runs each() in a forked
+ * worker for up to o->jobs hosts at once, and is the only writer of stdout:
+ * each finished record goes out with one write() as soon as its worker is
+ * done, so lines never interleave. Error records, comments and blank lines
+ * pass through untouched; a worker that dies still yields its record. */
+#include "mvm.h"
+
+struct worker {
+  pid_t pid;
+  int fd, errfd;          /* records+status pipe; stderr pipe on a tty */
+  struct rec in;          /* the input record, for a worker that dies */
+  char *buf;              /* what the worker sent so far */
+  size_t len;
+  char *result;           /* "R..." or "F..." record line, once sent */
+  char stage[80];         /* its last status() */
+  double start;
+};
+
+static struct {
+  const struct run_opts *o;
+  struct worker *w;
+  int nw, running, failed, badinput;
+  int tty, drawn;
+  struct lines in;
+  char **arg;             /* next host argument, or NULL: stdin */
+  int done_input;
+} R;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+  (void)sig;
+  interrupted++;
+}
+
+/* The live status line, for a terminal only: one line at the bottom. */
+static void status_clear(void)
+{
+  if (R.drawn) writeall(2, "\r\033[K", 4);
+  R.drawn = 0;
+}
+
+static void status_draw(void)
+{
+  char line[512];
+  size_t n;
+  int i;
+
+  if (!R.tty || !R.running) return;
+  n = snprintf(line, sizeof(line), "\r\033[K%s: %d running:", mvm.applet,
+               R.running);
+  for (i = 0; i < R.nw && n < 200; i++)
+    if (R.w[i].pid)
+      n += snprintf(line + n, sizeof(line) - n, " %s %s %.0fs;",
+                    R.w[i].in.addr, R.w[i].stage, now_s() - R.w[i].start);
+  if (n > 130) n = 130;     /* keep it on one line of a narrow terminal */
+  writeall(2, line, n);
+  R.drawn = 1;
+}
+
+/* Every record leaves through here: one write, never interleaved. */
+static void emit(const char *line, size_t len)
+{
+  status_clear();
+  if (writeall(1, line, len)) {
+    if (errno == EPIPE) exit(EXIT_HOSTFAIL);
+    pdie("cannot write records to stdout");
+  }
+}
+
+static void emit_rec(struct rec *r)
+{
+  char *s = rec_format(r);
+
+  if (r->addr && rec_failed(r)) R.failed = 1;
+  emit(s, strlen(s));
+  free(s);
+}
+
+static void child(struct worker *w, int fd, int errfd)
+{
+  struct rec *r = &w->in;
+  char *s;
+  int rc;
+
+  signal(SIGINT, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  if (errfd >= 0) xdup2(errfd, 2);
+  mvm.host = r->addr;
+  mvm.status_fd = fd;
+  mvm.err[0] = 0;
+  rc = R.o->each(r, R.o->arg);
+  if (rc) rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
+  s = rec_format(r);
+  writeall(fd, rc ? "F" : "R", 1);
+  writeall(fd, s, strlen(s));
+  _exit(0);
+}
+
+static void start(struct rec *r)
+{
+  struct worker *w = NULL;
+  int p[2], e[2] = { -1, -1 }, i;
+
+  for (i = 0; i < R.nw; i++)
+    if (!R.w[i].pid) w = R.w + i;
+  memset(w, 0, sizeof(*w));
+  w->in = *r;
+  w->start = now_s();
+  snprintf(w->stage, sizeof(w->stage), "starting");
+  xpipe(p);
+  if (R.tty) xpipe(e);
+  if (!(w->pid = xfork())) {
+    close(p[0]);
+    if (e[0] >= 0) close(e[0]);
+    child(w, p[1], e[1]);
+  }
+  close(p[1]);
+  w->fd = p[0];
+  w->errfd = e[0];
+  if (e[1] >= 0) close(e[1]);
+  R.running++;
+}
+
+/* A record read from input: pass it through, fail it, or start a worker. */
+static void dispatch(struct rec *r)
+{
+  if (!r->addr || (!r->bad && rec_failed(r))) {
+    if (r->addr) R.failed = 1;
+    emit(r->line ? r->line : "", r->line ? strlen(r->line) : 0);
+    emit("\n", 1);
+    rec_release(r);
+    return;
+  }
+  if (r->bad) {
+    warn("%s", r->bad);
+    R.badinput = 1;
+    rec_fail(r, R.o->stage, "malformed record (%s)", r->bad);
+  } else if (interrupted) {
+    rec_fail(r, R.o->stage, "interrupted");
+  } else {
+    return start(r);
+  }
+  emit_rec(r);
+  rec_release(r);
+}
+
+/* Parse one line of input into a record and dispatch it. */
+static void take_line(char *line, size_t len, long lineno, int toolong)
+{
+  struct rec r;
+
+  rec_parse(&r, line, len, lineno);
+  if (toolong && !r.bad) {
+    r.bad = xasprintf("line %ld: longer than %d bytes", lineno, REC_LINE_MAX);
+    if (!r.addr) r.addr = xstrdup("-");
+  }
+  dispatch(&r);
+}
+
+/* Feed records while a worker slot is free; 1 if stdin must be polled. */
+static int feed(void)
+{
+  char *line;
+  size_t len;
+  int toolong, rc;
+
+  while (R.running < R.nw && !R.done_input) {
+    if (R.arg) {
+      if (!*R.arg) R.done_input = 1;
+      else take_line(*R.arg, strlen(*R.arg), 0, 0), R.arg++;
+      continue;
+    }
+    rc = lines_next(&R.in, &line, &len, &toolong);
+    if (rc < 0) R.done_input = 1;
+    if (rc <= 0) return !R.done_input;
+    take_line(line, len, R.in.lineno, toolong);
+    free(line);
+  }
+  return 0;
+}
+
+/* Relay a worker's stderr around the status line, whole lines at a time. */
+static void relay_stderr(struct worker *w)
+{
+  char buf[4096];
+  ssize_t n = read(w->errfd, buf, sizeof(buf));
+
+  if (n <= 0) {
+    close(w->errfd);
+    w->errfd = -1;
+    return;
+  }
+  status_clear();
+  writeall(2, buf, n);
+  status_draw();
+}
+
+/* Keep the status lines, hold the final record line. */
+static void take_output(struct worker *w)
+{
+  char *nl;
+
+  while ((nl = memchr(w->buf, '\n', w->len))) {
+    size_t n = nl + 1 - w->buf;
+
+    if (w->buf[0] == 'S') {
+      snprintf(w->stage, sizeof(w->stage), "%.*s", (int)(n - 2), w->buf + 1);
+    } else if (!w->result) {
+      w->result = xstrndup(w->buf, n);
+    }
+    memmove(w->buf, w->buf + n, w->len - n);
+    w->len -= n;
+  }
+}
+
+static void finish(struct worker *w)
+{
+  int st = xwaitpid(w->pid);
+
+  if (w->errfd >= 0) {
+    while (w->errfd >= 0) relay_stderr(w);
+  }
+  if (w->result) {
+    if (w->result[0] == 'F') R.failed = 1;
+    emit(w->result + 1, strlen(w->result + 1));
+  } else {
+    rec_unset(&w->in, "error");
+    if (interrupted) rec_fail(&w->in, R.o->stage, "interrupted");
+    else rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
+    emit_rec(&w->in);
+  }
+  close(w->fd);
+  free(w->buf);
+  free(w->result);
+  rec_release(&w->in);
+  w->pid = 0;
+  R.running--;
+}
+
+/* A worker's pipe is readable: take what it sent, reap it at EOF. */
+static void drain(struct worker *w)
+{
+  char buf[8192];
+  ssize_t n;
+
+  do n = read(w->fd, buf, sizeof(buf)); while (n < 0 && errno == EINTR);
+  if (n <= 0) return finish(w);
+  if (w->len + n > 2 * REC_LINE_MAX + 8192) {   /* a runaway worker */
+    kill(w->pid, SIGKILL);
+    return;
+  }
+  w->buf = xrealloc(w->buf, w->len + n);
+  memcpy(w->buf + w->len, buf, n);
+  w->len += n;
+  take_output(w);
+}
+
+static void loop(void)
+{
+  struct pollfd *pfd = xmalloc((2 * R.nw + 1) * sizeof(*pfd));
+  int n, i, want_in;
+
+  for (;;) {
+    want_in = feed();
+    if (!R.running && R.done_input) break;
+    n = 0;
+    if (want_in) pfd[n++] = (struct pollfd){ .fd = R.in.fd, .events = POLLIN };
+    for (i = 0; i < R.nw; i++) {
+      if (!R.w[i].pid) continue;
+      pfd[n++] = (struct pollfd){ .fd = R.w[i].fd, .events = POLLIN };
+      if (R.w[i].errfd >= 0)
+        pfd[n++] = (struct pollfd){ .fd = R.w[i].errfd, .events = POLLIN };
+    }
+    status_draw();
+    if (poll(pfd, n, R.tty ? 1000 : -1) < 0) {
+      if (errno != EINTR) pdie("poll");
+      if (interrupted > 1) R.done_input = 1;   /* second ^C: stop reading */
+      continue;
+    }
+    for (i = 0; i < n; i++) {
+      int j, fd = pfd[i].fd;
+
+      if (!pfd[i].revents) continue;
+      if (want_in && fd == R.in.fd) {
+        if (lines_fill(&R.in) < 0) pdie("cannot read records");
+        continue;
+      }
+      for (j = 0; j < R.nw; j++) {
+        if (!R.w[j].pid) continue;
+        if (R.w[j].errfd == fd) relay_stderr(R.w + j);
+        else if (R.w[j].fd == fd) drain(R.w + j);
+      }
+    }
+  }
+  free(pfd);
+}
+
+int run_records(const struct run_opts *o)
+{
+  struct sigaction sa = { .sa_handler = on_sigint };
+
+  memset(&R, 0, sizeof(R));
+  R.o = o;
+  R.nw = o->jobs > 0 ? o->jobs : 8;
+  R.w = xzalloc(R.nw * sizeof(*R.w));
+  R.tty = isatty(2) && !mvm.quiet;
+  R.arg = o->hosts && *o->hosts ? o->hosts : NULL;
+  lines_init(&R.in, 0);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  loop();
+  status_clear();
+  lines_release(&R.in);
+  free(R.w);
+  if (interrupted) warn("interrupted: records read so far were written");
+  if (R.badinput) return EXIT_USAGE;
+  return R.failed || interrupted ? EXIT_HOSTFAIL : EXIT_OK;
+}
+
+static int unimplemented(struct rec *r, void *arg)
+{
+  (void)r;
+  (void)arg;
+  return error("not implemented yet");
+}
+
+int run_unimplemented(const char *stage)
+{
+  struct run_opts o = { .stage = stage, .jobs = 8, .each = unimplemented };
+
+  fprintf(stderr, "%s: not implemented yet\n", mvm.applet);
+  run_records(&o);
+  return EXIT_USAGE;
+}

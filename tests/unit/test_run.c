@@ -1,0 +1,90 @@
+/* tests/unit/test_run.c - the per-host runner: records come out once each,
+ * a crashing worker still yields its record, error records pass through,
+ * and an interrupt lets running hosts end and fails the ones not started. */
+#include "unit.h"
+
+static int each_ok(struct rec *r, void *arg)
+{
+  (void)arg;
+  if (rec_get(r, "crash")) raise(SIGSEGV);
+  if (rec_get(r, "fail")) return error("boom %s", r->addr);
+  if (rec_get(r, "sleep")) usleep(atoi(rec_get(r, "sleep")) * 1000);
+  rec_set(r, "stage", "t");
+  return 0;
+}
+
+/* Run the runner on hosts with stdout captured; returns the output. */
+static char *capture(char **hosts, int jobs, int *rc, pid_t interrupter)
+{
+  struct run_opts o = { .stage = "t", .jobs = jobs, .hosts = hosts,
+                        .each = each_ok };
+  char path[] = "/tmp/mvmunit.XXXXXX";
+  int fd = mkstemp(path), saved = dup(1);
+  char *out;
+
+  fflush(stdout);
+  dup2(fd, 1);
+  *rc = run_records(&o);
+  dup2(saved, 1);
+  close(saved);
+  close(fd);
+  if (interrupter) waitpid(interrupter, NULL, 0);
+  out = xreadfile(path, 1 << 20, NULL);
+  unlink(path);
+  signal(SIGINT, SIG_DFL);
+  return out;
+}
+
+static int count_lines(const char *s, const char *needle)
+{
+  int n = 0;
+  const char *p = s;
+
+  while ((p = strstr(p, needle))) n++, p++;
+  return n;
+}
+
+static void test_run(void)
+{
+  char *h1[] = { "a sleep=200", "b", "c fail=1", "d crash=1",
+                 "e error=x:y", "# note", NULL };
+  char *h2[] = { "s1 sleep=400", "s2 sleep=400", "s3 sleep=400", NULL };
+  char *out;
+  pid_t k;
+  int rc, saved_err = dup(2), devnull = open("/dev/null", O_WRONLY);
+
+  dup2(devnull, 2);       /* the runner's warnings are not test output */
+  TEST_START("runner: every record once, crash and failure reported");
+  out = capture(h1, 4, &rc, 0);
+  ASSERT_INT_EQ(rc, 1);
+  ASSERT_INT_EQ(count_lines(out, "\n"), 6);
+  ASSERT_TRUE(strstr(out, "a sleep=200 stage=t\n") != NULL);
+  ASSERT_TRUE(strstr(out, "b stage=t\n") != NULL);
+  ASSERT_TRUE(strstr(out, "c fail=1 error=t:boom%20c\n") != NULL);
+  ASSERT_TRUE(strstr(out, "d crash=1 error=t:worker%20died%20(status%20139)")
+              != NULL);
+  ASSERT_TRUE(strstr(out, "e error=x:y\n") != NULL);
+  ASSERT_TRUE(strstr(out, "# note\n") != NULL);
+  /* b finishes before a although it started later: completion order */
+  ASSERT_TRUE(strstr(out, "b stage") < strstr(out, "a sleep"));
+  free(out);
+  TEST_DONE();
+
+  TEST_START("runner: interrupt ends the running host, fails the rest");
+  if (!(k = fork())) {
+    usleep(150 * 1000);
+    kill(getppid(), SIGINT);
+    _exit(0);
+  }
+  out = capture(h2, 1, &rc, k);
+  ASSERT_INT_EQ(rc, 1);
+  ASSERT_TRUE(strstr(out, "s1 sleep=400 stage=t\n") != NULL);
+  ASSERT_TRUE(strstr(out, "s2 sleep=400 error=t:interrupted\n") != NULL);
+  ASSERT_TRUE(strstr(out, "s3 sleep=400 error=t:interrupted\n") != NULL);
+  free(out);
+  TEST_DONE();
+  dup2(saved_err, 2);
+  close(saved_err);
+  close(devnull);
+}
+UNIT_REGISTER(test_run)
