@@ -40,6 +40,19 @@ void kvm_check_all(struct kreport *r);
  * /dev/kvm fd. cpuid is a struct kvm_cpuid2 * or NULL. */
 void kvm_probe_vm(struct kreport *r, int kvmfd, const void *cpuid);
 
+/* Shared by lib/kvmprobe.c (VM, vCPU) and lib/kvmguest.c (the run). */
+#define KVM_PROBE_MEM 0x200000  /* 2 MiB of guest RAM at GPA 0 */
+struct kvm_probe {
+  int vm, vcpu;
+  unsigned char *mem;           /* KVM_PROBE_MEM bytes */
+  struct kvm_run *run;
+  size_t runsz;
+  int nmsrs;                    /* rdmsr steps in the guest's list */
+  const char *mode;             /* MVM_KVM_GUEST: test-only misbehaviour */
+};
+/* Load the 64-bit guest and KVM_RUN it (SIGALRM-bounded); adds "guest". */
+void kvm_guest_run(struct kreport *r, struct kvm_probe *p);
+
 /* lib/seccomp.c: fork; the child sets no_new_privs and a BPF filter that
  * fails socket() with EPERM and checks it does; the parent checks socket()
  * still works. 0, or -1 with the reason in mvm.err. */
