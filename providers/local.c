@@ -372,7 +372,7 @@ int local_down(const char *prov, void (*soft)(struct local_host *),
 
   if (only && !id) return error("record has no id=");
   if (local_list(prov, only ? NULL : label, id, &h, &n)) return -1;
-  if (only && !n) return error("no %s host %s", prov, id);
+  /* None: already gone, which the caller reports; not an error. */
   local_stop(h, n, soft, timeout);
   for (i = 0; i < n; i++) {
     struct rec r;
@@ -381,7 +381,14 @@ int local_down(const char *prov, void (*soft)(struct local_host *),
       failed++;
       continue;
     }
-    local_rec(&h[i], prov, &r);
+    if (only) {                 /* keep the record's fields (kvm=, ...) */
+      char *line = rec_format(only);
+
+      rec_parse(&r, line, strlen(line) - 1, 0);
+      free(line);
+    } else {
+      local_rec(&h[i], prov, &r);
+    }
     emit(&r);
     rec_release(&r);
   }
