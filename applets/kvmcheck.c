@@ -51,16 +51,20 @@ static const char fallback_sh[] =
 "else\n"
 "  mm=$(stat -L -c %t:%T \"$d\")\n"
 "  g=$(stat -L -c %G \"$d\") o=$(stat -L -c '%U:%G 0%a' \"$d\")\n"
-"  if [ \"$mm\" != a:e8 ]; then echo \"fail device: $d is character\""
-" \"device $mm (hex), not KVM's 10:232\"\n"
-"  else echo \"ok device: $d is character device 10:232\"; false; fi ||\n"
-"  if [ -r \"$d\" ] && [ -w \"$d\" ]; then\n"
-"    echo \"ok open: $d ($o) is readable and writable by $u\"\n"
-"  elif case \" $(id -nG) \" in *\" $g \"*) true;; *) false;; esac; then\n"
-"    echo \"fail open: permission denied: $d is $o and user $u is in group\""
-" \"$g, yet cannot read and write it\"\n"
-"  else echo \"fail open: permission denied: $d is $o and user $u is not in\""
-" \"group $g (usermod -aG $g $u, then log in again)\"; fi\n"
+"  if [ \"$mm\" != a:e8 ]; then\n"
+"    echo \"fail device: $d is character device $mm (hex), not KVM's 10:232\"\n"
+"  else\n"
+"    echo \"ok device: $d is character device 10:232\"\n"
+"    if [ -r \"$d\" ] && [ -w \"$d\" ]; then\n"
+"      echo \"ok open: $d ($o) is readable and writable by $u\"\n"
+"    elif case \" $(id -nG) \" in *\" $g \"*) true;; *) false;; esac; then\n"
+"      echo \"fail open: permission denied: $d is $o and user $u is in\""
+" \"group $g, yet cannot read and write it\"\n"
+"    else\n"
+"      echo \"fail open: permission denied: $d is $o and user $u is not\""
+" \"in group $g (usermod -aG $g $u, then log in again)\"\n"
+"    fi\n"
+"  fi\n"
 "fi\n"
 "if [ -d \"$s/kvm_pvm\" ]; then echo \"fail module: PVM detected: /dev/kvm\""
 " \"is kvm_pvm, not kvm_intel/kvm_amd; only guest kernels built for PVM\""
@@ -77,19 +81,25 @@ static const char fallback_sh[] =
 " esac; break\n"
 "done\n";
 
-/* One check as a line on stderr; -q shows failures only. */
+/* One check as a line on stderr; -q shows failures only. What a remote
+ * host sent is made safe for a terminal. */
 static void show(const char *host, const char *res, const char *name,
                  const char *detail)
 {
   char line[1024];
+  size_t i, n;
 
   if (mvm.quiet && strcmp(res, "fail")) return;
   if (host)
-    snprintf(line, sizeof(line), "%s: %s: %s %s: %s\n", mvm.applet, host,
-             res, name, detail);
+    n = snprintf(line, sizeof(line), "%s: %s: %s %s: %s", mvm.applet, host,
+                 res, name, detail ? detail : "");
   else
-    snprintf(line, sizeof(line), "%s %s: %s\n", res, name, detail);
-  writeall(2, line, strlen(line));
+    n = snprintf(line, sizeof(line), "%s %s: %s", res, name, detail);
+  if (n > sizeof(line) - 2) n = sizeof(line) - 2;
+  for (i = 0; i < n; i++)
+    if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = '?';
+  line[n++] = '\n';
+  writeall(2, line, n);
 }
 
 static json_t *report_json(const struct kreport *r, const char *host,
@@ -122,7 +132,7 @@ static int check_local(void)
   else
     kreport_add(&r, "seccomp", KR_FAIL, "%s", mvm.err);
   kvm = kreport_kvm(&r) == KR_OK ? "ok" : "fail";
-  sec = r.c[r.n - 1].res == KR_OK ? "ok" : "fail";
+  sec = r.c[r.n - 1].res == KR_OK ? "ok" : "fail";   /* seccomp: last */
   for (i = 0; i < r.n; i++)
     show(NULL, kreport_word(r.c[i].res), r.c[i].name, r.c[i].detail);
   if (TT.json) {
