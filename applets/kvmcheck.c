@@ -31,23 +31,75 @@ const char kvmcheck_usage[] =
 "\n"
 "Exit status: 0 all checks passed, 1 a check or host failed, 2 usage.\n";
 
+#define OUT_MAX (1 << 20)        /* the host's report */
+
 static struct {
   int local, json, jobs;
+  struct ssh_opts o;
+  char *self;                    /* this binary, uploaded to each host */
+  size_t selflen;
 } TT;
 
-/* One check as a line on stderr; -q shows failures only. */
+/* What a host that cannot run mvmbox can still tell: device node,
+ * permissions and groups, kvm_pvm, nested. Lines like the real checks. */
+static const char fallback_sh[] =
+"d=${MVM_KVM_DEV:-/dev/kvm} s=${MVM_KVM_SYSFS:-/sys/module} u=$(id -un)\n"
+"if [ ! -e \"$d\" ]; then\n"
+"  echo \"fail device: no $d: KVM is not available here\"\n"
+"elif [ ! -c \"$d\" ]; then\n"
+"  echo \"fail device: $d is not a character device\"\n"
+"else\n"
+"  mm=$(stat -L -c %t:%T \"$d\")\n"
+"  g=$(stat -L -c %G \"$d\") o=$(stat -L -c '%U:%G 0%a' \"$d\")\n"
+"  if [ \"$mm\" != a:e8 ]; then\n"
+"    echo \"fail device: $d is character device $mm (hex), not KVM's 10:232\"\n"
+"  else\n"
+"    echo \"ok device: $d is character device 10:232\"\n"
+"    if [ -r \"$d\" ] && [ -w \"$d\" ]; then\n"
+"      echo \"ok open: $d ($o) is readable and writable by $u\"\n"
+"    elif case \" $(id -nG) \" in *\" $g \"*) true;; *) false;; esac; then\n"
+"      echo \"fail open: permission denied: $d is $o and user $u is in\""
+" \"group $g, yet cannot read and write it\"\n"
+"    else\n"
+"      echo \"fail open: permission denied: $d is $o and user $u is not\""
+" \"in group $g (usermod -aG $g $u, then log in again)\"\n"
+"    fi\n"
+"  fi\n"
+"fi\n"
+"if [ -d \"$s/kvm_pvm\" ]; then echo \"fail module: PVM detected: /dev/kvm\""
+" \"is kvm_pvm, not kvm_intel/kvm_amd; only guest kernels built for PVM\""
+" \"(CONFIG_PVM_GUEST) boot, a stock kernel stops with an instruction\""
+" \"emulation failure on cmpxchg16b/xsave\"\n"
+"elif [ -d \"$s/kvm_intel\" ]; then echo \"ok module: kvm_intel\"\n"
+"elif [ -d \"$s/kvm_amd\" ]; then echo \"ok module: kvm_amd\"\n"
+"else echo \"warn module: none of kvm_intel, kvm_amd, kvm_pvm is loaded\"; fi\n"
+"for m in kvm_intel kvm_amd -; do\n"
+"  [ $m = - ] && { echo \"warn nested: no nested parameter\"; break; }\n"
+"  v=$(cat \"$s/$m/parameters/nested\" 2>/dev/null) || continue\n"
+"  case $v in [Yy1]*) echo \"ok nested: $m nested=$v\";;\n"
+"  *) echo \"warn nested: $m nested=$v: guests cannot run KVM themselves\";;"
+" esac; break\n"
+"done\n";
+
+/* One check as a line on stderr; -q shows failures only. What a remote
+ * host sent is made safe for a terminal. */
 static void show(const char *host, const char *res, const char *name,
                  const char *detail)
 {
   char line[1024];
+  size_t i, n;
 
   if (mvm.quiet && strcmp(res, "fail")) return;
   if (host)
-    snprintf(line, sizeof(line), "%s: %s: %s %s: %s\n", mvm.applet, host,
-             res, name, detail);
+    n = snprintf(line, sizeof(line), "%s: %s: %s %s: %s", mvm.applet, host,
+                 res, name, detail ? detail : "");
   else
-    snprintf(line, sizeof(line), "%s %s: %s\n", res, name, detail);
-  writeall(2, line, strlen(line));
+    n = snprintf(line, sizeof(line), "%s %s: %s", res, name, detail);
+  if (n > sizeof(line) - 2) n = sizeof(line) - 2;
+  for (i = 0; i < n; i++)
+    if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = '?';
+  line[n++] = '\n';
+  writeall(2, line, n);
 }
 
 static json_t *report_json(const struct kreport *r, const char *host,
@@ -80,7 +132,7 @@ static int check_local(void)
   else
     kreport_add(&r, "seccomp", KR_FAIL, "%s", mvm.err);
   kvm = kreport_kvm(&r) == KR_OK ? "ok" : "fail";
-  sec = r.c[r.n - 1].res == KR_OK ? "ok" : "fail";
+  sec = r.c[r.n - 1].res == KR_OK ? "ok" : "fail";   /* seccomp: last */
   for (i = 0; i < r.n; i++)
     show(NULL, kreport_word(r.c[i].res), r.c[i].name, r.c[i].detail);
   if (TT.json) {
@@ -95,18 +147,153 @@ static int check_local(void)
   return strcmp(kvm, "ok") || strcmp(sec, "ok") ? EXIT_HOSTFAIL : EXIT_OK;
 }
 
-static int remote_opt(int c, const char *arg)
+/* Upload this binary to a fresh directory on the host and run the local
+ * check there as the SSH user; the JSON report lands in *out. Returns the
+ * remote exit status, or -1 with why set when it could not even try. */
+static int run_binary(struct ssh *s, const char *env, char **out,
+                      size_t *len, char *why, size_t n)
 {
-  if (c != 'j') return 1;
-  TT.jobs = xatoi_range(arg, 1, 1024);
-  return 1;
+  char *dir = NULL, *path, *qdir, *cmd;
+  int rc;
+
+  if (ssh_run(s, "mktemp -d /tmp/mvm-kvmcheck.XXXXXX", &dir, NULL, 4096)) {
+    snprintf(why, n, "no temporary directory on the host");
+    free(dir);
+    return -1;
+  }
+  dir[strcspn(dir, "\n")] = 0;
+  path = xasprintf("%s/mvmbox", dir);
+  qdir = sh_quote(dir);
+  status("uploading mvmbox (%zu bytes)", TT.selflen);
+  if (ssh_put(s, path, TT.self, TT.selflen, 0755)) {
+    snprintf(why, n, "upload failed: %.200s", mvm.err);
+    rc = -1;
+  } else {
+    status("running mvm-kvmcheck on the host");
+    cmd = xasprintf("%s%s/mvmbox mvm-kvmcheck --local --json 2>/dev/null; "
+                    "rc=$?; rm -rf %s; exit $rc", env, qdir, qdir);
+    rc = ssh_run(s, cmd, out, len, OUT_MAX);
+    free(cmd);
+    if (rc > 1) snprintf(why, n, "mvmbox does not run there (exit %d)", rc);
+  }
+  if (rc < 0 || rc > 1) {                 /* the run did not clean up */
+    cmd = xasprintf("rm -rf %s", qdir);
+    ssh_run(s, cmd, NULL, NULL, 0);
+    free(cmd);
+  }
+  free(path);
+  free(qdir);
+  free(dir);
+  return rc;
+}
+
+/* The host's JSON report into the record. 0 all ok, -1 failed (mvm.err),
+ * -2 not a report. */
+static int take_json(struct rec *r, const char *out, size_t len)
+{
+  json_t *j = json_loadb(out, len, 0, NULL), *c;
+  const char *kvm, *sec, *res, *name;
+  char failed[256] = "";
+  size_t i, n = 0;
+  int rc;
+
+  kvm = json_string_value(json_object_get(j, "kvm"));
+  sec = json_string_value(json_object_get(j, "seccomp"));
+  if (!kvm || !sec || !json_is_array(json_object_get(j, "checks"))) {
+    json_decref(j);
+    return -2;
+  }
+  json_array_foreach(json_object_get(j, "checks"), i, c) {
+    res = json_string_value(json_object_get(c, "result"));
+    name = json_string_value(json_object_get(c, "name"));
+    if (!res || !name) continue;
+    show(r->addr, res, name, json_string_value(json_object_get(c, "detail")));
+    if (!strcmp(res, "fail") && n < sizeof(failed))
+      n += snprintf(failed + n, sizeof(failed) - n, "%s%s", n ? " " : "",
+                    name);
+  }
+  rec_set(r, "kvm", "%s", kvm);
+  rec_set(r, "seccomp", "%s", sec);
+  rc = strcmp(kvm, "ok") || strcmp(sec, "ok") ?
+       error("failed checks: %s", *failed ? failed : "?") : 0;
+  json_decref(j);
+  return rc;
+}
+
+/* The shell fallback's "ok|warn|fail NAME: detail" lines into the record:
+ * kvm=fail if one failed, else kvm=unknown; seccomp=unknown. */
+static int take_lines(struct rec *r, char *out, const char *why)
+{
+  char failed[256] = "", *line, *sp, *colon;
+  size_t n = 0;
+
+  for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    if (!(sp = strchr(line, ' ')) || !(colon = strstr(sp, ": "))) continue;
+    *sp = *colon = 0;
+    show(r->addr, line, sp + 1, colon + 2);
+    if (!strcmp(line, "fail") && n < sizeof(failed))
+      n += snprintf(failed + n, sizeof(failed) - n, "%s%s", n ? " " : "",
+                    sp + 1);
+  }
+  show(r->addr, "warn", "notrun", "api, caps, cpuid, vm, msrs, guest and "
+       "seccomp not checked: the shell fallback cannot");
+  rec_set(r, "kvm", "%s", n ? "fail" : "unknown");
+  rec_set(r, "seccomp", "unknown");
+  if (n) return error("failed checks: %s (%s)", failed, why);
+  return error("not verified: %s", why);
+}
+
+/* MVM_KVM_* of our environment, passed on to the host's check (tests). */
+static char *env_prefix(void)
+{
+  static const char *const names[] = { "MVM_KVM_DEV", "MVM_KVM_SYSFS",
+    "MVM_KVM_TIMEOUT", "MVM_KVM_GUEST" };
+  char *env = xstrdup(""), *q, *t;
+  size_t i;
+
+  for (i = 0; i < ARRAY_LEN(names); i++) {
+    if (!getenv(names[i])) continue;
+    q = sh_quote(getenv(names[i]));
+    t = xasprintf("%s%s=%s ", env, names[i], q);
+    free(q);
+    free(env);
+    env = t;
+  }
+  return env;
 }
 
 static int check_host(struct rec *r, void *arg)
 {
-  (void)r;
+  char why[256] = "MVM_KVMCHECK_FALLBACK is set", *out = NULL, *env, *cmd;
+  size_t len = 0;
+  struct ssh *s;
+  int rc = -2;
+
   (void)arg;
-  return error("remote mode needs the SSH layer (not built yet)");
+  if (!getenv("MVM_KVMCHECK_FALLBACK")) *why = 0;
+  status("connecting");
+  if (!(s = ssh_open(r, &TT.o))) return -1;
+  env = env_prefix();
+  if (!getenv("MVM_KVMCHECK_FALLBACK")) {
+    rc = run_binary(s, env, &out, &len, why, sizeof(why));
+    if (rc == 0 || rc == 1) rc = take_json(r, out, len);
+    else rc = -2;
+    if (rc == -2 && !*why)
+      snprintf(why, sizeof(why), "mvmbox gave no report there");
+  }
+  if (rc == -2) {
+    free(out);
+    out = NULL;
+    debug("shell fallback: %s", why);
+    cmd = xasprintf("%s%s", env, fallback_sh);
+    if (ssh_run(s, cmd, &out, &len, OUT_MAX) < 0) rc = -1;
+    else rc = take_lines(r, out, why);
+    free(cmd);
+  }
+  free(out);
+  free(env);
+  ssh_close(s);
+  return rc;
 }
 
 static int check_remote(char **hosts)
@@ -114,6 +301,10 @@ static int check_remote(char **hosts)
   struct run_opts o = { .stage = "kvm", .jobs = TT.jobs, .each = check_host,
                         .hosts = hosts };
 
+  if (!getenv("MVM_KVMCHECK_FALLBACK"))
+    TT.self = xreadfile(getenv("MVM_KVMCHECK_SELF") ? getenv(
+                        "MVM_KVMCHECK_SELF") : "/proc/self/exe", 512 << 20,
+                        &TT.selflen);
   return run_records(&o);
 }
 
@@ -162,10 +353,9 @@ int kvmcheck_main(int argc, char **argv)
     case 'J': TT.json = 1; break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
-    case 'i': case 'u': case 'j': case 't':
-      if (remote_opt(c, optarg)) break;
-      /* fall through */
-    default: help_exit(NULL);
+    default:
+      if (ssh_common_opt(c, optarg, &TT.o, &TT.jobs)) break;
+      help_exit(NULL);
     }
   }
   if (TT.local && optind < argc) help_exit("-l takes no HOST");

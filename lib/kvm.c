@@ -152,7 +152,11 @@ static void explain_perm(struct kreport *r, const char *dev)
   gr = getgrgid(st.st_gid);
   snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "?");
   snprintf(group, sizeof(group), "%s", gr ? gr->gr_name : "?");
-  if ((st.st_mode & 060) == 060 && !in_group(st.st_gid)) {
+  if ((st.st_mode & 06) == 06) {
+    kreport_add(r, "open", KR_FAIL, "permission denied: %s is %s:%s %04o, "
+                "open to everyone, yet the open was refused (ACL or security "
+                "module?)", dev, owner, group, st.st_mode & 07777);
+  } else if ((st.st_mode & 060) == 060 && !in_group(st.st_gid)) {
     kreport_add(r, "open", KR_FAIL, "permission denied: %s is %s:%s %04o "
                 "and user %s is not in group %s (usermod -aG %s %s, then "
                 "log in again)", dev, owner, group, st.st_mode & 07777, user,

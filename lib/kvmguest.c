@@ -127,6 +127,7 @@ static int load_guest(struct kvm_probe *p, const char *mode)
   seg.type = 3, seg.selector = 16, seg.l = 0, seg.db = 1;
   s.ds = s.es = s.fs = s.gs = s.ss = seg;
   s.gdt.base = GDT_ADDR, s.gdt.limit = 3 * 8 - 1;
+  s.idt.base = 0, s.idt.limit = 0;              /* any fault: shutdown */
   s.cr3 = PML4_ADDR;
   s.cr4 = 0x20 | 0x200 | 0x400;                  /* PAE OSFXSR OSXMMEXCPT */
   s.cr0 = 0x80050033ULL;                         /* PG AM WP NE ET MP PE */
