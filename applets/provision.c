@@ -180,7 +180,7 @@ static int dry_run(const struct up_args *a, unsigned flags)
   return 0;
 }
 
-int provision_main(int argc, char **argv)
+static int options(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "user-data", required_argument, NULL, 'U' },
@@ -188,9 +188,7 @@ int provision_main(int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { 0 }
   };
-  struct up_args a = { 0 };
-  unsigned flags;
-  int c, i, rc, nset = 0;
+  int c, nset = 0;
 
   TT.n = 1;
   TT.label = getenv("LABEL");
@@ -212,6 +210,28 @@ int provision_main(int argc, char **argv)
     }
   }
   if (optind >= argc) help_exit("no PROVIDER given");
+  return nset;
+}
+
+static int create(const struct up_args *a)
+{
+  int rc;
+
+  info("creating %d host(s) with %s: label %s, type %s, region %s",
+       a->count, TT.p->name, a->label, a->type, a->region);
+  if ((rc = TT.p->up(a, emit)))
+    warn("%s: %s", TT.p->name, mvm.err);
+  else if (TT.emitted < a->count)
+    warn("%s: reported %d of %d hosts", TT.p->name, TT.emitted, a->count);
+  return rc || TT.failed || TT.emitted < a->count ? EXIT_HOSTFAIL : EXIT_OK;
+}
+
+int provision_main(int argc, char **argv)
+{
+  struct up_args a = { 0 };
+  int i, rc, nset = options(argc, argv);
+  unsigned flags;
+
   TT.p = provider_find(argv[optind]);
   flags = provider_flags(TT.p);
   a.args = argv + optind + 1;
@@ -232,16 +252,7 @@ int provision_main(int argc, char **argv)
     a.pubkey = load_pubkey(TT.pubkey && *TT.pubkey ? TT.pubkey : NULL);
     compose(&a, flags);
   }
-  if (TT.dry) rc = dry_run(&a, flags);
-  else {
-    info("creating %d host(s) with %s: label %s, type %s, region %s",
-         a.count, TT.p->name, a.label, a.type, a.region);
-    if ((rc = TT.p->up(&a, emit)))
-      warn("%s: %s", TT.p->name, mvm.err);
-    else if (TT.emitted < a.count)
-      warn("%s: reported %d of %d hosts", TT.p->name, TT.emitted, a.count);
-    rc = rc || TT.failed || TT.emitted < a.count ? EXIT_HOSTFAIL : EXIT_OK;
-  }
+  rc = TT.dry ? dry_run(&a, flags) : create(&a);
   for (i = 0; a.user_data && i < a.count; i++) {
     freezero(a.user_data[i], strlen(a.user_data[i]) + 1);
     free(a.hostkey_fp[i]);

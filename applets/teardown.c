@@ -2,7 +2,8 @@
  * every host of that provider tagged mvm-ephemeral=true (of one label).
  * Without: exactly the hosts of the records on stdin, by their provider=
  * and id=, including records that carry error= (a host that failed a
- * stage still exists). Writes one record per destroyed host, stage=down. */
+ * stage still exists), each in a worker of lib/run.c. Writes one record
+ * per destroyed host, stage=down. */
 #include "mvm.h"
 #include "provider.h"
 
@@ -14,29 +15,37 @@ const char teardown_usage[] =
 "records on stdin (their provider= and id=; error records too). Writes a\n"
 "record per destroyed host with stage=down.\n"
 "\n"
-"  --dry-run   say what would be destroyed, destroy nothing\n"
+"  --dry-run   say what would be destroyed (on stderr), destroy nothing\n"
+"  -j N        destroy at most N hosts at once (default 8)\n"
 "  -q, -v      quieter, more verbose\n";
 
 static struct {
-  int dry, failed, badinput, emitted;
+  int dry, failed, emitted, jobs;
+  struct rec *cur;
 } TT;
 
-static void put(struct rec *r)
+/* PROVIDER [LABEL]: each destroyed host, written at once. */
+static void emit(struct rec *r)
 {
-  char *line = rec_format(r);
+  char *line;
 
+  rec_set(r, "stage", "down");
+  if (rec_failed(r)) TT.failed = 1;
+  TT.emitted++;
+  line = rec_format(r);
   if (writeall(1, line, strlen(line)))
     warn("cannot write record: %s", line);
   free(line);
 }
 
-static void emit(struct rec *r)
+/* Records: in a worker, the provider's record becomes the worker's. */
+static void emit_into(struct rec *r)
 {
-  rec_set(r, "stage", "down");
-  if (rec_failed(r) && !strncmp(rec_get(r, "error"), "down:", 5))
-    TT.failed = 1;
+  int i;
+
+  for (i = 0; i < r->n; i++)
+    rec_set(TT.cur, r->f[i].key, "%s", r->f[i].val);
   TT.emitted++;
-  put(r);
 }
 
 static const struct provider *lookup(const char *name)
@@ -48,74 +57,25 @@ static const struct provider *lookup(const char *name)
   return NULL;
 }
 
-/* One record from stdin. */
-static void one(struct rec *r)
+/* One record from stdin, in its own worker (lib/run.c). */
+static int one(struct rec *r, void *arg)
 {
   const char *pn = rec_get(r, "provider"), *id = rec_get(r, "id");
   const struct provider *p = pn ? lookup(pn) : NULL;
-  int before = TT.emitted;
 
-  mvm.host = r->addr;
-  if (r->bad) {
-    warn("%s", r->bad);
-    TT.badinput = 1;
-    rec_fail(r, "down", "malformed record (%s)", r->bad);
-  } else if (!id && rec_failed(r)) {
-    put(r);                     /* never created: nothing to destroy */
-    goto out;
-  } else if (!pn || !id) {
-    rec_fail(r, "down", "no %s= in the record", pn ? "id" : "provider");
-  } else if (!p) {
-    rec_fail(r, "down", "unknown provider '%s'", pn);
-  } else if (TT.dry) {
-    printf("# dry-run: would destroy %s provider=%s id=%s\n", r->addr, pn,
-           id);
-    fflush(stdout);
-    goto out;
-  } else if (p->down(NULL, r, emit)) {
-    rec_fail(r, "down", "%s", mvm.err);
-  } else if (TT.emitted > before) {
-    goto out;
-  } else {
-    info("%s: %s: nothing to destroy (already gone?)", pn, id);
+  (void)arg;
+  if (!id && rec_failed(r)) return 0;  /* never created: nothing to do */
+  if (!pn || !id) return error("no %s in the record", pn ? "id" : "provider");
+  if (!p) return error("unknown provider '%s'", pn);
+  if (TT.dry) {
+    info("dry-run: would destroy %s id=%s", pn, id);
+    return 0;
   }
-  if (rec_failed(r)) {
-    warn("%s", rec_get(r, "error"));
-    TT.failed = 1;
-  }
-  emit(r);
-out:
-  mvm.host = NULL;
-}
-
-static void from_stdin(void)
-{
-  struct lines in;
-  struct rec r;
-  char *line;
-  size_t len;
-  int rc, toolong;
-
-  lines_init(&in, 0);
-  for (;;) {
-    rc = lines_next(&in, &line, &len, &toolong);
-    if (rc < 0) break;
-    if (rc == 0) {
-      if (lines_fill(&in) < 0) pdie("cannot read records");
-      continue;
-    }
-    rec_parse(&r, line, len, in.lineno);
-    free(line);
-    if (toolong && !r.bad) {
-      r.bad = xasprintf("line %ld: longer than %d bytes", in.lineno,
-                        REC_LINE_MAX);
-      if (!r.addr) r.addr = xstrdup("-");
-    }
-    if (!r.addr) put(&r);
-    else one(&r);
-    rec_release(&r);
-  }
-  lines_release(&in);
+  TT.cur = r;
+  if (p->down(NULL, r, emit_into)) return -1;
+  if (!TT.emitted) info("%s: %s: nothing to destroy (already gone?)", pn, id);
+  rec_set(r, "stage", "down");
+  return 0;
 }
 
 int teardown_main(int argc, char **argv)
@@ -129,9 +89,11 @@ int teardown_main(int argc, char **argv)
   const char *label;
   int c;
 
-  while ((c = getopt_long(argc, argv, "+qv", lo, NULL)) != -1) {
+  TT.jobs = 8;
+  while ((c = getopt_long(argc, argv, "+j:qv", lo, NULL)) != -1) {
     switch (c) {
     case 'D': TT.dry = 1; break;
+    case 'j': TT.jobs = xatoi_range(optarg, 1, 256); break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
     default: help_exit(NULL);
@@ -139,9 +101,11 @@ int teardown_main(int argc, char **argv)
   }
   if (argc - optind > 2) help_exit("too many arguments");
   if (optind == argc) {
+    struct run_opts o = { .stage = "down", .jobs = TT.jobs, .each = one,
+                          .all = 1 };
+
     if (isatty(0)) help_exit("give PROVIDER [LABEL], or records on stdin");
-    from_stdin();
-    return TT.badinput ? EXIT_USAGE : TT.failed ? EXIT_HOSTFAIL : EXIT_OK;
+    return run_records(&o);
   }
   p = provider_find(argv[optind]);
   label = argv[optind + 1];
@@ -158,6 +122,6 @@ int teardown_main(int argc, char **argv)
     warn("%s: %s", p->name, mvm.err);
     return EXIT_HOSTFAIL;
   }
-  info("%d host(s) destroyed", TT.emitted);
+  if (TT.emitted) info("%d host(s) destroyed", TT.emitted);
   return TT.failed ? EXIT_HOSTFAIL : EXIT_OK;
 }

@@ -19,10 +19,8 @@ struct ybuf {
   int toobig;
 };
 
-static yaml_node_t *N(yaml_document_t *d, int i)
-{
-  return yaml_document_get_node(d, i);
-}
+#define N(d, i) yaml_document_get_node((d), (i))
+#define PUTS(b, s) put((b), (unsigned char *)(s), strlen(s))
 
 static int yerr(const char *name, const char *what, const yaml_mark_t *m,
                 const char *ctx)
@@ -32,11 +30,11 @@ static int yerr(const char *name, const char *what, const yaml_mark_t *m,
                what, ctx ? " " : "", ctx ? ctx : "");
 }
 
-static int is_key(yaml_node_t *n, const char *k)
+/* Is n the scalar k (of len bytes)? */
+static int is_key(yaml_node_t *n, const void *k, size_t len)
 {
-  return n && n->type == YAML_SCALAR_NODE
-         && n->data.scalar.length == strlen(k)
-         && !memcmp(n->data.scalar.value, k, n->data.scalar.length);
+  return n->type == YAML_SCALAR_NODE && n->data.scalar.length == len
+         && !memcmp(n->data.scalar.value, k, len);
 }
 
 /* The value index of key k in mapping m, or 0. */
@@ -47,7 +45,7 @@ static int map_get(yaml_document_t *d, int m, const char *k)
 
   if (!n || n->type != YAML_MAPPING_NODE) return 0;
   for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
-    if (is_key(N(d, p->key), k)) return p->value;
+    if (is_key(N(d, p->key), k, strlen(k))) return p->value;
   return 0;
 }
 
@@ -85,14 +83,6 @@ static int copy(yaml_document_t *dst, yaml_document_t *src, int i,
   return o ? o : (error("out of memory"), 0);
 }
 
-static int same_key(yaml_node_t *a, yaml_node_t *b)
-{
-  return a->type == YAML_SCALAR_NODE && b->type == YAML_SCALAR_NODE
-         && a->data.scalar.length == b->data.scalar.length
-         && !memcmp(a->data.scalar.value, b->data.scalar.value,
-                    a->data.scalar.length);
-}
-
 /* Merge mapping sm of src into mapping dm of dst (the rule on top). */
 static int merge(yaml_document_t *dst, int dm, yaml_document_t *src, int sm,
                  int depth, int *budget)
@@ -104,13 +94,14 @@ static int merge(yaml_document_t *dst, int dm, yaml_document_t *src, int sm,
   if (depth > DEPTH_MAX) return error("YAML nested too deeply");
   for (sp = s->data.mapping.pairs.start; sp < s->data.mapping.pairs.top;
        sp++) {
-    yaml_node_t *sv = N(src, sp->value), *dv = NULL;
+    yaml_node_t *sk = N(src, sp->key), *sv = N(src, sp->value), *dv = NULL;
     int j, n = N(dst, dm)->data.mapping.pairs.top
                - N(dst, dm)->data.mapping.pairs.start, at = -1, k, v;
 
     for (j = 0; j < n; j++)
-      if (same_key(N(dst, N(dst, dm)->data.mapping.pairs.start[j].key),
-                   N(src, sp->key))) at = j;
+      if (sk->type == YAML_SCALAR_NODE
+          && is_key(N(dst, N(dst, dm)->data.mapping.pairs.start[j].key),
+                    sk->data.scalar.value, sk->data.scalar.length)) at = j;
     if (at >= 0) dv = N(dst, N(dst, dm)->data.mapping.pairs.start[at].value);
     if (dv && dv->type == YAML_SEQUENCE_NODE
         && sv->type == YAML_SEQUENCE_NODE) {
@@ -238,7 +229,8 @@ static int add_gate(yaml_document_t *d)
   yaml_document_append_mapping_pair(d, m, scalar(d, "path"),
                                     scalar(d, GATE_FILE));
   yaml_document_append_mapping_pair(d, m, scalar(d, "content"),
-                                    scalar(d, "optional\n"));
+      yaml_document_add_scalar(d, NULL, (yaml_char_t *)"optional\n", -1,
+                               YAML_DOUBLE_QUOTED_SCALAR_STYLE));
   yaml_document_append_sequence_item(d, wf, m);
   return 0;
 }
@@ -258,18 +250,13 @@ static int put(void *arg, unsigned char *s, size_t n)
   return 1;
 }
 
-static void puts_(struct ybuf *b, const char *s)
-{
-  put(b, (unsigned char *)s, strlen(s));
-}
-
 /* Emits d (and deletes it) after the #cloud-config line. */
 static int emit(yaml_document_t *d, struct ybuf *b)
 {
   yaml_emitter_t em;
   int ok;
 
-  puts_(b, "#cloud-config\n");
+  PUTS(b, "#cloud-config\n");
   yaml_emitter_initialize(&em);
   yaml_emitter_set_output(&em, put, b);
   yaml_emitter_set_width(&em, -1);
@@ -297,15 +284,18 @@ static int add_key(struct ybuf *b, const struct hostkey *k)
   for (; c && *++c; )
     if (!isalnum((unsigned char)*c) && !strchr("@._-", *c))
       return error("host key comment: bad character");
-  puts_(b, "ssh_keys:\n  ed25519_private: |\n");
+  /* room first: a realloc must never leave key bytes in freed memory */
+  b->cap = b->len + 2 * k->privlen + strlen(k->pub) + 128;
+  b->p = xrealloc(b->p, b->cap);
+  PUTS(b, "ssh_keys:\n  ed25519_private: |\n");
   for (s = k->priv; *s; s = e + 1) {
     if (!(e = strchr(s, '\n'))) return error("host key text");
-    puts_(b, "    ");
+    PUTS(b, "    ");
     put(b, (unsigned char *)s, e - s + 1);
   }
-  puts_(b, "  ed25519_public: ");
-  puts_(b, k->pub);
-  puts_(b, "\n");
+  PUTS(b, "  ed25519_public: ");
+  PUTS(b, k->pub);
+  PUTS(b, "\n");
   return b->toobig ? error("user-data over 1 MiB") : 0;
 }
 
@@ -386,13 +376,12 @@ out:
 
 const char *userdata_dir(void)
 {
+  static const char *const rel[] = { "cloud-init",
+                                     "../share/mvmbox/cloud-init" };
   static char dir[PATH_MAX + 64];
   const char *env = getenv("MVM_CLOUD_INIT_DIR");
-  static const char *const rel[] = { "/cloud-init",
-                                     "/../share/mvmbox/cloud-init" };
-  char exe[PATH_MAX];
+  char exe[PATH_MAX] = "";
   struct stat st;
-  ssize_t n;
   size_t i;
 
   if (env && *env) {
@@ -400,14 +389,11 @@ const char *userdata_dir(void)
       return error("MVM_CLOUD_INIT_DIR: no such directory '%s'", env), NULL;
     return env;
   }
-  if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
-    return error("cannot find the cloud-init directory"), NULL;
-  exe[n] = 0;
-  if (strrchr(exe, '/')) *strrchr(exe, '/') = 0;
-  for (i = 0; i < ARRAY_LEN(rel); i++) {
+  if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) > 0 && strrchr(exe, '/'))
+    strrchr(exe, '/')[1] = 0;
+  for (i = 0; *exe && i < ARRAY_LEN(rel); i++) {
     snprintf(dir, sizeof(dir), "%s%s", exe, rel[i]);
     if (!stat(dir, &st) && S_ISDIR(st.st_mode)) return dir;
   }
-  error("cannot find the cloud-init directory (set MVM_CLOUD_INIT_DIR)");
-  return NULL;
+  return error("cannot find cloud-init/ (set MVM_CLOUD_INIT_DIR)"), NULL;
 }

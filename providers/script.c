@@ -41,7 +41,7 @@ static int call(const char *file, char **args, char **env, char **last)
   ssize_t n;
   pid_t pid;
 
-  for (i = 0; args[i] && i < 3; i++) argv[4 + i] = args[i];
+  for (i = 0; i < 3 && args[i]; i++) argv[4 + i] = args[i];
   xpipe(fd);
   if (!(pid = xfork())) {
     close(fd[0]);

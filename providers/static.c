@@ -18,7 +18,7 @@ static int static_up(const struct up_args *a, emit_fn emit)
   if (!a->args[0])
     return error("static: give the hosts: mvm-provision static HOST...");
   for (h = a->args; *h; h++)
-    if (!rec_addr_ok(*h)) return error("static: bad address '%s'", *h);
+    if (!rec_addr_ok(*h)) die("static: bad address '%s'", *h);
   for (h = a->args; *h; h++) {
     rec_new(&r, *h);
     rec_set(&r, "provider", "static");
