@@ -110,6 +110,7 @@ deb $security $suite-security main"
   mv "$root" "$img/rootfs"
 }
 
+[ "${MVM_IMAGE_REBUILD:-0}" = 1 ] && rm -rf "$tarball" "$img"
 t0=$(now)
 if [ -f "$img/.done" ]; then
   say "rootfs $key cached in $img"
