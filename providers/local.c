@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#define LOCAL_REASK_S 10.0    /* repeat a soft poweroff request this often */
+
 static const char *state_base(void)
 {
   static char buf[PATH_MAX];
@@ -333,7 +335,7 @@ int local_run(const struct local_host *h, char **argv)
 void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
                 double timeout)
 {
-  double t0 = now_s();
+  double t0 = now_s(), asked = t0;
   int i, left, killed = 0;
 
   for (i = 0; i < n; i++) {
@@ -344,6 +346,12 @@ void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
   for (;;) {
     for (left = 0, i = 0; i < n; i++) left += local_alive(&h[i]);
     if (!left) break;
+    /* A guest still booting may miss the first request: ask again. */
+    if (soft && !killed && now_s() - asked > LOCAL_REASK_S) {
+      for (i = 0; i < n; i++)
+        if (local_alive(&h[i])) soft(&h[i]);
+      asked = now_s();
+    }
     if (!killed && now_s() - t0 > timeout) {
       for (i = 0; i < n; i++)
         if (local_alive(&h[i])) {

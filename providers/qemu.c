@@ -308,14 +308,17 @@ static int qemu_wait(const struct up_args *a, struct local_host *h,
 static int qemu_up(const struct up_args *a, emit_fn emit)
 {
   char kernel[PATH_MAX], initrd[PATH_MAX], base[PATH_MAX], *done;
-  const char *accel, *k = NULL;
+  const char *accel, *k = NULL, *image = a->image;
   struct local_host *h;
   int i, n = 0, failed = 0;
 
-  if (a->image) {
-    if (access(a->image, R_OK))
-      return error("cannot read image '%s': %s", a->image, strerror(errno));
-    snprintf(base, sizeof(base), "%s", a->image);
+  if (!image) image = getenv("MVM_QEMU_IMAGE");
+
+  if (image && !*image) image = NULL;
+  if (image) {
+    if (access(image, R_OK))
+      return error("cannot read image '%s': %s", image, strerror(errno));
+    snprintf(base, sizeof(base), "%s", image);
     if (!local_image("vmlinuz", kernel, sizeof(kernel))) k = kernel;
   } else {
     if (local_image("vmlinuz", kernel, sizeof(kernel)) ||
@@ -330,7 +333,7 @@ static int qemu_up(const struct up_args *a, emit_fn emit)
     if (local_new(&h[i], "qemu", a->label, a->user)) break;
     accel = qemu_accel(k, h[i].dir);
     if (qemu_disks(&h[i], a->user_data[i], base) ||
-        qemu_launch(&h[i], accel, a->image ? NULL : kernel, initrd)) {
+        qemu_launch(&h[i], accel, image ? NULL : kernel, initrd)) {
       qemu_emit(a, i, &h[i], mvm.err, emit);
       local_rm(&h[i]);
       done[i] = 1;
