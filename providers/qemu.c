@@ -143,12 +143,23 @@ static int qemu_disks(const struct local_host *h, const char *ud,
   return 0;
 }
 
+/* Append the NULL-terminated list of words to argv[*n]. */
+static void add(char **argv, int *n, ...)
+{
+  va_list ap;
+  char *w;
+
+  va_start(ap, n);
+  while ((w = va_arg(ap, char *))) argv[(*n)++] = w;
+  va_end(ap);
+}
+
 static int qemu_launch(struct local_host *h, const char *accel,
                        const char *kernel, const char *initrd)
 {
   char *argv[48], *drv, *seed, *nic, *qmp, *ser, *mem;
   const char *m = getenv("MVM_QEMU_MEM");
-  int n = 0, r;
+  int n = 0, r, kvm = !strcmp(accel, "kvm");
 
   drv = xasprintf("file=%s/overlay.qcow2,if=virtio,format=qcow2,"
                   "cache=unsafe", h->dir);
@@ -159,49 +170,15 @@ static int qemu_launch(struct local_host *h, const char *accel,
   qmp = xasprintf("unix:%s/qmp.sock,server=on,wait=off", h->dir);
   ser = xasprintf("file:%s/serial.log", h->dir);
   mem = xasprintf("%s", m && *m ? m : "1024");
-  argv[n++] = "qemu-system-x86_64";
-  argv[n++] = "-name";
-  argv[n++] = h->id;
-  if (!strcmp(accel, "kvm")) {
-    argv[n++] = "-accel";
-    argv[n++] = "kvm";
-    argv[n++] = "-cpu";
-    argv[n++] = "host";
-  } else {
-    argv[n++] = "-accel";
-    argv[n++] = "tcg,thread=multi";
-    argv[n++] = "-cpu";
-    argv[n++] = "max";
-  }
-  argv[n++] = "-m";
-  argv[n++] = mem;
-  argv[n++] = "-smp";
-  argv[n++] = "2";
-  argv[n++] = "-machine";
-  argv[n++] = "q35";
-  if (kernel) {
-    argv[n++] = "-kernel";
-    argv[n++] = (char *)kernel;
-    argv[n++] = "-initrd";
-    argv[n++] = (char *)initrd;
-    argv[n++] = "-append";
-    argv[n++] = "root=/dev/vda rw console=ttyS0 quiet";
-  }
-  argv[n++] = "-drive";
-  argv[n++] = drv;
-  argv[n++] = "-drive";
-  argv[n++] = seed;
-  argv[n++] = "-nic";
-  argv[n++] = nic;
-  argv[n++] = "-qmp";
-  argv[n++] = qmp;
-  argv[n++] = "-serial";
-  argv[n++] = ser;
-  argv[n++] = "-display";
-  argv[n++] = "none";
-  argv[n++] = "-monitor";
-  argv[n++] = "none";
-  argv[n++] = "-no-reboot";
+  add(argv, &n, "qemu-system-x86_64", "-name", h->id, "-accel",
+      kvm ? "kvm" : "tcg,thread=multi", "-cpu", kvm ? "host" : "max",
+      "-m", mem, "-smp", "2", "-machine", "q35", NULL);
+  if (kernel)
+    add(argv, &n, "-kernel", kernel, "-initrd", initrd, "-append",
+        "root=/dev/vda rw console=ttyS0 quiet", NULL);
+  add(argv, &n, "-drive", drv, "-drive", seed, "-nic", nic, "-qmp", qmp,
+      "-serial", ser, "-display", "none", "-monitor", "none", "-no-reboot",
+      NULL);
   argv[n] = NULL;
   r = local_spawn(h, argv);
   free(drv);
