@@ -8,12 +8,12 @@
 
 const char provision_usage[] =
 "usage: mvm-provision [-n N] [-l LABEL] [-t TYPE] [-r REGION] [-k PUBKEY]"
-" [--user-data FILE] [--dry-run] PROVIDER [HOST...]\n"
+" [--user-data FILE] [--image FILE] [--dry-run] PROVIDER [HOST...]\n"
 "\n"
 "Create N hosts with PROVIDER and write one host record per host:\n"
 "  ADDR provider=P id=ID label=L user=mvm hostkey=SHA256:...\n"
 "\n"
-"  -n N              hosts to create (default 1)\n"
+"  -n N              hosts to create, 1-100 (default 1)\n"
 "  -l LABEL          label for teardown (env LABEL; default\n"
 "                    mvm-eph-YYYYmmdd-XXXXXX)\n"
 "  -t TYPE           instance type (env INSTANCE_TYPE; default: provider's)\n"
@@ -22,6 +22,7 @@ const char provision_usage[] =
 "                    SSH_PUBKEY; default $MVM_SSH_KEY.pub or\n"
 "                    ~/.ssh/id_ed25519.pub)\n"
 "  --user-data FILE  a #cloud-config part merged after the project's\n"
+"  --image FILE      the provider's image (qemu: a cloud image file)\n"
 "  --dry-run         compose and check everything, create nothing\n"
 "  -q, -v            quieter, more verbose\n"
 "\n"
@@ -31,7 +32,7 @@ const char provision_usage[] =
 
 static struct {
   int n, dry, emitted, failed;
-  const char *label, *type, *region, *pubkey, *extra;
+  const char *label, *type, *region, *pubkey, *extra, *image;
   const struct provider *p;
 } TT;
 
@@ -55,8 +56,11 @@ static void emit(struct rec *r)
   if (rec_failed(&o)) TT.failed++;
   TT.emitted++;
   line = rec_format(&o);
-  if (writeall(1, line, strlen(line)))
-    warn("cannot write the record of a created host: %s", line);
+  if (writeall(1, line, strlen(line))) {
+    TT.failed++;        /* the host exists: say where it is, at least */
+    warn("cannot write the record of a created host: %.*s",
+         (int)strlen(line) - 1, line);
+  }
   free(line);
   rec_release(&o);
 }
@@ -169,8 +173,9 @@ static int dry_run(const struct up_args *a, unsigned flags)
   char path[] = "/tmp/mvm-user-data.XXXXXX";
   int fd;
 
-  printf("# dry-run: would create %d host(s): provider=%s label=%s type=%s"
-         " region=%s\n", a->count, TT.p->name, a->label, a->type, a->region);
+  printf("# dry-run: would %s %d host(s): provider=%s label=%s type=%s"
+         " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
+         a->count, TT.p->name, a->label, a->type, a->region);
   if (flags & PF_NOCREATE) return 0;
   if ((fd = mkstemp(path)) < 0) pdie("mkstemp");
   xwriteall(fd, a->user_data[0], strlen(a->user_data[0]));
@@ -184,6 +189,7 @@ static int options(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "user-data", required_argument, NULL, 'U' },
+    { "image", required_argument, NULL, 'I' },
     { "dry-run", no_argument, NULL, 'D' },
     { "help", no_argument, NULL, 'h' },
     { 0 }
@@ -203,6 +209,7 @@ static int options(int argc, char **argv)
     case 'r': TT.region = optarg; break;
     case 'k': TT.pubkey = optarg; break;
     case 'U': TT.extra = optarg; break;
+    case 'I': TT.image = optarg; break;
     case 'D': TT.dry = 1; break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
@@ -232,6 +239,7 @@ int provision_main(int argc, char **argv)
   int i, rc, nset = options(argc, argv);
   unsigned flags;
 
+  signal(SIGPIPE, SIG_IGN);     /* a closed stdout must not kill up() */
   TT.p = provider_find(argv[optind]);
   flags = provider_flags(TT.p);
   a.args = argv + optind + 1;
@@ -243,6 +251,7 @@ int provision_main(int argc, char **argv)
   a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();
   a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
   a.user = "mvm";
+  a.image = TT.image;
   a.count = TT.n;
   if (flags & PF_NOCREATE) {
     for (a.count = 0; a.args[a.count]; a.count++);

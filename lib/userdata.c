@@ -141,6 +141,8 @@ static int add_part(yaml_document_t *out, const struct ud_part *p,
     return error("%s: a shell script cannot be merged into #cloud-config;"
                  " put it in runcmd", p->name);
   if (memchr(p->text, 0, p->len)) return error("%s: NUL byte", p->name);
+  if (p->len >= 13 && !strncasecmp(p->text, "Content-Type:", 13))
+    return error("%s: MIME user-data cannot be merged", p->name);
   yaml_parser_initialize(&ps);
   yaml_parser_set_input_string(&ps, (const unsigned char *)p->text, p->len);
   if (!yaml_parser_load(&ps, &d)) {
@@ -263,13 +265,12 @@ static int emit(yaml_document_t *d, struct ybuf *b)
   yaml_emitter_set_unicode(&em, 1);
   ok = yaml_emitter_open(&em) && yaml_emitter_dump(&em, d)
        && yaml_emitter_close(&em) && yaml_emitter_flush(&em);
-  if (!ok)
-    error("cannot write YAML: %s", b->toobig ? "user-data over 1 MiB"
-          : em.problem ? em.problem : "emitter error");
   yaml_emitter_delete(&em);
-  if (!ok) return -1;
-  if (b->len >= 4 && !strcmp(b->p + b->len - 4, "...\n"))
+  if (!ok) return error("cannot write YAML%s", b->toobig ? ": over 1 MiB" : "");
+  /* a document end marker is a line of its own ("...\n" may end a scalar) */
+  if (b->len >= 5 && !strcmp(b->p + b->len - 5, "\n...\n"))
     b->p[b->len -= 4] = 0;
+  if (b->p[b->len - 1] != '\n') return error("YAML does not end a line");
   return 0;
 }
 

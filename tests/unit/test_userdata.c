@@ -38,6 +38,7 @@ static void test_userdata(void)
     { "a: 1\n---\nb: 2\n", "a.yaml: line 3: more than one YAML document" },
     { "ssh_keys: {a: 1}\n", "a.yaml: ssh_keys is set by mvm-provision" },
     { "#!/bin/sh\necho\n", "a.yaml: a shell script cannot be merged" },
+    { "Content-Type: multipart/mixed\n", "a.yaml: MIME user-data" },
     { "users: 5\n", "users: not a list" },
     { "write_files: {}\n", "write_files: not a list" },
     { "a: &x [*x]\n", "a.yaml: YAML nested too deeply" },
@@ -79,6 +80,15 @@ static void test_userdata(void)
   ASSERT_TRUE(p != NULL);
   ASSERT_TRUE(s && strstr(s, k.pub) && strstr(s, "ed25519_public: "));
   ASSERT_INT_EQ(s ? userdata_check(s, strlen(s), "x") : -1, 0);
+  if (s) freezero(s, strlen(s));
+  hostkey_clear(&k);
+  TEST_DONE();
+
+  TEST_START("userdata: a scalar ending in ... keeps it, key stays on top");
+  ASSERT_INT_EQ(hostkey_generate(&k, "x"), 0);
+  s = compose("a: [x...]\nb: y...\n", NULL, NULL, 0, &k);
+  ASSERT_TRUE(s && !strncmp(s, "#cloud-config\na: [x...]\nb: y...\n"
+                            "ssh_keys:\n", 42));
   if (s) freezero(s, strlen(s));
   hostkey_clear(&k);
   TEST_DONE();
