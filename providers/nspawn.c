@@ -5,6 +5,7 @@
  * present. State lives in the local state directory (local.c). Needs root.
  * Never writes stdout. */
 #include "mvm.h"
+#include <sys/statvfs.h>
 #include "provider.h"
 #include "local.h"
 
@@ -41,9 +42,31 @@ static int nspawn_seed(const struct local_host *h, const char *ud)
   return r;
 }
 
+/* The container's systemd-tmpfiles sets /dev/kvm to mode 0660 and its own
+ * "kvm" group. Bound from the host, that would change the host's node to
+ * whatever group has that GID here (seen: "postgres"). So each container
+ * gets its own node for the same device, in its state dir. NULL: none. */
+static char *nspawn_kvm_bind(const struct local_host *h)
+{
+  struct statvfs vfs;
+  struct stat st;
+  char *node, *bind = NULL;
+
+  if (stat("/dev/kvm", &st) || !S_ISCHR(st.st_mode)) return NULL;
+  node = xasprintf("%s/kvm", h->dir);
+  if (statvfs(h->dir, &vfs) || (vfs.f_flag & ST_NODEV) ||
+      mknod(node, S_IFCHR | (st.st_mode & 0777), st.st_rdev) ||
+      chown(node, st.st_uid, st.st_gid))
+    info("no /dev/kvm in the container: cannot make a device node in '%s'",
+         h->dir);
+  else bind = xasprintf("--bind=%s:/dev/kvm", node);
+  free(node);
+  return bind;
+}
+
 static int nspawn_launch(struct local_host *h, const char *rootfs)
 {
-  char *argv[20], *seed, *port;
+  char *argv[20], *seed, *port, *kvm = nspawn_kvm_bind(h);
   int n = 0, r;
 
   seed = xasprintf("--bind-ro=%s/nocloud:/var/lib/cloud/seed/nocloud",
@@ -64,9 +87,10 @@ static int nspawn_launch(struct local_host *h, const char *rootfs)
   argv[n++] = h->id;
   argv[n++] = seed;
   argv[n++] = port;
-  if (!access("/dev/kvm", F_OK)) argv[n++] = "--bind=/dev/kvm";
+  if (kvm) argv[n++] = kvm;
   argv[n] = NULL;
   r = local_spawn(h, argv);
+  free(kvm);
   free(seed);
   free(port);
   return r;
