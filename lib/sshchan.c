@@ -148,6 +148,7 @@ int ssh_chan_poll(struct ssh_chan *c, double secs)
   for (;;) {
     if (drain(c) < 0) { rc = -1; break; }
     if (libssh2_channel_eof(c->ch)) { rc = 1; break; }
+    if (now_s() >= end && (!save || now_s() < save)) break;  /* quietly */
     if (ssh__wait(c->s)) {
       if (save && now_s() >= save) rc = -1;    /* the real deadline */
       break;
