@@ -171,7 +171,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   const char *user = rec_get(r, "user");
   double start = now_s(), deadline, delay = 0.25, left;
   static int inited;
-  int rc, tries = 0;
+  int rc, tries = 0, told = 0;
 
   if (!user || !*user) user = o->user ? o->user : "mvm";
   deadline = start + (o->timeout > 0 ? o->timeout : 10);
@@ -198,6 +198,11 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
       snprintf(cause, sizeof(cause), "%s", mvm.err);
       error("timeout after %.0fs: %s", now_s() - start, cause);
       goto fail;
+    }
+    if (!told && !strncmp(mvm.err, "auth failed", 11)) {
+      info("%s: retrying until the timeout (keys may not be installed yet)",
+           mvm.err);
+      told = 1;
     }
     status("waiting for ssh (%s) %.0fs", mvm.err, now_s() - start);
     debug("attempt %d: %s", tries, mvm.err);
