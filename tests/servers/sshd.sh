@@ -30,8 +30,9 @@ _sshd_user() {
   # root's dotfiles prepend PATH (TESTHOSTS.md 1): log in as a clean user
   # with no dotfiles and an unlocked, passwordless account.
   if ! id mvmtest > /dev/null 2>&1; then
+    # (another test run may create it at the same moment)
     useradd -M -d /var/lib/mvmtest -s /bin/sh mvmtest > /dev/null 2>&1 ||
-      { echo root; return; }
+      id mvmtest > /dev/null 2>&1 || { echo root; return; }
   fi
   # a home without dotfiles: sshd's "Could not chdir" would reach stderr
   [ -d /var/lib/mvmtest ] ||
