@@ -25,11 +25,16 @@ struct ssh_opts {
 struct ssh;              /* one authenticated session to one host */
 struct ssh_chan;         /* one exec channel on it */
 
-/* Connect to r's address (host, host:port, [v6]:port), retry with
- * backoff+jitter until o->timeout, check the host key against r's hostkey=
- * (refuse on mismatch: MITM warning) or trust on first use and
- * rec_set(r, "hostkey", "SHA256:..."), authenticate. NULL with mvm.err set
- * ("connection refused", "auth failed", "host key mismatch"...). */
+/* Connect to r's address (host, host:port, [v6]:port) as r's user= (else
+ * o->user, else "mvm"), retry with backoff+jitter until o->timeout, check
+ * the host key against r's hostkey= (refuse on mismatch: MITM warning) or
+ * trust on first use and rec_set(r, "hostkey", "SHA256:..."), authenticate.
+ * Refused/timed-out connects, failed handshakes and failed auth (keys not
+ * installed yet) are retried; a host key mismatch or no identity at all is
+ * not. NULL with mvm.err set: "host key mismatch", "no identity: ...", or
+ * "timeout after Ns: CAUSE" (connection refused, auth failed for user U,
+ * ssh handshake: disconnected, ...). Keepalives every 30 s once open; the
+ * session fails if they go unacknowledged for 90 s. */
 struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o);
 void ssh_close(struct ssh *s);
 

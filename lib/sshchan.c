@@ -5,7 +5,7 @@
  * drained into buffers, so a chatty command cannot deadlock us. */
 #include "mvm.h"
 
-#define CHAN_OUT_MAX (256u << 20)   /* stdout buffered before finish() */
+#define CHAN_OUT_MAX (64u << 20)    /* stdout buffered before finish() */
 #define CHAN_LINE_MAX 1024          /* a relayed stderr line is cut here */
 
 struct ssh_chan {
