@@ -136,8 +136,9 @@ static void session_drop(struct ssh *s, const char *why)
   s->fd = -1;
 }
 
-/* One attempt: connect, handshake, host key, auth. 0, -1 (retry), or -2
- * (do not retry: host key refused, no identity). */
+/* One attempt: connect, handshake, host key, auth. 0, -1 (retry), -2
+ * (do not retry: host key refused, no identity), or -3 (the server's key
+ * of one type does not match the pin: ask for its other types at once). */
 static int attempt(struct ssh *s, struct rec *r, const char *user,
                    const struct ssh_opts *o, double deadline)
 {
@@ -151,9 +152,13 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   if (!(s->sess = libssh2_session_init())) return error("out of memory");
   libssh2_session_set_blocking(s->sess, 1);
   libssh2_session_set_timeout(s->sess, (long)((end - now_s()) * 1000) + 1);
-  libssh2_session_method_pref(s->sess, LIBSSH2_METHOD_HOSTKEY, hostkey_pref);
-  if (libssh2_session_handshake(s->sess, s->fd))
+  libssh2_session_method_pref(s->sess, LIBSSH2_METHOD_HOSTKEY, s->pref);
+  if ((rc = libssh2_session_handshake(s->sess, s->fd))) {
+    /* asking for the pinned key's type, the server has no more types */
+    if (*s->seen && rc == LIBSSH2_ERROR_KEX_FAILURE)
+      return ssh__refuse(s, rec_get(r, "hostkey"), "the record");
     return ssh__fail(s, "ssh handshake");
+  }
   if ((rc = ssh__hostkey(s, r, fp, sizeof(fp)))) return rc;
   status("authenticating");
   if ((rc = ssh__auth(s, user, o))) return rc;
@@ -177,6 +182,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   deadline = start + (o->timeout > 0 ? o->timeout : 10);
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
+  snprintf(s->pref, sizeof(s->pref), "%s", hostkey_pref);
   if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 22)) goto fail;
   if (!inited && libssh2_init(0)) {
     error("cannot initialise libssh2");
@@ -188,6 +194,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
     tries++;
     if (!(rc = attempt(s, r, user, o, deadline))) break;
     session_drop(s, "retry");
+    if (rc == -3) continue;
     if (rc == -2 || o->timeout <= 0) goto fail;
     /* Leave the last attempt a fair chance, or its cause would be a
      * meaningless "connect timeout". */

@@ -80,10 +80,13 @@ struct ssh {
   char host[256];        /* without port or brackets */
   int port;
   double deadline;       /* 0 or now_s() limit of every wait */
+  char pref[128];        /* host key types still to ask for */
+  char seen[256];        /* keys shown that did not match the pin */
 };
 int ssh__wait(struct ssh *s);                  /* socket ready, or -1 */
 int ssh__fail(struct ssh *s, const char *what); /* -1, libssh2's reason */
 int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);
+int ssh__refuse(struct ssh *s, const char *want, const char *where);
 int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o);
 void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen);
 

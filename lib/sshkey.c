@@ -41,16 +41,39 @@ static int pinned(const char *list, const char *fp)
   return 0;
 }
 
-static int refuse(struct ssh *s, const char *fp, const char *want,
-                  const char *where)
+/* The refusal: loud, final, never "accept anyway". -2. */
+int ssh__refuse(struct ssh *s, const char *want, const char *where)
 {
   warn("WARNING: HOST KEY MISMATCH for %s: someone may be intercepting "
        "the connection (man-in-the-middle), or the host was replaced",
        s->addr);
-  warn("%s pins %s, the server shows %s; refusing to connect", where, want,
-       fp);
+  warn("%s pins %s, the server shows %s; refusing to connect", where,
+       want ? want : "another key", s->seen);
   error("host key mismatch");
   return -2;
+}
+
+/* Note a key that is not the pinned one and drop its type from the types
+ * to ask for; -3 to ask again for another type, -2 (refused) when the
+ * server has shown all it has. */
+static int mismatch(struct ssh *s, const char *fp, const char *want,
+                    const char *where)
+{
+  const char *type = libssh2_session_methods(s->sess, LIBSSH2_METHOD_HOSTKEY);
+  char *p, *next;
+  size_t n = strlen(s->seen);
+
+  snprintf(s->seen + n, sizeof(s->seen) - n, "%s%s (%s)", n ? ", " : "", fp,
+           type ? type : "?");
+  if (!type || !where || !(p = strstr(s->pref, type)))
+    return ssh__refuse(s, want, where ? where : "MVM_KNOWN_HOSTS");
+  next = p + strlen(type);
+  memmove(p, *next == ',' ? next + 1 : next, strlen(next) + 1);
+  n = strlen(s->pref);
+  if (n && s->pref[n - 1] == ',') s->pref[n - 1] = 0;
+  if (!*s->pref) return ssh__refuse(s, want, where);
+  debug("%s key %s is not the pinned one: asking for %s", type, fp, s->pref);
+  return -3;
 }
 
 /* MVM_KNOWN_HOSTS: 0 matched or not listed, -2 listed with another key. */
@@ -86,11 +109,12 @@ static int known_hosts(struct ssh *s, const char *key, size_t len, int type,
   rc = libssh2_knownhost_checkp(kh, s->host, s->port, key, len, mask, &found);
   libssh2_knownhost_free(kh);
   if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-    return refuse(s, fp, "another key", file);
+    return mismatch(s, fp, NULL, NULL);
   return 0;
 }
 
-/* Check the server's key; fp gets its fingerprint. 0, or -2 refused. */
+/* Check the server's key; fp gets its fingerprint. 0, -3 (ask for another
+ * key type), or -2 refused. */
 int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen)
 {
   const unsigned char *hash;
@@ -109,6 +133,6 @@ int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen)
   debug("host key %s", fp);
   if (known_hosts(s, key, len, type, fp)) return -2;
   if (want && *want && !pinned(want, fp))
-    return refuse(s, fp, want, "the record");
+    return mismatch(s, fp, want, "the record");
   return 0;
 }
