@@ -39,7 +39,8 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o);
 void ssh_close(struct ssh *s);
 
 /* A command on an exec channel. Remote stderr is relayed to our stderr
- * prefixed by the host (via the msg functions). */
+ * line by line, prefixed by the host (info(): hidden by -q), control
+ * characters made '?'. To show a command's stdout live, run "cmd 1>&2". */
 struct ssh_chan *ssh_chan_open(struct ssh *s, const char *cmd);  /* NULL+err */
 int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n); /* 0/-1 */
 /* Send EOF, collect remote stdout into *out (malloc'd, NUL-terminated; error
