@@ -130,5 +130,5 @@ void status(const char *fmt, ...)
     line[n + 1] = '\n';
     writeall(mvm.status_fd, line, n + 2);
   }
-  debug("%s", line + 1);
+  debug("%.*s", n, line + 1);
 }

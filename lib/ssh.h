@@ -1,4 +1,85 @@
-/* lib/ssh.h - prototypes of lib/ssh.c (placeholder until the module lands). */
+/* lib/ssh.h - the SSH layer (libssh2): one authenticated session per host,
+ * pinned host keys, exec channels, atomic uploads. Used by mvm-waitinit,
+ * mvm-sync, mvm-postdeploy and remote mvm-kvmcheck. */
 #ifndef MVM_SSH_H
 #define MVM_SSH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <libssh2.h>
+
+struct rec;
+
+struct ssh_opts {
+  const char *identity;  /* -i FILE, or NULL: MVM_SSH_KEY, agent,
+                          * ~/.ssh/id_{ed25519,ecdsa,rsa} */
+  const char *user;      /* -u USER: default for records without user=
+                          * (else "mvm") */
+  int timeout;           /* seconds for connect + retries while the host
+                          * boots; <= 0: one attempt, 10 s connect */
+};
+
+/* The getopt letters ssh_common_opt() handles, for an applet's optstring. */
+#define SSH_OPTSTR "i:u:j:t:"
+
+struct ssh;              /* one authenticated session to one host */
+struct ssh_chan;         /* one exec channel on it */
+
+/* Connect to r's address (host, host:port, [v6]:port), retry with
+ * backoff+jitter until o->timeout, check the host key against r's hostkey=
+ * (refuse on mismatch: MITM warning) or trust on first use and
+ * rec_set(r, "hostkey", "SHA256:..."), authenticate. NULL with mvm.err set
+ * ("connection refused", "auth failed", "host key mismatch"...). */
+struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o);
+void ssh_close(struct ssh *s);
+
+/* A command on an exec channel. Remote stderr is relayed to our stderr
+ * prefixed by the host (via the msg functions). */
+struct ssh_chan *ssh_chan_open(struct ssh *s, const char *cmd);  /* NULL+err */
+int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n); /* 0/-1 */
+/* Send EOF, collect remote stdout into *out (malloc'd, NUL-terminated; error
+ * if it passes max bytes; out may be NULL to discard), wait for exit, free
+ * c. Returns the remote exit status (>= 0) or -1 on transport error
+ * (mvm.err). A command killed by a signal returns 255, as ssh(1) does. */
+int ssh_chan_finish(struct ssh_chan *c, char **out, size_t *outlen,
+                    size_t max);
+/* ssh_chan_open + ssh_chan_finish. */
+int ssh_run(struct ssh *s, const char *cmd, char **out, size_t *outlen,
+            size_t max);
+/* Upload atomically: temp file in the same dir + rename, with mode. 0/-1. */
+int ssh_put(struct ssh *s, const char *path, const void *data, size_t len,
+            mode_t mode);
+/* Parse the options every SSH applet shares (-i -u -j -t): returns 1 if c
+ * was one of them. jobs may be NULL. */
+int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs);
+/* Quote a string for the remote sh (single quotes). malloc'd. */
+char *sh_quote(const char *s);
+
+/* Pump c for up to secs seconds (relaying stderr, buffering stdout): 1 when
+ * the remote side has finished (call ssh_chan_finish), 0 when it still
+ * runs, -1 on transport error (mvm.err). For progress lines while a long
+ * command runs. */
+int ssh_chan_poll(struct ssh_chan *c, double secs);
+/* Free c without waiting for the command (it is closed on the remote). */
+void ssh_chan_abort(struct ssh_chan *c);
+/* Every later wait on s fails with "timeout" at now_s() >= at (0: never). */
+void ssh_set_deadline(struct ssh *s, double at);
+/* The address s was opened for, as the record gave it. */
+const char *ssh_host(const struct ssh *s);
+
+/* Internal to lib/ssh*.c: the session and its helpers. */
+struct ssh {
+  LIBSSH2_SESSION *sess;
+  int fd;
+  char *addr;            /* the record's address, for messages */
+  char host[256];        /* without port or brackets */
+  int port;
+  double deadline;       /* 0 or now_s() limit of every wait */
+};
+int ssh__wait(struct ssh *s);                  /* socket ready, or -1 */
+int ssh__fail(struct ssh *s, const char *what); /* -1, libssh2's reason */
+int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);
+int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o);
+void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen);
+
 #endif

@@ -1,0 +1,97 @@
+/* lib/sshauth.c - public-key authentication for lib/ssh.c: the -i file,
+ * else MVM_SSH_KEY, else ssh-agent (SSH_AUTH_SOCK) and ~/.ssh/id_ed25519,
+ * id_ecdsa, id_rsa (OpenSSH key format). Runs on a blocking session with a
+ * timeout. Never prints or copies key material. */
+#include "mvm.h"
+
+/* -1: retry later (keys may not be installed yet); -2: give up. */
+static int auth_fail(struct ssh *s, const char *user, int rc,
+                     const char *what)
+{
+  if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED ||
+      rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
+  {
+    debug("key %s refused", what);
+    return error("auth failed for user %s", user);
+  }
+  if (rc == LIBSSH2_ERROR_FILE) {
+    error("cannot use key %s (unreadable, encrypted or unsupported)", what);
+    return -2;
+  }
+  return ssh__fail(s, "authentication");
+}
+
+static int try_agent(struct ssh *s, const char *user, int *tried)
+{
+  struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+  LIBSSH2_AGENT *a;
+  int rc = -1, e;
+
+  if (!getenv("SSH_AUTH_SOCK")) return -1;
+  if (!(a = libssh2_agent_init(s->sess))) return -1;
+  if (libssh2_agent_connect(a) || libssh2_agent_list_identities(a))
+    goto out;
+  while (libssh2_agent_get_identity(a, &id, prev) == 0) {
+    (*tried)++;
+    if (!libssh2_agent_userauth(a, user, id)) {
+      rc = 0;
+      break;
+    }
+    e = libssh2_session_last_errno(s->sess);
+    if (e != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
+        e != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED &&
+        e != LIBSSH2_ERROR_AGENT_PROTOCOL)
+      break;
+    prev = id;
+  }
+  libssh2_agent_disconnect(a);
+out:
+  libssh2_agent_free(a);
+  if (rc) error("auth failed for user %s", user);
+  return rc;
+}
+
+static int try_file(struct ssh *s, const char *user, const char *path)
+{
+  int rc;
+
+  rc = libssh2_userauth_publickey_fromfile_ex(s->sess, user, strlen(user),
+                                              NULL, path, NULL);
+  if (!rc) return 0;
+  return auth_fail(s, user, rc, path);
+}
+
+int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o)
+{
+  static const char *const def[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+  const char *file = o->identity, *home = getenv("HOME"), *list;
+  char path[PATH_MAX];
+  int tried = 0, rc = -1;
+  size_t i;
+
+  if (!file) file = getenv("MVM_SSH_KEY");
+  if (file && *file) return try_file(s, user, file);
+  list = libssh2_userauth_list(s->sess, user, strlen(user));
+  if (!list) {
+    if (libssh2_userauth_authenticated(s->sess)) return 0;
+    return ssh__fail(s, "authentication");
+  }
+  if (!strstr(list, "publickey")) {
+    error("server offers no public-key authentication (%s)", list);
+    return -2;
+  }
+  if (!try_agent(s, user, &tried)) return 0;
+  for (i = 0; home && i < ARRAY_LEN(def); i++) {
+    snprintf(path, sizeof(path), "%s/.ssh/%s", home, def[i]);
+    if (access(path, R_OK)) continue;
+    tried++;
+    if (!(rc = try_file(s, user, path))) return 0;
+    if (rc == -1 && !strncmp(mvm.err, "auth", 4)) continue;
+    return rc;
+  }
+  if (!tried) {
+    error("no identity: use -i FILE, MVM_SSH_KEY or ssh-agent");
+    return -2;
+  }
+  return error("auth failed for user %s", user);
+}

@@ -1,0 +1,7 @@
+lib/sshauth.o: lib/sshauth.c lib/mvm.h lib/ssh.h lib/tarz.h lib/kvm.h \
+ lib/userdata.h
+lib/mvm.h:
+lib/ssh.h:
+lib/tarz.h:
+lib/kvm.h:
+lib/userdata.h:

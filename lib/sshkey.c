@@ -1,0 +1,114 @@
+/* lib/sshkey.c - host-key checks for lib/ssh.c: the server's key must match
+ * the record's hostkey=SHA256:... (and MVM_KNOWN_HOSTS when set), else the
+ * connection is refused with a MITM warning; never "accept anyway". A
+ * record without hostkey= is trusted on first use by ssh_open(). Never
+ * writes ~/.ssh/known_hosts: providers reuse IP addresses. */
+#include "mvm.h"
+
+/* "SHA256:" + unpadded base64 of the 32-byte hash, as ssh-keygen -l. */
+void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen)
+{
+  static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char out[64];
+  size_t i, n = 0;
+
+  for (i = 0; i < 32; i += 3) {
+    unsigned v = hash[i] << 16;
+
+    if (i + 1 < 32) v |= hash[i + 1] << 8;
+    if (i + 2 < 32) v |= hash[i + 2];
+    out[n++] = b64[(v >> 18) & 63];
+    out[n++] = b64[(v >> 12) & 63];
+    if (i + 1 < 32) out[n++] = b64[(v >> 6) & 63];
+    if (i + 2 < 32) out[n++] = b64[v & 63];
+  }
+  out[n] = 0;
+  snprintf(fp, fplen, "SHA256:%s", out);
+}
+
+/* Is fp one of the comma-separated fingerprints in list? */
+static int pinned(const char *list, const char *fp)
+{
+  size_t n = strlen(fp);
+  const char *p = list;
+
+  while (p && *p) {
+    if (!strncmp(p, fp, n) && (p[n] == ',' || !p[n])) return 1;
+    p = strchr(p, ',');
+    if (p) p++;
+  }
+  return 0;
+}
+
+static int refuse(struct ssh *s, const char *fp, const char *want,
+                  const char *where)
+{
+  warn("WARNING: HOST KEY MISMATCH for %s: someone may be intercepting "
+       "the connection (man-in-the-middle), or the host was replaced",
+       s->addr);
+  warn("%s pins %s, the server shows %s; refusing to connect", where, want,
+       fp);
+  error("host key mismatch");
+  return -2;
+}
+
+/* MVM_KNOWN_HOSTS: 0 matched or not listed, -2 listed with another key. */
+static int known_hosts(struct ssh *s, const char *key, size_t len, int type,
+                       const char *fp)
+{
+  const char *file = getenv("MVM_KNOWN_HOSTS");
+  LIBSSH2_KNOWNHOSTS *kh;
+  struct libssh2_knownhost *found = NULL;
+  int rc, mask;
+
+  if (!file || !*file) return 0;
+  if (!(kh = libssh2_knownhost_init(s->sess))) return error("out of memory");
+  if (libssh2_knownhost_readfile(kh, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+      < 0) {
+    libssh2_knownhost_free(kh);
+    error("cannot read MVM_KNOWN_HOSTS '%s'", file);
+    return -2;
+  }
+  mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW;
+  switch (type) {
+  case LIBSSH2_HOSTKEY_TYPE_RSA: mask |= LIBSSH2_KNOWNHOST_KEY_SSHRSA; break;
+  case LIBSSH2_HOSTKEY_TYPE_ED25519:
+    mask |= LIBSSH2_KNOWNHOST_KEY_ED25519; break;
+  case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+    mask |= LIBSSH2_KNOWNHOST_KEY_ECDSA_256; break;
+  case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+    mask |= LIBSSH2_KNOWNHOST_KEY_ECDSA_384; break;
+  case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
+    mask |= LIBSSH2_KNOWNHOST_KEY_ECDSA_521; break;
+  default: mask |= LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+  }
+  rc = libssh2_knownhost_checkp(kh, s->host, s->port, key, len, mask, &found);
+  libssh2_knownhost_free(kh);
+  if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+    return refuse(s, fp, "another key", file);
+  return 0;
+}
+
+/* Check the server's key; fp gets its fingerprint. 0, or -2 refused. */
+int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen)
+{
+  const unsigned char *hash;
+  const char *key, *want = rec_get(r, "hostkey");
+  size_t len;
+  int type;
+
+  key = libssh2_session_hostkey(s->sess, &len, &type);
+  hash = (const unsigned char *)libssh2_hostkey_hash(s->sess,
+                                               LIBSSH2_HOSTKEY_HASH_SHA256);
+  if (!key || !hash) {
+    error("no host key from the server");
+    return -2;
+  }
+  ssh__fingerprint(hash, fp, fplen);
+  debug("host key %s", fp);
+  if (known_hosts(s, key, len, type, fp)) return -2;
+  if (want && *want && !pinned(want, fp))
+    return refuse(s, fp, want, "the record");
+  return 0;
+}
