@@ -207,6 +207,8 @@ int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
 
   memset(m, 0, sizeof(*m));
   while (p < end && !(p[0] == '@' && end - p > 1 && !p[1])) {
+    if (p[0] == '!' && end - p > 1 && !p[1])
+      return error("cannot list the remote tree");
     path = memchr(p, 0, end - p);
     if (!path || path + 1 >= end) return error("bad remote manifest");
     link = memchr(path + 1, 0, end - path - 1);

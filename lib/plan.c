@@ -103,7 +103,7 @@ char *manifest_cmd(const char *dest, char *const *excl, int nexcl)
     free(p);
   }
   if (n) sb_str(&b, " \\) -prune -o");
-  sb_str(&b, " -printf '%y %s %T@ %m %P\\0%l\\0') || exit 96; "
+  sb_str(&b, " -printf '%y %s %T@ %m %P\\0%l\\0') || printf '!\\0'; "
          "elif [ -e \"$d\" ] || [ -L \"$d\" ]; then printf 'f 0 0 0 \\0\\0';"
          " fi\n");
   return b.s;

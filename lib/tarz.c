@@ -205,3 +205,41 @@ int tarz_close(struct tarz *t, struct tarz_stats *st)
   free(t);
   return rc;
 }
+
+int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
+               size_t max)
+{
+  z_stream z = { 0 };
+  size_t cap = n * 4 + 4096, len = 0;
+  char *buf;
+  int rc;
+
+  if (inflateInit2(&z, 31) != Z_OK) die("out of memory");
+  buf = xmalloc(cap + 1);
+  z.next_in = (unsigned char *)in;
+  z.avail_in = n;
+  do {
+    if (len == cap) {
+      if (cap >= max) {
+        rc = Z_MEM_ERROR;
+        break;
+      }
+      cap = cap * 2 > max ? max : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    z.next_out = (unsigned char *)buf + len;
+    z.avail_out = cap - len;
+    rc = inflate(&z, Z_NO_FLUSH);
+    len = cap - z.avail_out;
+  } while (rc == Z_OK || (rc == Z_BUF_ERROR && len == cap));
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    free(buf);
+    return error(rc == Z_MEM_ERROR ? "more than %zu bytes" : "bad gzip data",
+                 max);
+  }
+  buf[len] = 0;
+  *out = buf;
+  *outlen = len;
+  return 0;
+}

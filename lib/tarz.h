@@ -88,6 +88,7 @@ struct tarz_stats {
   uint64_t raw;          /* tar bytes */
   uint64_t wire;         /* bytes handed to the sink */
   double zsecs;          /* seconds spent in deflate */
+  double secs;           /* the caller's: whole stream */
 };
 struct tarz *tarz_open(tarz_sink sink, void *arg, int level);
 /* Add e under name; a regular file's contents come from path. */
@@ -98,5 +99,9 @@ int tarz_add_data(struct tarz *t, const char *name, const void *data,
 /* Finish the stream (0/-1) and free t; stats may be NULL. */
 int tarz_close(struct tarz *t, struct tarz_stats *stats);
 void tarz_stats(const struct tarz *t, struct tarz_stats *stats);
+/* Inflate a gzip buffer into *out (malloc'd, NUL-terminated, at most max
+ * bytes). 0 or -1 with mvm.err. */
+int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
+               size_t max);
 
 #endif
