@@ -55,6 +55,10 @@ bench: mvmbox
 image:
 	sh tests/hosts/mkrootfs.sh
 
+# The README's main job: the whole pipeline on local hosts.
+demo: mvmbox
+	@sh tests/demo.sh
+
 # libFuzzer harnesses: clang only; each links the lib objects built anew.
 fuzz: $(FUZZERS)
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
@@ -72,5 +76,5 @@ install: mvmbox
 clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d
 
-.PHONY: all unit test test-vm check bench image fuzz install clean
+.PHONY: all unit test test-vm check bench image demo fuzz install clean
 -include $(wildcard */*.d tests/unit/*.d)

@@ -30,9 +30,6 @@
 
 #define MVM_VERSION "0.1.0"
 
-#ifndef __GNUC__
-#define __attribute__(x)
-#endif
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define NORETURN __attribute__((noreturn))
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

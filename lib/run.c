@@ -101,11 +101,10 @@ static void child(struct worker *w, int fd, int errfd)
 
 static void start(struct rec *r)
 {
-  struct worker *w = NULL;
-  int p[2], e[2] = { -1, -1 }, i;
+  struct worker *w = R.w;
+  int p[2], e[2] = { -1, -1 };
 
-  for (i = 0; i < R.nw; i++)
-    if (!R.w[i].pid) w = R.w + i;
+  while (w->pid) w++;         /* feed() starts one only when a slot is free */
   memset(w, 0, sizeof(*w));
   w->in = *r;
   w->start = now_s();

@@ -28,6 +28,7 @@ if [ $# -eq 0 ] || [ "$1" = unit ]; then
 fi
 
 if [ $# -eq 0 ]; then
+  # shellcheck disable=SC2046
   set -- $(cd "$top/tests" && ls ./*.test | sed 's|^\./||; s|\.test$||')
 fi
 for t in "$@"; do

@@ -1,7 +1,0 @@
-lib/msg.o: lib/msg.c lib/mvm.h lib/ssh.h lib/tarz.h lib/kvm.h \
- lib/userdata.h
-lib/mvm.h:
-lib/ssh.h:
-lib/tarz.h:
-lib/kvm.h:
-lib/userdata.h:

@@ -1,7 +1,0 @@
-lib/record.o: lib/record.c lib/mvm.h lib/ssh.h lib/tarz.h lib/kvm.h \
- lib/userdata.h
-lib/mvm.h:
-lib/ssh.h:
-lib/tarz.h:
-lib/kvm.h:
-lib/userdata.h:

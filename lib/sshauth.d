@@ -1,7 +1,0 @@
-lib/sshauth.o: lib/sshauth.c lib/mvm.h lib/ssh.h lib/tarz.h lib/kvm.h \
- lib/userdata.h
-lib/mvm.h:
-lib/ssh.h:
-lib/tarz.h:
-lib/kvm.h:
-lib/userdata.h:

@@ -1,7 +1,0 @@
-lib/xwrap.o: lib/xwrap.c lib/mvm.h lib/ssh.h lib/tarz.h lib/kvm.h \
- lib/userdata.h
-lib/mvm.h:
-lib/ssh.h:
-lib/tarz.h:
-lib/kvm.h:
-lib/userdata.h:
