@@ -13,26 +13,24 @@ const char sync_usage[] =
 "[--no-default-excludes] [--no-delete] [-d DESTDIR] [-t TIMEOUT] "
 "[-i IDENTITY] [-u USER] [-j N] SRC[:DEST]...\n"
 "\n"
-"Copy each local directory SRC to DESTDIR/<basename of SRC> (or to DEST:\n"
-"relative to DESTDIR, or absolute) on every host of the records on stdin,\n"
-"sending only what changed (size and mtime differ, as rsync's quick check)\n"
-"and deleting what vanished; print each record with stage=sync synced=N.\n"
+"Copy each local directory SRC to DESTDIR/<basename of SRC> (or to DEST,\n"
+"relative to DESTDIR or absolute) on every host of the records on stdin,\n"
+"sending what changed (size or mtime differ) and deleting what vanished;\n"
+"print each record with stage=sync synced=N (files sent).\n"
 "\n"
 "  -d DESTDIR        remote parent of the trees (default /home/mvm)\n"
 "  -n                dry run: list what would be sent and deleted\n"
-"  -z                always compress (zlib); --no-compress never; by default\n"
-"                    only when the first megabytes show a slow link\n"
+"  -z                compress; --no-compress: never; default: only when\n"
+"                    the first 8 MB show a link slower than 16 MB/s\n"
 "  --checksum        compare file contents by SHA-256, not size and mtime\n"
-"  --exclude PATTERN skip matching paths (gitignore-style glob: 'dir/' for\n"
-"                    directories, a '/' anchors at the tree root); repeatable\n"
+"  --exclude PATTERN skip matching paths (gitignore-style: 'dir/' matches\n"
+"                    dirs only, a '/' anchors at the tree root); repeatable\n"
 "  --no-default-excludes  also send target/ (excluded by default)\n"
 "  --no-delete       keep remote files that vanished locally\n"
 "  -t TIMEOUT        connect timeout per host, seconds (default 30)\n"
-"  -i IDENTITY       private key file (default: MVM_SSH_KEY, ssh-agent,\n"
-"                    ~/.ssh/id_ed25519, id_ecdsa, id_rsa)\n"
+"  -i IDENTITY       key file (default MVM_SSH_KEY, agent, ~/.ssh/id_*)\n"
 "  -u USER           login user for records without user= (default mvm)\n"
-"  -j N              hosts at once (default 8)\n"
-"  -q                quiet; -v debug output\n";
+"  -j N              hosts at once (default 8); -q quiet; -v debug\n";
 
 #define MANIFEST_MAX (512 << 20)
 #define OUT_MAX (64 << 10)
@@ -106,15 +104,10 @@ static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
 {
   struct xfer x = { .t = t, .p = p, .start = now_s() };
   int first = *i == 0, rc;
-  char *q = sh_quote(t->stage), *cmd, *out = NULL, *name, *path;
+  char *cmd, *out = NULL, *name, *path;
   struct tarz *tz;
 
-  cmd = xasprintf("command -v tar >/dev/null 2>&1 || exit 98; S=%s; %s"
-                  "cd \"$S\" && tar -x%spf - 2>&1 && "
-                  "if [ -f a ]; then sh ./a 2>&1 && cd / && rm -rf \"$S\"; fi",
-                  q, first ? "rm -rf \"$S\" && mkdir -p \"$S\" && " : "",
-                  level >= 0 ? "z" : "");
-  free(q);
+  cmd = plan_stream_cmd(t->stage, first, level >= 0);
   x.c = ssh_chan_open(s, cmd);
   free(cmd);
   if (!x.c) return -1;
@@ -193,8 +186,8 @@ static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
 {
   struct ment **cand = NULL, *l;
   struct ssh_chan *c;
-  char *q = sh_quote(t->dest), *cmd, *out = NULL, *p, *path;
-  size_t n = 0, i, k;
+  char *q = sh_quote(t->dest), *cmd, *out = NULL, *path;
+  size_t n = 0, i;
   int rc = -1;
 
   for (i = 0; i < rem->n; i++) {
@@ -217,15 +210,7 @@ static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
     rc = -1;
     goto out;
   }
-  /* one line per file, in order: [\]HEX  NAME (names escaped) */
-  for (i = 0, p = out; i < n && p && *p; i++) {
-    p += *p == '\\';
-    for (k = 0; k < 32 && sscanf(p + 2 * k, "%2hhx", cand[i]->sum + k) == 1;
-         k++) {}
-    if (k == 32) cand[i]->flags |= ME_SUM;
-    p = strchr(p, '\n');
-    if (p) p++;
-  }
+  sums_parse(out, cand, n);
   for (i = 0; i < n; i++) {
     l = manifest_find(&t->loc, cand[i]->path);
     path = xasprintf("%s/%s", t->src, l->path);
@@ -263,49 +248,55 @@ static int sync_tree(struct ssh *s, struct tree *t, struct manifest *rem,
   return rc;
 }
 
+/* Every tree's remote manifest, from one command: *out holds the
+ * sections, "@\0" before each. 0 or -1. */
+static int fetch(struct ssh *s, char **out, size_t *len)
+{
+  char *cmd, *m;
+  int i, rc;
+
+  cmd = xstrdup("");
+  for (i = 0; i < TT.nt; i++) {
+    m = manifest_cmd(TT.t[i].dest, TT.excl, TT.nexcl);
+    cmd = xrealloc(cmd, strlen(cmd) + strlen(m) + 1);
+    strcat(cmd, m);
+    free(m);
+  }
+  m = plan_fetch_cmd(cmd, TT.compress);
+  free(cmd);
+  cmd = m;
+  rc = ssh_run(s, cmd, out, len, MANIFEST_MAX);
+  free(cmd);
+  if (rc == 97) return error("remote find has no -printf (GNU findutils "
+                             "needed)");
+  if (rc > 0) return error("listing the remote trees failed (exit %d)", rc);
+  if (rc < 0) return -1;
+  if (*len > 2 && (unsigned char)(*out)[0] == 0x1f &&
+      (unsigned char)(*out)[1] == 0x8b) {
+    m = *out;
+    rc = gunzip_buf(m, *len, out, len, MANIFEST_MAX);
+    free(m);
+    if (rc) {
+      *out = NULL;
+      return error("remote manifest: %s", mvm.err);
+    }
+  }
+  return 0;
+}
+
 static int sync_one(struct rec *r, void *arg)
 {
   struct manifest rem;
   struct ssh *s;
-  char *cmd, *m, *out = NULL;
+  char *out = NULL;
   size_t len = 0, used, synced = 0, off = 0;
   int i, rc, link = -1;
 
   (void)arg;
   if (!(s = ssh_open(r, &TT.o))) return -1;
   status("manifest");
-  /* One command lists every tree; gzip makes /usr/include's 600 KB list
-   * 70 KB for the wire (rsync sends its file list prefix-compressed). */
-  cmd = xstrdup("find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n{\n");
-  for (i = 0; i < TT.nt; i++) {
-    m = manifest_cmd(TT.t[i].dest, TT.excl, TT.nexcl);
-    cmd = xrealloc(cmd, strlen(cmd) + strlen(m) + 64);
-    strcat(cmd, m);
-    free(m);
-  }
-  strcat(cmd, TT.compress ? "} | { gzip -1 2>/dev/null || cat; }\n" : "}\n");
-  rc = ssh_run(s, cmd, &out, &len, MANIFEST_MAX);
-  free(cmd);
-  if (rc == 97) rc = error("remote find has no -printf (GNU findutils "
-                           "needed)");
-  else if (rc > 0) rc = error("listing the remote trees failed (exit %d)",
-                              rc);
-  if (!rc && len > 2 && (unsigned char)out[0] == 0x1f &&
-      (unsigned char)out[1] == 0x8b) {
-    m = out;
-    rc = gunzip_buf(m, len, &out, &len, MANIFEST_MAX);
-    free(m);
-    if (rc) {
-      out = NULL;
-      rc = error("remote manifest: %s", mvm.err);
-    }
-  }
+  rc = fetch(s, &out, &len);
   for (i = 0; !rc && i < TT.nt; i++) {
-    if (len - off < 2 || memcmp(out + off, "@", 2)) {
-      rc = error("bad remote manifest");
-      break;
-    }
-    off += 2;
     rc = manifest_parse(&rem, out + off, len - off, &used, TT.excl,
                         TT.nexcl);
     if (!rc) {

@@ -206,6 +206,8 @@ int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
   struct ment *e;
 
   memset(m, 0, sizeof(*m));
+  if (len < 2 || memcmp(buf, "@", 2)) return error("bad remote manifest");
+  p += 2;
   while (p < end && !(p[0] == '@' && end - p > 1 && !p[1])) {
     if (p[0] == '!' && end - p > 1 && !p[1])
       return error("cannot list the remote tree");
@@ -267,4 +269,31 @@ out:
   if (fd >= 0) close(fd);
   EVP_MD_CTX_free(c);
   return rc;
+}
+
+static int hexval(int c)
+{
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void sums_parse(const char *out, struct ment **cand, size_t n)
+{
+  const char *p = out;
+  size_t i, k;
+  int hi, lo;
+
+  for (i = 0; i < n && p && *p; i++) {
+    p += *p == '\\';
+    for (k = 0; k < 32; k++) {
+      if ((hi = hexval(p[2 * k])) < 0 || (lo = hexval(p[2 * k + 1])) < 0)
+        break;
+      cand[i]->sum[k] = hi << 4 | lo;
+    }
+    if (k == 32 && p[64] == ' ') cand[i]->flags |= ME_SUM;
+    p = strchr(p, '\n');
+    if (p) p++;
+  }
 }

@@ -43,7 +43,8 @@ int excl_match(char *const *pat, int npat, const char *path, int isdir);
  * and devices. 0, or -1 with mvm.err naming the path. */
 int manifest_walk(struct manifest *m, const char *root, char *const *excl,
                   int nexcl);
-/* Parse a remote manifest section: records "T SIZE MTIME MODE PATH\0LINK\0"
+/* Parse a remote manifest section: "@\0", then records
+ * "T SIZE MTIME MODE PATH\0LINK\0"
  * (find -printf '%y %s %T@ %m %P\0%l\0') up to the next "@\0" section
  * marker or len; *used says how far. Points into buf (the caller keeps it
  * until manifest_release); sorts; drops excluded entries. 0 or -1. */
@@ -54,10 +55,21 @@ struct ment *manifest_find(const struct manifest *m, const char *path);
 int path_cmp(const char *a, const char *b);   /* '/' sorts before all */
 /* SHA-256 of a local file into sum. 0 or -1 with mvm.err. */
 int file_sha256(const char *path, unsigned char sum[32]);
+/* sha256sum's output for the files cand[0..n) in order ("[\\]HEX  NAME"
+ * lines, names escaped): set each sum and ME_SUM; lines that do not parse
+ * leave the entry without ME_SUM, so it is sent. */
+void sums_parse(const char *out, struct ment **cand, size_t n);
 
 /* The remote commands for one tree: the find command that lists it, and a
  * plan made by comparing both manifests. */
 char *manifest_cmd(const char *dest, char *const *excl, int nexcl);
+/* The whole listing command around the manifest_cmd() sections: exit 97
+ * without GNU find; the output gzip'd when gz and gzip is there. */
+char *plan_fetch_cmd(const char *sections, int gz);
+/* The command that unpacks one tar stream into stage (first: emptied
+ * before) and, when the stream carried the script "a", runs it and removes
+ * stage; output (stderr too) goes to stdout; exit 98 without tar. */
+char *plan_stream_cmd(const char *stage, int first, int gz);
 
 struct plan {
   struct ment **send;    /* local entries for the tar stream, in order */
