@@ -100,8 +100,10 @@ static int walk_one(struct manifest *m, char *path, size_t plen, size_t rel,
   ssize_t n;
   char type;
 
-  if (lstat(path, &st))
+  if (lstat(path, &st)) {
+    if (errno == ENOENT && plen > rel) return 0;    /* vanished: as rsync */
     return error("cannot stat '%s': %s", path, strerror(errno));
+  }
   type = S_ISREG(st.st_mode) ? 'f' : S_ISDIR(st.st_mode) ? 'd' :
          S_ISLNK(st.st_mode) ? 'l' : 0;
   if (!type) return 0;            /* sockets, fifos, devices: as rsync -a */
@@ -134,6 +136,10 @@ static int walk_dir(struct manifest *m, char *path, size_t plen, size_t rel,
   size_t len;
   int rc = 0;
 
+  if (!d && errno == ENOENT && plen > rel) {
+    m->n--;                                         /* vanished */
+    return 0;
+  }
   if (!d) return error("cannot open '%s': %s", path, strerror(errno));
   while (!rc && (de = readdir(d))) {
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
