@@ -214,6 +214,7 @@ int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
   char *buf;
   int rc;
 
+  if (cap > max) cap = max;
   if (inflateInit2(&z, 31) != Z_OK) die("out of memory");
   buf = xmalloc(cap + 1);
   z.next_in = (unsigned char *)in;
