@@ -318,6 +318,7 @@ static void add_tree(const char *arg, const char *destdir)
 {
   struct tree *t;
   char *src = xstrdup(arg), *colon = strrchr(src, ':'), *dest = NULL, *b;
+  char *base = NULL;
   struct stat st;
   size_t n;
 
@@ -333,7 +334,7 @@ static void add_tree(const char *arg, const char *destdir)
 
     if (!real) die("cannot open '%s': %s", src, strerror(errno));
     b = strrchr(real, '/');
-    dest = xstrdup(b && b[1] ? b + 1 : "root");
+    dest = base = xstrdup(b && b[1] ? b + 1 : "root");
     free(real);
   }
   TT.t = xrealloc(TT.t, (TT.nt + 1) * sizeof(*TT.t));
@@ -341,6 +342,7 @@ static void add_tree(const char *arg, const char *destdir)
   memset(t, 0, sizeof(*t));
   t->src = src;
   t->dest = *dest == '/' ? xstrdup(dest) : xasprintf("%s/%s", destdir, dest);
+  free(base);
   n = strlen(t->dest);
   while (n > 1 && t->dest[n - 1] == '/') t->dest[--n] = 0;
   b = strrchr(t->dest, '/');

@@ -181,7 +181,7 @@ int manifest_walk(struct manifest *m, const char *root, char *const *excl,
     m->e[i].path = m->names + (uintptr_t)m->e[i].path;
     if (m->e[i].link) m->e[i].link = m->names + (uintptr_t)m->e[i].link;
   }
-  qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
+  if (m->n) qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
   return rc;
 }
 
@@ -239,7 +239,7 @@ int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
     p = link + 1;
   }
   *used = p - buf;
-  qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
+  if (m->n) qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
   m_filter(m, excl, nexcl);
   return 0;
 }
