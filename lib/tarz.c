@@ -102,7 +102,6 @@ static int tz_copy(struct tarz *t, const char *path, int64_t size)
   ssize_t n;
 
   if (fd < 0) return error("cannot read '%s': %s", path, strerror(errno));
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   /* A file that grew is cut at the size in the header; one that shrank is
    * padded with zeros by libarchive. The next run sends it again. */
   while (size > 0 && (n = read(fd, t->buf, TARZ_BUF)) != 0) {

@@ -9,6 +9,8 @@
 #   3. one file changed (a few bytes in a 30-50 KB header): bytes on the
 #      wire both ways, counted by a TCP proxy, mvm-sync -z vs rsync -az
 #   4. peak RSS of the local side (GNU time %M: the process and children)
+#   and, for context, the local side's CPU time (user+sys) of the initial
+#   sync; the remote side's (sshd, tar or rsync) is not counted.
 # Needs /usr/sbin/sshd, rsync, python3 (the proxy), GNU time.
 set -u
 top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -70,11 +72,11 @@ PREC="127.0.0.1:$PPORT user=$SSHD_USER hostkey=$SSHD_HOSTKEY_FP"
 SSH="ssh -i $SSH_KEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -l $SSHD_USER"
 MV="$W/dst/include" RS="$W/dst/rsync"
 
-# t FILE CMD: append "seconds maxrss_kb" of the sh command CMD to FILE
+# t FILE CMD: append "seconds maxrss_kb cpu_s" of the sh command CMD to FILE
 t() {
-  /usr/bin/time -f '%e %M' -o "$W/t.out" sh -c "$2" > /dev/null 2> "$W/err" ||
+  /usr/bin/time -f '%e %M %U %S' -o "$W/t.out" sh -c "$2" > /dev/null 2> "$W/err" ||
     { echo "sync bench: failed: $2"; cat "$W/err"; exit 1; }
-  cat "$W/t.out" >> "$W/$1"
+  awk '{ print $1, $2, $3 + $4 }' "$W/t.out" >> "$W/$1"
 }
 MVM_INIT="echo '$REC' | '$M' mvm-sync -i '$SSH_KEY' -d '$W/dst' '$SRC'"
 MVM_Z="echo '$PREC' | '$M' mvm-sync -z -i '$SSH_KEY' -d '$W/dst' '$SRC'"
@@ -128,3 +130,4 @@ row "1. initial sync (wall)" init 1 s
 row "2. no-change re-sync (wall)" same 1 s
 row "3. one file changed, bytes on the wire (-z / -az)" one 1 B
 row "4. peak RSS, initial sync (local side)" init 2 KB
+row "(local CPU user+sys, initial sync)" init 3 s
