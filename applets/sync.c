@@ -46,11 +46,9 @@ struct tree {
 static struct {
   int dry, delete, checksum, compress;   /* compress: -1 auto, 0, 1 */
   char **excl;
-  int nexcl;
   struct tree *t;
-  int nt;
+  int nexcl, nt, jobs;
   struct ssh_opts o;
-  int jobs;
 } TT;
 
 /* Per-stream state for the sink: the channel and the progress line. */
