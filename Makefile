@@ -6,6 +6,7 @@ PKGS    = libcurl libssh2 yaml-0.1 openssl zlib jansson expat libarchive
 PREFIX ?= /usr/local
 BINDIR  = $(PREFIX)/bin
 MANDIR  = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/mvmbox
 CC     ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
@@ -72,6 +73,8 @@ install: mvmbox
 	$(DESTDIR)$(BINDIR)/mvmbox --install -s $(DESTDIR)$(BINDIR)
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(DATADIR)/cloud-init
+	install -m 0644 cloud-init/*.yaml $(DESTDIR)$(DATADIR)/cloud-init
 
 clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d

@@ -1,16 +1,273 @@
-/* applets/provision.c - mvm-provision: not implemented yet. Until its issue lands it
- * passes error records through and fails every other record honestly. */
+/* applets/provision.c - mvm-provision: create hosts with a provider. Every
+ * host gets its own SSH host key and the project's user-data (composed and
+ * validated before anything is created); each host's record is written the
+ * moment the provider reports it, so nothing created can be lost. The only
+ * writer of stdout. Private keys stay in memory and are wiped. */
 #include "mvm.h"
+#include "provider.h"
 
 const char provision_usage[] =
-"usage: mvm-provision [-n N] [-l LABEL] [-t TYPE] [-r REGION] PROVIDER\n"
+"usage: mvm-provision [-n N] [-l LABEL] [-t TYPE] [-r REGION] [-k PUBKEY]"
+" [--user-data FILE] [--image FILE] [--dry-run] PROVIDER [HOST...]\n"
 "\n"
-"Not implemented yet: every host record is passed on with\n"
-"error=provision:not%20implemented%20yet and the exit status is 2.\n";
+"Create N hosts with PROVIDER and write one host record per host:\n"
+"  ADDR provider=P id=ID label=L user=mvm hostkey=SHA256:...\n"
+"\n"
+"  -n N              hosts to create, 1-100 (default 1)\n"
+"  -l LABEL          label for teardown (env LABEL; default\n"
+"                    mvm-eph-YYYYmmdd-XXXXXX)\n"
+"  -t TYPE           instance type (env INSTANCE_TYPE; default: provider's)\n"
+"  -r REGION         region (env REGION; default: provider's)\n"
+"  -k PUBKEY         your SSH public key, a file or the key itself (env\n"
+"                    SSH_PUBKEY; default $MVM_SSH_KEY.pub or\n"
+"                    ~/.ssh/id_ed25519.pub)\n"
+"  --user-data FILE  a #cloud-config part merged after the project's\n"
+"  --image FILE      the provider's image (qemu: a cloud image file)\n"
+"  --dry-run         compose and check everything, create nothing\n"
+"  -q, -v            quieter, more verbose\n"
+"\n"
+"PROVIDER: static (HOST... you already have), an original-style adapter\n"
+"(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, ...: an unknown\n"
+"name lists the known ones.\n";
+
+static struct {
+  int n, dry, emitted, failed;
+  const char *label, *type, *region, *pubkey, *extra, *image;
+  const struct provider *p;
+} TT;
+
+static void emit(struct rec *r)
+{
+  static const char *const first[] = { "provider", "id", "label", "user",
+                                       "hostkey" };
+  struct rec o;
+  char *line;
+  size_t i;
+  int j;
+
+  rec_new(&o, r->addr ? r->addr : "-");
+  rec_set(&o, "provider", "%s", TT.p->name);
+  rec_set(&o, "id", "%s", "-");
+  rec_set(&o, "label", "%s", TT.label);
+  rec_set(&o, "user", "mvm");
+  for (i = 0; i < ARRAY_LEN(first); i++)
+    if (rec_get(r, first[i])) rec_set(&o, first[i], "%s", rec_get(r, first[i]));
+  for (j = 0; j < r->n; j++) rec_set(&o, r->f[j].key, "%s", r->f[j].val);
+  if (rec_failed(&o)) TT.failed++;
+  TT.emitted++;
+  line = rec_format(&o);
+  if (writeall(1, line, strlen(line))) {
+    TT.failed++;        /* the host exists: say where it is, at least */
+    warn("cannot write the record of a created host: %.*s",
+         (int)strlen(line) - 1, line);
+  }
+  free(line);
+  rec_release(&o);
+}
+
+static const char *new_label(void)
+{
+  static char l[32];
+  unsigned char rnd[3];
+  time_t t = time(NULL);
+  char d[16];
+
+  if (getentropy(rnd, sizeof(rnd))) pdie("getentropy");
+  strftime(d, sizeof(d), "%Y%m%d", gmtime(&t));
+  snprintf(l, sizeof(l), "mvm-eph-%s-%02x%02x%02x", d, rnd[0], rnd[1],
+           rnd[2]);
+  return l;
+}
+
+static void check_label(const char *l)
+{
+  const char *s;
+
+  for (s = l; *s; s++)
+    if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s)
+        && !strchr("._-", *s)) break;
+  if (*s || !*l || strlen(l) > 63 || !isalnum((unsigned char)*l))
+    help_exit("bad label '%s': 1-63 of a-z 0-9 . _ -, starting with a"
+              " letter or digit", l);
+}
+
+/* The operator's public key: -k text or file, else the defaults. */
+static char *load_pubkey(const char *arg)
+{
+  const char *home = getenv("HOME"), *id = getenv("MVM_SSH_KEY");
+  char *path, *text, fp[64];
+
+  if (arg && strchr(arg, ' ') && access(arg, F_OK)) {
+    text = xstrdup(arg);
+    path = xstrdup("-k");
+  } else {
+    if (arg) path = xstrdup(arg);
+    else if (id && *id) path = xasprintf("%s.pub", id);
+    else path = xasprintf("%s/.ssh/id_ed25519.pub", home ? home : "");
+    if (access(path, R_OK))
+      help_exit("no SSH public key: cannot read '%s' (give -k PUBKEY)",
+                path);
+    text = xreadfile(path, 16384, NULL);
+  }
+  text[strcspn(text, "\r\n")] = 0;
+  if (!strncmp(text, "-----BEGIN", 10))
+    help_exit("'%s' is a private key: give the public one (.pub)", path);
+  if (hostkey_pub_fingerprint(text, fp, sizeof(fp)))
+    help_exit("'%s': %s", path, mvm.err);
+  debug("operator key %s from %s", fp, path);
+  free(path);
+  return text;
+}
+
+static void add_part(struct ud_part *p, int *n, const char *dir,
+                     const char *name)
+{
+  char *path = dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+
+  if (access(path, R_OK)) help_exit("cannot read '%s'", path);
+  p[*n].name = path;
+  p[*n].text = xreadfile(path, USERDATA_MAX, &p[*n].len);
+  (*n)++;
+}
+
+/* One user-data and key per host; dies (exit 2) before anything exists. */
+static void compose(struct up_args *a, unsigned flags)
+{
+  const char *dir = userdata_dir(), *gate = getenv("MVM_KVM_GATE");
+  struct ud_part parts[3];
+  struct ud_opts o = { parts, 0, a->pubkey, !!(flags & PF_LOCAL), NULL };
+  struct hostkey k;
+  size_t len;
+  int i;
+
+  if (!dir) die("%s", mvm.err);
+  add_part(parts, &o.nparts, dir, "base.yaml");
+  if (!(flags & PF_LOCAL)) add_part(parts, &o.nparts, dir, "toolchain.yaml");
+  if (TT.extra) add_part(parts, &o.nparts, NULL, TT.extra);
+  if (gate && *gate) {
+    if (strcmp(gate, "required") && strcmp(gate, "optional"))
+      help_exit("MVM_KVM_GATE must be required or optional");
+    o.kvm_optional = !strcmp(gate, "optional");
+  }
+  a->user_data = xzalloc((a->count + 1) * sizeof(char *));
+  a->hostkey_fp = xzalloc((a->count + 1) * sizeof(char *));
+  for (i = 0; i < a->count; i++) {
+    if (hostkey_generate(&k, a->label)) die("%s", mvm.err);
+    o.key = &k;
+    if (!(a->user_data[i] = userdata_compose(&o, &len)))
+      die("user-data: %s", mvm.err);
+    a->hostkey_fp[i] = xstrdup(k.fp);
+    hostkey_clear(&k);
+  }
+  for (i = 0; i < o.nparts; i++) {
+    free((char *)parts[i].name);
+    free((char *)parts[i].text);
+  }
+  info("user-data: %d part(s) from %s%s, kvm gate %s", o.nparts, dir,
+       TT.extra ? " and --user-data" : "",
+       o.kvm_optional ? "optional" : "required");
+}
+
+static int dry_run(const struct up_args *a, unsigned flags)
+{
+  char path[] = "/tmp/mvm-user-data.XXXXXX";
+  int fd;
+
+  printf("# dry-run: would %s %d host(s): provider=%s label=%s type=%s"
+         " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
+         a->count, TT.p->name, a->label, a->type, a->region);
+  if (flags & PF_NOCREATE) return 0;
+  if ((fd = mkstemp(path)) < 0) pdie("mkstemp");
+  xwriteall(fd, a->user_data[0], strlen(a->user_data[0]));
+  xclose(fd);
+  printf("# dry-run: user-data of host 1: %s (its key is never used)\n",
+         path);
+  return 0;
+}
+
+static int options(int argc, char **argv)
+{
+  static const struct option lo[] = {
+    { "user-data", required_argument, NULL, 'U' },
+    { "image", required_argument, NULL, 'I' },
+    { "dry-run", no_argument, NULL, 'D' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 }
+  };
+  int c, nset = 0;
+
+  TT.n = 1;
+  TT.label = getenv("LABEL");
+  TT.type = getenv("INSTANCE_TYPE");
+  TT.region = getenv("REGION");
+  TT.pubkey = getenv("SSH_PUBKEY");
+  while ((c = getopt_long(argc, argv, "+n:l:t:r:k:qv", lo, NULL)) != -1) {
+    switch (c) {
+    case 'n': TT.n = xatoi_range(optarg, 1, 100); nset = 1; break;
+    case 'l': TT.label = optarg; break;
+    case 't': TT.type = optarg; break;
+    case 'r': TT.region = optarg; break;
+    case 'k': TT.pubkey = optarg; break;
+    case 'U': TT.extra = optarg; break;
+    case 'I': TT.image = optarg; break;
+    case 'D': TT.dry = 1; break;
+    case 'q': mvm.quiet = 1; break;
+    case 'v': mvm.verbose = 1; break;
+    default: help_exit(NULL);
+    }
+  }
+  if (optind >= argc) help_exit("no PROVIDER given");
+  return nset;
+}
+
+static int create(const struct up_args *a)
+{
+  int rc;
+
+  info("creating %d host(s) with %s: label %s, type %s, region %s",
+       a->count, TT.p->name, a->label, a->type, a->region);
+  if ((rc = TT.p->up(a, emit)))
+    warn("%s: %s", TT.p->name, mvm.err);
+  else if (TT.emitted < a->count)
+    warn("%s: reported %d of %d hosts", TT.p->name, TT.emitted, a->count);
+  return rc || TT.failed || TT.emitted < a->count ? EXIT_HOSTFAIL : EXIT_OK;
+}
 
 int provision_main(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  return run_unimplemented("provision");
+  struct up_args a = { 0 };
+  int i, rc, nset = options(argc, argv);
+  unsigned flags;
+
+  signal(SIGPIPE, SIG_IGN);     /* a closed stdout must not kill up() */
+  TT.p = provider_find(argv[optind]);
+  flags = provider_flags(TT.p);
+  a.args = argv + optind + 1;
+  if (*a.args && !(flags & PF_NOCREATE))
+    help_exit("%s takes no HOST arguments", TT.p->name);
+  if (TT.label && *TT.label) check_label(TT.label);
+  else TT.label = new_label();
+  a.label = TT.label;
+  a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();
+  a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
+  a.user = "mvm";
+  a.image = TT.image;
+  a.count = TT.n;
+  if (flags & PF_NOCREATE) {
+    for (a.count = 0; a.args[a.count]; a.count++);
+    if (nset && TT.n != a.count) help_exit("-n %d but %d HOST arguments",
+                                           TT.n, a.count);
+  } else {
+    a.pubkey = load_pubkey(TT.pubkey && *TT.pubkey ? TT.pubkey : NULL);
+    compose(&a, flags);
+  }
+  rc = TT.dry ? dry_run(&a, flags) : create(&a);
+  for (i = 0; a.user_data && i < a.count; i++) {
+    freezero(a.user_data[i], strlen(a.user_data[i]) + 1);
+    free(a.hostkey_fp[i]);
+  }
+  free(a.user_data);
+  free(a.hostkey_fp);
+  free((char *)a.pubkey);
+  return rc;
 }

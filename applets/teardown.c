@@ -1,16 +1,127 @@
-/* applets/teardown.c - mvm-teardown: not implemented yet. Until its issue lands it
- * passes error records through and fails every other record honestly. */
+/* applets/teardown.c - mvm-teardown: destroy hosts. With PROVIDER [LABEL]:
+ * every host of that provider tagged mvm-ephemeral=true (of one label).
+ * Without: exactly the hosts of the records on stdin, by their provider=
+ * and id=, including records that carry error= (a host that failed a
+ * stage still exists), each in a worker of lib/run.c. Writes one record
+ * per destroyed host, stage=down. */
 #include "mvm.h"
+#include "provider.h"
 
 const char teardown_usage[] =
 "usage: mvm-teardown [--dry-run] [PROVIDER [LABEL]]\n"
 "\n"
-"Not implemented yet: every host record is passed on with\n"
-"error=teardown:not%20implemented%20yet and the exit status is 2.\n";
+"Destroy every PROVIDER host tagged mvm-ephemeral=true (only those of\n"
+"LABEL if given), or, with no PROVIDER, exactly the hosts of the host\n"
+"records on stdin (their provider= and id=; error records too). Writes a\n"
+"record per destroyed host with stage=down.\n"
+"\n"
+"  --dry-run   say what would be destroyed (on stderr), destroy nothing\n"
+"  -j N        destroy at most N hosts at once (default 8)\n"
+"  -q, -v      quieter, more verbose\n";
+
+static struct {
+  int dry, failed, emitted, jobs;
+  struct rec *cur;
+} TT;
+
+/* PROVIDER [LABEL]: each destroyed host, written at once. */
+static void emit(struct rec *r)
+{
+  char *line;
+
+  rec_set(r, "stage", "down");
+  if (rec_failed(r)) TT.failed = 1;
+  TT.emitted++;
+  line = rec_format(r);
+  if (writeall(1, line, strlen(line)))
+    warn("cannot write record: %s", line);
+  free(line);
+}
+
+/* Records: in a worker, the provider's record becomes the worker's. */
+static void emit_into(struct rec *r)
+{
+  int i;
+
+  for (i = 0; i < r->n; i++)
+    rec_set(TT.cur, r->f[i].key, "%s", r->f[i].val);
+  TT.emitted++;
+}
+
+static const struct provider *lookup(const char *name)
+{
+  const struct provider *const *l;
+
+  for (l = provider_list(); *l; l++)
+    if (!strcmp((*l)->name, name)) return *l;
+  return NULL;
+}
+
+/* One record from stdin, in its own worker (lib/run.c). */
+static int one(struct rec *r, void *arg)
+{
+  const char *pn = rec_get(r, "provider"), *id = rec_get(r, "id");
+  const struct provider *p = pn ? lookup(pn) : NULL;
+
+  (void)arg;
+  if (!id && rec_failed(r)) return 0;  /* never created: nothing to do */
+  if (!pn || !id) return error("no %s in the record", pn ? "id" : "provider");
+  if (!p) return error("unknown provider '%s'", pn);
+  if (TT.dry) {
+    info("dry-run: would destroy %s id=%s", pn, id);
+    return 0;
+  }
+  TT.cur = r;
+  if (p->down(NULL, r, emit_into)) return -1;
+  if (!TT.emitted) info("%s: %s: nothing to destroy (already gone?)", pn, id);
+  rec_set(r, "stage", "down");
+  return 0;
+}
 
 int teardown_main(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  return run_unimplemented("teardown");
+  static const struct option lo[] = {
+    { "dry-run", no_argument, NULL, 'D' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 }
+  };
+  const struct provider *p;
+  const char *label;
+  int c;
+
+  TT.jobs = 8;
+  while ((c = getopt_long(argc, argv, "+j:qv", lo, NULL)) != -1) {
+    switch (c) {
+    case 'D': TT.dry = 1; break;
+    case 'j': TT.jobs = xatoi_range(optarg, 1, 256); break;
+    case 'q': mvm.quiet = 1; break;
+    case 'v': mvm.verbose = 1; break;
+    default: help_exit(NULL);
+    }
+  }
+  if (argc - optind > 2) help_exit("too many arguments");
+  if (optind == argc) {
+    struct run_opts o = { .stage = "down", .jobs = TT.jobs, .each = one,
+                          .all = 1 };
+
+    if (isatty(0)) help_exit("give PROVIDER [LABEL], or records on stdin");
+    return run_records(&o);
+  }
+  p = provider_find(argv[optind]);
+  label = argv[optind + 1];
+  if (label && !*label) label = NULL;
+  if (TT.dry) {
+    printf("# dry-run: would destroy every %s host tagged"
+           " mvm-ephemeral=true%s%s\n", p->name, label ? " label=" : "",
+           label ? label : "");
+    return EXIT_OK;
+  }
+  info("destroying %s hosts tagged mvm-ephemeral=true%s%s", p->name,
+       label ? ", label " : "", label ? label : "");
+  if (p->down(label, NULL, emit)) {
+    warn("%s: %s", p->name, mvm.err);
+    return EXIT_HOSTFAIL;
+  }
+  if (TT.emitted) info("%d host(s) destroyed", TT.emitted);
+  return TT.failed ? EXIT_HOSTFAIL : EXIT_OK;
 }

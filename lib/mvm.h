@@ -143,6 +143,8 @@ struct run_opts {
   char **hosts;         /* hosts given as arguments, or NULL: read stdin */
   int (*each)(struct rec *r, void *arg);   /* 0 ok, -1 fail (mvm.err) */
   void *arg;
+  int all;              /* each() also gets records that carry error=
+                         * (mvm-teardown: a failed host still exists) */
 };
 int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
 /* For applets that are not done yet: pass error records through, fail the

@@ -126,7 +126,7 @@ static void start(struct rec *r)
 /* A record read from input: pass it through, fail it, or start a worker. */
 static void dispatch(struct rec *r)
 {
-  if (!r->addr || (!r->bad && rec_failed(r))) {
+  if (!r->addr || (!r->bad && rec_failed(r) && !R.o->all)) {
     if (r->addr) R.failed = 1;
     emit(r->line ? r->line : "", r->line ? strlen(r->line) : 0);
     emit("\n", 1);

@@ -18,6 +18,8 @@ struct up_args {
   const char *pubkey;     /* the operator's SSH public key (one line) */
   const char *user;       /* login user for the records (default "mvm") */
   const char *image;      /* provider-specific image override, or NULL */
+  char **args;            /* the arguments after PROVIDER, NULL-terminated
+                           * (static: the hosts); never NULL */
 };
 
 /* emit(): called once per host as soon as the provider knows its id (and
@@ -36,7 +38,19 @@ struct provider {
   int (*down)(const char *label, const struct rec *only, emit_fn emit);
 };
 
-const struct provider *provider_find(const char *name);   /* dies if unknown */
+/* Found by name; a name with a '/' or ending in ".sh" is an original-style
+ * adapter file: MVM_ADAPTER is set to it and "script" is returned. Dies,
+ * listing the known names, if there is no such provider. */
+const struct provider *provider_find(const char *name);
 const struct provider *const *provider_list(void);        /* NULL-terminated */
+
+/* What the applets must know about a provider beyond its four functions;
+ * kept in the table of providers/providers.c, one line per provider. */
+enum {
+  PF_LOCAL = 1,           /* a host on this machine: no toolchain part (no
+                           * internet), KVM gate optional */
+  PF_NOCREATE = 2,        /* creates nothing (static): no user-data, no key */
+};
+unsigned provider_flags(const struct provider *p);
 
 #endif

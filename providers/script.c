@@ -1,0 +1,209 @@
+/* providers/script.c - an original-style adapter behind the vtable: a bash
+ * file defining provider_default_instance_type, provider_default_region,
+ * provider_up LABEL CLOUD_INIT (the IP on stdout's last line) and
+ * provider_down LABEL-OR-EMPTY. The file is $MVM_ADAPTER (provider_find
+ * sets it when PROVIDER is a path). Never writes stdout: the adapter's
+ * other stdout lines go to stderr. */
+#include "mvm.h"
+#include "provider.h"
+
+#define OUT_MAX (1024 * 1024)
+
+/* Checks the four functions exist (up.sh's declare -F), then calls one. */
+static const char prog[] =
+  ". \"$0\" || exit 2\n"
+  "for f in provider_default_instance_type provider_default_region \\\n"
+  "    provider_up provider_down; do\n"
+  "  declare -F \"$f\" >/dev/null ||\n"
+  "    { echo \"adapter $0 does not define $f\" >&2; exit 2; }\n"
+  "done\n"
+  "\"$@\"\n";
+
+static const char *adapter(const struct rec *r)
+{
+  const char *f = r ? rec_get(r, "adapter") : NULL;
+
+  if (!f) f = getenv("MVM_ADAPTER");
+  if (!f || !*f)
+    error("script: no adapter: give its path as PROVIDER or set MVM_ADAPTER");
+  else if (access(f, R_OK))
+    error("script: cannot read adapter '%s'", f), f = NULL;
+  return f && *f ? f : NULL;
+}
+
+/* Run FILE's function with args; *last = its last non-empty stdout line
+ * (malloc'd), earlier lines to stderr. env: NULL-terminated "K=V" list. */
+static int call(const char *file, char **args, char **env, char **last)
+{
+  char *argv[8] = { "bash", "-c", (char *)prog, (char *)file }, *buf, *s, *e;
+  size_t len = 0, cap = 4096;
+  int fd[2], i, st;
+  ssize_t n;
+  pid_t pid;
+
+  for (i = 0; i < 3 && args[i]; i++) argv[4 + i] = args[i];
+  xpipe(fd);
+  if (!(pid = xfork())) {
+    close(fd[0]);
+    xdup2(fd[1], 1);
+    for (; env && *env; env++) putenv(*env);
+    xexec(argv);
+  }
+  close(fd[1]);
+  buf = xmalloc(cap);
+  while ((n = read(fd[0], buf + len, cap - len - 1)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if ((len += n) + 1 == cap && cap < OUT_MAX) buf = xrealloc(buf, cap *= 2);
+    else if (len + 1 == cap) len = 0;     /* keep reading, keep the tail */
+  }
+  close(fd[0]);
+  buf[len] = 0;
+  st = xwaitpid(pid);
+  *last = NULL;
+  for (s = buf; *s; s = e + !!*e) {
+    e = s + strcspn(s, "\n");
+    if (e == s) continue;
+    if (*last) info("%s", *last);
+    free(*last);
+    *last = xstrndup(s, e - s);
+  }
+  free(buf);
+  if (st) {
+    free(*last);
+    *last = NULL;
+    return error("adapter %s: %s exited %d", file, args[0], st);
+  }
+  return 0;
+}
+
+static const char *dflt(const char *fn, char *keep, size_t len)
+{
+  const char *f = adapter(NULL);
+  char *args[] = { (char *)fn, NULL }, *last = NULL;
+
+  if (!f || call(f, args, NULL, &last)) {
+    warn("%s", mvm.err);
+    return "";
+  }
+  snprintf(keep, len, "%s", last ? last : "");
+  free(last);
+  return keep;
+}
+
+static const char *script_type(void)
+{
+  static char t[128];
+
+  return dflt("provider_default_instance_type", t, sizeof(t));
+}
+
+static const char *script_region(void)
+{
+  static char t[128];
+
+  return dflt("provider_default_region", t, sizeof(t));
+}
+
+/* One host: the user-data in a private temporary file, provider_up. */
+static int up_one(const struct up_args *a, const char *file, int i,
+                  emit_fn emit)
+{
+  char dir[] = "/tmp/mvm-script.XXXXXX", ud[64], pk[64], *last = NULL;
+  char *args[] = { "provider_up", (char *)a->label, ud, NULL };
+  char *env[5] = { NULL };
+  struct rec r;
+  int fd, rc = -1;
+
+  if (!mkdtemp(dir)) return error("cannot make a temporary directory");
+  snprintf(ud, sizeof(ud), "%s/cloud-init.yaml", dir);
+  snprintf(pk, sizeof(pk), "%s/ssh_pubkey.pub", dir);
+  fd = xopen(ud, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  xwriteall(fd, a->user_data[i], strlen(a->user_data[i]));
+  xclose(fd);
+  fd = xopen(pk, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  xwriteall(fd, a->pubkey, strlen(a->pubkey));
+  xwriteall(fd, "\n", 1);
+  xclose(fd);
+  env[0] = xasprintf("INSTANCE_TYPE=%s", a->type ? a->type : "");
+  env[1] = xasprintf("REGION=%s", a->region ? a->region : "");
+  env[2] = xasprintf("LABEL=%s", a->label);
+  env[3] = xasprintf("SSH_PUBKEY=%s", pk);
+  if (call(file, args, env, &last)) goto out;
+  if (!last || !rec_addr_ok(last)) {
+    error("adapter %s: last line of provider_up is not an address", file);
+    goto out;
+  }
+  rec_new(&r, last);
+  rec_set(&r, "provider", "script");
+  rec_set(&r, "adapter", "%s", file);
+  rec_set(&r, "id", "%s", last);
+  if (a->hostkey_fp && a->hostkey_fp[i])
+    rec_set(&r, "hostkey", "%s", a->hostkey_fp[i]);
+  emit(&r);
+  rec_release(&r);
+  rc = 0;
+out:
+  /* the file held the host's private key: overwrite, then remove */
+  if ((fd = open(ud, O_WRONLY)) >= 0) {
+    char z[4096] = { 0 };
+    size_t left = strlen(a->user_data[i]);
+    for (; left; left -= left < sizeof(z) ? left : sizeof(z))
+      if (writeall(fd, z, left < sizeof(z) ? left : sizeof(z))) break;
+    fsync(fd);
+    close(fd);
+  }
+  unlink(ud);
+  unlink(pk);
+  rmdir(dir);
+  for (fd = 0; fd < 4; fd++) free(env[fd]);
+  free(last);
+  return rc;
+}
+
+static int script_up(const struct up_args *a, emit_fn emit)
+{
+  const char *file = adapter(NULL);
+  int i;
+
+  if (!file) return -1;
+  for (i = 0; i < a->count; i++)
+    if (up_one(a, file, i, emit))
+      return error("%s (%d of %d hosts made; mvm-teardown %s %s destroys"
+                   " the label)", mvm.err, i, a->count, file, a->label);
+  return 0;
+}
+
+/* provider_down takes a label: for one record, its label= (the adapter
+ * cannot destroy a single host, so all hosts of that label go). */
+static int script_down(const char *label, const struct rec *only,
+                       emit_fn emit)
+{
+  const char *file = adapter(only);
+  char *args[] = { "provider_down", NULL, NULL }, *last = NULL;
+  struct rec r;
+  int i;
+
+  if (!file) return -1;
+  if (only && !(label = rec_get(only, "label")))
+    return error("no label= in the record: the adapter destroys by label");
+  args[1] = (char *)(label ? label : "");
+  if (call(file, args, NULL, &last)) return -1;
+  if (last) info("%s", last);
+  free(last);
+  if (!only) return 0;
+  rec_new(&r, only->addr);
+  for (i = 0; i < only->n; i++)
+    rec_set(&r, only->f[i].key, "%s", only->f[i].val);
+  emit(&r);
+  rec_release(&r);
+  return 0;
+}
+
+const struct provider provider_script = {
+  .name = "script",
+  .default_instance_type = script_type,
+  .default_region = script_region,
+  .up = script_up,
+  .down = script_down,
+};
