@@ -262,11 +262,9 @@ static int fetch(struct ssh *s, char **out, size_t *len)
   }
   m = plan_fetch_cmd(cmd, TT.compress);
   free(cmd);
-  cmd = m;
-  rc = ssh_run(s, cmd, out, len, MANIFEST_MAX);
-  free(cmd);
-  if (rc == 97) return error("remote find has no -printf (GNU findutils "
-                             "needed)");
+  rc = ssh_run(s, m, out, len, MANIFEST_MAX);
+  free(m);
+  if (rc == 97) return error("remote find has no -printf (GNU find needed)");
   if (rc > 0) return error("listing the remote trees failed (exit %d)", rc);
   if (rc < 0) return -1;
   if (*len > 2 && (unsigned char)(*out)[0] == 0x1f &&
@@ -327,12 +325,14 @@ static void add_tree(const char *arg, const char *destdir)
   }
   n = strlen(src);
   while (n > 1 && src[n - 1] == '/') src[--n] = 0;
-  if (!dest) {
+  if (!dest) {     /* the name as given; "." and ".." by their real name */
     char *real = realpath(src, NULL);
 
     if (!real) die("cannot open '%s': %s", src, strerror(errno));
-    b = strrchr(real, '/');
-    dest = base = xstrdup(b && b[1] ? b + 1 : "root");
+    b = strrchr(src, '/');
+    b = b ? b + 1 : src;
+    if (!strcmp(b, ".") || !strcmp(b, "..")) b = strrchr(real, '/') + 1;
+    dest = base = xstrdup(*b ? b : "root");
     free(real);
   }
   TT.t = xrealloc(TT.t, (TT.nt + 1) * sizeof(*TT.t));

@@ -100,7 +100,8 @@ static int walk_one(struct manifest *m, char *path, size_t plen, size_t rel,
   ssize_t n;
   char type;
 
-  if (lstat(path, &st)) {
+  /* the root may be a symlink to the tree; nothing below it is followed */
+  if (plen < rel ? stat(path, &st) : lstat(path, &st)) {
     if (errno == ENOENT && plen > rel) return 0;    /* vanished: as rsync */
     return error("cannot stat '%s': %s", path, strerror(errno));
   }

@@ -181,8 +181,8 @@ static void send(struct pstate *s, struct ment *l)
   if (l->type != 'd') p->files++;
   p->bytes += l->size;
   p->work = 1;
+  if (s->o->dry && l->type != 'd') dry(p, "send", l->path);
   if (under(l->path, s->newtop)) return;
-  if (s->o->dry) dry(p, "send", l->path);
   if (l->type == 'd') s->newtop = l->path;
   if (!*l->path) return;         /* the root: moved by the script head */
   slash = strrchr(l->path, '/');
