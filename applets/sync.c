@@ -35,7 +35,6 @@ const char sync_usage[] =
 #define MANIFEST_MAX (512 << 20)
 #define OUT_MAX (64 << 10)
 #define PROBE_BYTES (8 << 20)  /* auto compression judges this much */
-#define SLOW_LINK 16e6         /* bytes/s: below this, compress */
 
 struct tree {
   const char *src;
@@ -45,6 +44,7 @@ struct tree {
 
 static struct {
   int dry, delete, checksum, compress;   /* compress: -1 auto, 0, 1 */
+  double slow;           /* bytes/s: a slower link gets compression */
   char **excl;
   struct tree *t;
   int nexcl, nt, jobs;
@@ -94,39 +94,52 @@ static const char *last_line(char *out)
   return p;
 }
 
-/* One tar stream with entries p->send[*i...] until limit tar bytes (0: to
- * the end); the first stream resets the staging dir and carries the script,
- * the last one runs it. 0 or -1. */
-static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
-                  int level, uint64_t limit, struct tarz_stats *st)
+/* Auto compression: when the stream has written PROBE_BYTES, judge the
+ * link by how fast they went; 1 fast (go on plain), 0 slow (switch). */
+static int judge(struct xfer *x, uint64_t raw, int *link)
 {
-  struct xfer x = { .t = t, .p = p, .start = now_s() };
-  int first = *i == 0, rc;
+  double dt = now_s() - x->start, rate = raw / (dt > 1e-6 ? dt : 1e-6);
+
+  *link = rate >= TT.slow;
+  debug("probe: %.1f MB plain in %.3fs: %.0f MB/s, %s", raw / 1e6, dt,
+        rate / 1e6, *link ? "no compression" : "compressing the rest");
+  return *link;
+}
+
+/* One tar stream with entries p->send[*i...]: to the end, or with *link
+ * unknown (-1) until judge() says the link is slow. The first stream
+ * resets the staging dir; the one that ends the plan carries the script
+ * and runs it. 0 or -1. */
+static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
+                  int level, int *link)
+{
+  struct xfer x = { .t = t, .p = p };
+  struct tarz_stats st;
+  int rc = 0;
   char *cmd, *out = NULL, *name, *path;
   struct tarz *tz;
 
-  cmd = plan_stream_cmd(t->stage, first, level >= 0);
+  cmd = plan_stream_cmd(t->stage, *i == 0, level >= 0);
   x.c = ssh_chan_open(s, cmd);
   free(cmd);
   if (!x.c) return -1;
   tz = tarz_open(xfer_sink, &x, level);
   x.start = now_s();
-  rc = 0;
   for (; !rc && *i < p->nsend; (*i)++, x.done++) {
     struct ment *e = p->send[*i];
 
-    tarz_stats(tz, st);
-    if (limit && st->raw >= limit) break;
+    tarz_stats(tz, &st);
+    if (*link == -1 && st.raw >= PROBE_BYTES && !judge(&x, st.raw, link))
+      break;
     name = *e->path ? xasprintf("t/%s", e->path) : xstrdup("t");
     path = xasprintf("%s/%s", t->src, e->path);
     rc = tarz_add(tz, name, path, e);
     free(name);
     free(path);
   }
-  /* The script goes last, so only a stream that ends the plan runs it. */
   if (!rc && *i == p->nsend) rc = tarz_add_data(tz, "a", p->script, p->slen,
                                                 0600);
-  if (tarz_close(tz, st)) rc = -1;
+  if (tarz_close(tz, NULL)) rc = -1;
   if (rc) {
     char why[sizeof(mvm.err)];
 
@@ -135,7 +148,6 @@ static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
     return error("%s", why);
   }
   rc = ssh_chan_finish(x.c, &out, NULL, OUT_MAX);
-  st->secs = now_s() - x.start;
   if (rc > 0) {
     if (rc == 98) error("no tar on the host");
     else error("%s: remote tar failed (exit %d): %s", t->dest, rc,
@@ -146,37 +158,22 @@ static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
   return rc;
 }
 
-/* Send the plan: compressed or not, or (auto) plain for the first
- * PROBE_BYTES, timed from the first byte written to the remote tar's exit
- * (channel setup left out), and the rest compressed if that ran below
- * SLOW_LINK. A model, measured here: deflate -1 runs at 100-250 MB/s on
- * source trees with a ratio of 3-5, so on any link slower than that the
- * wire shrinks more than deflate costs, as long as deflate has a CPU of
- * its own; on loopback it competes with sshd and tar for the same cores
- * and loses (1.2-1.5 s with -z vs 0.9 s plain for /usr/include). The probe
- * includes remote start-up and per-file costs: on a loaded 2-core loopback
- * it measured 32-80 MB/s, so the bar is 16 MB/s (128 Mbit/s), below which
- * a real network link is the bottleneck; between the two, compression
- * would win a little and is left to -z. The
- * verdict holds for the host's later trees. Small plans go compressed:
- * deflating 12 MB costs < 0.1 s, a slow link would cost seconds. */
+/* Send the plan: compressed or not, or (auto) plain while the first
+ * PROBE_BYTES show the link's speed (the 2 MB SSH window makes a slow link
+ * block the writes well before that), then the rest plain, or compressed
+ * in a second stream below TT.slow (16 MB/s); small plans compressed. Why
+ * these numbers: BENCHMARKS.md, "sync". The verdict holds for the host. */
 static int send_plan(struct ssh *s, struct tree *t, struct plan *p,
                      int *link)
 {
-  struct tarz_stats st;
   size_t i = 0;
-  double rate;
-  int level = TT.compress == 0 || *link == 1 ? -1 : 1;
+  int fixed = 1;
 
   if (TT.compress != -1 || *link != -1 || p->bytes <= 3 * PROBE_BYTES)
-    return stream(s, t, p, &i, level, 0, &st);
-  if (stream(s, t, p, &i, -1, PROBE_BYTES, &st)) return -1;
-  rate = st.raw / (st.secs > 1e-6 ? st.secs : 1e-6);
-  *link = rate >= SLOW_LINK;
-  debug("probe: %.1f MB plain in %.3fs: %.0f MB/s, %s", st.raw / 1e6,
-        st.secs, rate / 1e6, *link ? "no compression" : "compressing");
-  if (i == p->nsend) return 0;
-  return stream(s, t, p, &i, *link ? -1 : 1, 0, &st);
+    return stream(s, t, p, &i, TT.compress == 0 || *link == 1 ? -1 : 1,
+                  &fixed);
+  if (stream(s, t, p, &i, -1, link)) return -1;
+  return i == p->nsend ? 0 : stream(s, t, p, &i, 1, link);
 }
 
 /* --checksum: hash, on both sides, the files whose sizes agree. */
@@ -367,6 +364,8 @@ int sync_main(int argc, char **argv)
 
   TT.delete = 1;
   TT.compress = -1;
+  TT.slow = getenv("MVM_SYNC_SLOW_LINK") ?   /* for tests */
+            xatoi_range(getenv("MVM_SYNC_SLOW_LINK"), 0, 1L << 40) : 16e6;
   TT.o.timeout = 30;
   TT.jobs = 8;
   TT.excl = xmalloc((argc + 1) * sizeof(char *));

@@ -100,7 +100,6 @@ struct tarz_stats {
   uint64_t raw;          /* tar bytes */
   uint64_t wire;         /* bytes handed to the sink */
   double zsecs;          /* seconds spent in deflate */
-  double secs;           /* the caller's: whole stream */
 };
 struct tarz *tarz_open(tarz_sink sink, void *arg, int level);
 /* Add e under name; a regular file's contents come from path. */
