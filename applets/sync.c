@@ -257,7 +257,7 @@ static int fetch(struct ssh *s, char **out, size_t *len)
     strcat(cmd, m);
     free(m);
   }
-  m = plan_fetch_cmd(cmd, TT.compress);
+  m = plan_fetch_cmd(cmd, TT.compress < 0 ? 1 : TT.compress * 6);
   free(cmd);
   rc = ssh_run(s, m, out, len, MANIFEST_MAX);
   free(m);

@@ -45,7 +45,7 @@ int manifest_walk(struct manifest *m, const char *root, char *const *excl,
                   int nexcl);
 /* Parse a remote manifest section: "@\0", then records
  * "T SIZE MTIME MODE PATH\0LINK\0"
- * (find -printf '%y %s %T@ %m %P\0%l\0') up to the next "@\0" section
+ * (find -printf '%y %s %Ts %m %P\0%l\0') up to the next "@\0" section
  * marker or len; *used says how far. Points into buf (the caller keeps it
  * until manifest_release); sorts; drops excluded entries. 0 or -1. */
 int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
@@ -64,7 +64,7 @@ void sums_parse(const char *out, struct ment **cand, size_t n);
  * plan made by comparing both manifests. */
 char *manifest_cmd(const char *dest, char *const *excl, int nexcl);
 /* The whole listing command around the manifest_cmd() sections: exit 97
- * without GNU find; the output gzip'd when gz and gzip is there. */
+ * without GNU find; the output gzip'd (gz 1: -1, 6: -6) if gzip is there. */
 char *plan_fetch_cmd(const char *sections, int gz);
 /* The command that unpacks one tar stream into stage (first: emptied
  * before) and, when the stream carried the script "a", runs it and removes
