@@ -114,7 +114,9 @@ char *plan_fetch_cmd(const char *sections, int gz)
   /* gzip makes /usr/include's 550 KB list 89 KB (-1) or 75 KB (-6, for
    * -z: 10 ms of remote CPU) for the wire; rsync sends its file list
    * prefix-compressed. Without gzip on the host, plain. */
-  return xasprintf("find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n"
+  /* TZ: else glibc's strftime stats /etc/localtime for every %Ts (3x) */
+  return xasprintf("export TZ=UTC0\n"
+                   "find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n"
                    "{\n%s}%s%s%s\n", sections,
                    gz ? " | { gzip -" : "", gz > 1 ? "6" : gz ? "1" : "",
                    gz ? " 2>/dev/null || cat; }" : "");

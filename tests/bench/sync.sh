@@ -115,17 +115,20 @@ med() {  # med FILE COLUMN
       END { if (NR % 2) print v[(NR + 1) / 2];
             else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+mn() { cut -d' ' -f"$2" "$W/$1" | sort -n | head -n 1; }
 row() {  # row LABEL FILE COLUMN UNIT
   a=$(med "$2.mvm" "$3") b=$(med "$2.rsync" "$3")
-  printf '| %s | %s %s | %s %s | %.2fx |\n' "$1" "$a" "$4" "$b" "$4" \
-    "$(echo "$a $b" | awk '{ print $1 / $2 }')"
+  c=$(mn "$2.mvm" "$3") d=$(mn "$2.rsync" "$3")
+  printf '| %s | %s %s | %s %s | %.2fx | %s / %s, %.2fx |\n' "$1" "$a" "$4" \
+    "$b" "$4" "$(echo "$a $b" | awk '{ print $1 / $2 }')" "$c" "$d" \
+    "$(echo "$c $d" | awk '{ print $1 / $2 }')"
 }
 files=$(find "$SRC" | wc -l) mb=$(du -sm "$SRC" | cut -f1)
 echo "$TREE: $files entries, $mb MB; medians of $RUNS interleaved runs;"
 echo "$(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| measure | mvm-sync | rsync | ratio |"
-echo "|---|---|---|---|"
+echo "| measure | mvm-sync | rsync | ratio | best of each, ratio |"
+echo "|---|---|---|---|---|"
 row "1. initial sync (wall)" init 1 s
 row "2. no-change re-sync (wall)" same 1 s
 row "3. one file changed, bytes on the wire (-z / -az)" one 1 B
