@@ -71,8 +71,9 @@ static int xfer_sink(void *arg, const void *buf, size_t n)
   now = now_s();
   if (now - x->shown >= 0.5) {
     x->shown = now;
-    status("sync %s: %zu/%zu files, %.1f/%.1f MB, %.1f MB/s", x->t->dest,
-           x->done, x->p->nsend, x->raw / 1e6, x->p->bytes / 1e6,
+    status("sync %s: %zu/%zu files, %.1f/~%.1f MB, %.1f MB/s", x->t->dest,
+           x->done, x->p->nsend, x->raw / 1e6,     /* ~: tar headers */
+           (x->p->bytes + 1024.0 * x->p->nsend) / 1e6,
            x->raw / 1e6 / (now - x->start + 1e-9));
   }
   return 0;
