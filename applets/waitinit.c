@@ -185,8 +185,10 @@ static int wait_cloudinit(struct ssh *s, double start)
   int rc;
 
   for (;;) {
+    /* Its dots come to us (and are dropped): when we go away, the next
+     * dot gets SIGPIPE, so no --wait is left behind on the host. */
     c = ssh_chan_open(s, "command -v cloud-init >/dev/null 2>&1 || exit 127;"
-                         " exec cloud-init status --wait >/dev/null");
+                         " exec cloud-init status --wait");
     if (!c) return 1;
     while ((rc = ssh_chan_poll(c, 1.0)) == 0)
       status("cloud-init running %.0fs", now_s() - start);
@@ -217,8 +219,9 @@ static int wait_marker(struct ssh *s, double start)
   struct ssh_chan *c;
   int rc;
 
+  /* The dots make the loop die of SIGPIPE once we are gone. */
   cmd = xasprintf("while [ ! -e %s ]; do sleep 0.2 2>/dev/null || sleep 1;"
-                  " done", q);
+                  " printf .; done", q);
   c = ssh_chan_open(s, cmd);
   free(q);
   free(cmd);
@@ -255,7 +258,15 @@ static int waitinit_one(struct rec *r, void *arg)
   for (;;) {
     left = deadline - now_s();
     o.timeout = left < 1 ? 1 : (int)(left + 0.5);
-    if (!(s = ssh_open(r, &o))) return -1;
+    if (!(s = ssh_open(r, &o))) {
+      char cause[sizeof(mvm.err)];
+      const char *p = strstr(mvm.err, ": ");
+
+      /* ssh_open counts from its own start; say the total time */
+      if (strncmp(mvm.err, "timeout after ", 14) || !p) return -1;
+      snprintf(cause, sizeof(cause), "%s", p + 2);
+      return error("timeout after %.0fs: %s", now_s() - start, cause);
+    }
     ssh_set_deadline(s, deadline);
     rc = on_host(s, start);
     ssh_close(s);

@@ -11,6 +11,7 @@
 
 #define SSH_KEEPALIVE 30        /* seconds, as ServerAliveInterval=30 */
 #define SSH_ATTEMPT_MAX 30.0    /* one connect + handshake + auth attempt */
+#define SSH_ATTEMPT_MIN 0.3     /* no attempt starts with less time left */
 
 /* Prefer the key types OpenSSH generates first, so a pinned ed25519 key
  * (what mvm-provision hands out) is the one the server shows. */
@@ -181,7 +182,10 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
     if (!(rc = attempt(s, r, user, o, deadline))) break;
     session_drop(s, "retry");
     if (rc == -2 || o->timeout <= 0) goto fail;
-    if ((left = deadline - now_s()) <= 0) {
+    /* Leave the last attempt a fair chance, or its cause would be a
+     * meaningless "connect timeout". */
+    left = deadline - now_s() - SSH_ATTEMPT_MIN;
+    if (left <= 0) {
       char cause[sizeof(mvm.err)];
 
       snprintf(cause, sizeof(cause), "%s", mvm.err);

@@ -116,9 +116,12 @@ struct ssh_chan *ssh_chan_open(struct ssh *s, const char *cmd)
 int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
 {
   const char *p = buf;
+  unsigned long win;
   ssize_t w;
+  int got;
 
   while (n) {
+    win = libssh2_channel_window_write(c->ch);
     w = libssh2_channel_write(c->ch, p, n);
     if (w > 0) {
       p += w;
@@ -126,8 +129,11 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
       continue;
     }
     if (w != LIBSSH2_ERROR_EAGAIN) return ssh__fail(c->s, "write");
-    /* Window full: the remote may be blocked writing to us. */
-    if (drain(c) < 0) return -1;
+    /* Window full: the remote may be blocked writing to us. Reading can
+     * also bring the window adjust we wait for: then write at once, as
+     * nothing more will arrive until we do. */
+    if ((got = drain(c)) < 0) return -1;
+    if (got || (!win && libssh2_channel_window_write(c->ch))) continue;
     if (ssh__wait(c->s)) return -1;
   }
   return 0;

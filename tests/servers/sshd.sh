@@ -129,6 +129,7 @@ kill_sshd() {
   # shellcheck disable=SC2046
   kill -9 $(_sshd_tree "$SSHD_PID") 2> /dev/null
   wait "$SSHD_PID" 2> /dev/null
+  rm -f "$SSHD_DIR/sshd.pid"
   SSHD_PID=
 }
 
