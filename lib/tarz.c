@@ -235,8 +235,8 @@ int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
   inflateEnd(&z);
   if (rc != Z_STREAM_END) {
     free(buf);
-    return error(rc == Z_MEM_ERROR ? "more than %zu bytes" : "bad gzip data",
-                 max);
+    if (rc == Z_MEM_ERROR) return error("gzip data over %zu bytes", max);
+    return error("bad gzip data");
   }
   buf[len] = 0;
   *out = buf;
