@@ -33,7 +33,7 @@ const char sync_usage[] =
 "  -j N              hosts at once (default 8); -q quiet; -v debug\n";
 
 #define MANIFEST_MAX (512 << 20)
-#define OUT_MAX (64 << 10)
+#define OUT_MAX (4 << 20)      /* remote tar and script output */
 #define PROBE_BYTES (8 << 20)  /* auto compression judges this much */
 
 struct tree {
