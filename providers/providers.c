@@ -5,33 +5,24 @@
 #include "mvm.h"
 #include "provider.h"
 
-/* P(name, flags): a provider that is always built in.
- * W(name, flags): declared weak, so the tree links while its file is on
- * another branch (nspawn and qemu come from branch "local"); a weak entry
- * whose object is missing is NULL at run time and skipped, never faked.
- * Turn W into P once the file is on main. */
+/* P(name, flags): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
-  W(nspawn, PF_LOCAL) \
-  W(qemu,   PF_LOCAL) \
+  P(nspawn, PF_LOCAL) \
+  P(qemu,   PF_LOCAL) \
   P(script, 0) \
   P(static, PF_NOCREATE)
 
 #define P(n, f) extern const struct provider provider_##n;
-#define W(n, f) extern const struct provider provider_##n \
-  __attribute__((weak));
 PROVIDERS
 #undef P
-#undef W
 
 static const struct entry {
   const struct provider *p;
   unsigned flags;
 } table[] = {
 #define P(n, f) { &provider_##n, f },
-#define W(n, f) { &provider_##n, f },
   PROVIDERS
 #undef P
-#undef W
 };
 
 const struct provider *const *provider_list(void)
@@ -40,8 +31,7 @@ const struct provider *const *provider_list(void)
   size_t i, n = 0;
 
   if (!list[0])
-    for (i = 0; i < ARRAY_LEN(table); i++)
-      if (table[i].p) list[n++] = table[i].p;
+    for (i = 0; i < ARRAY_LEN(table); i++) list[n++] = table[i].p;
   return list;
 }
 

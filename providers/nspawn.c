@@ -1,0 +1,213 @@
+/* providers/nspawn.c - local hosts as systemd-nspawn containers of the
+ * cached Debian rootfs (tests/hosts/mkrootfs.sh): real systemd, sshd and
+ * cloud-init (NoCloud seed directory), --volatile=overlay so the base stays
+ * untouched, each sshd on its own 127.0.0.1 port, /dev/kvm bound in when
+ * present. State lives in the local state directory (local.c). Needs root.
+ * Never writes stdout. */
+#include "mvm.h"
+#include <sys/statvfs.h>
+#include "provider.h"
+#include "local.h"
+
+#define NSPAWN_START_S 10.0   /* launch -> container init running */
+#define NSPAWN_STOP_S 30.0    /* SIGTERM (clean poweroff) -> SIGKILL */
+
+static const char *nspawn_type(void)
+{
+  return "container";
+}
+
+static const char *nspawn_region(void)
+{
+  return "local";
+}
+
+/* The NoCloud seed directory and the sshd port drop-in. */
+static int nspawn_seed(const struct local_host *h, const char *ud)
+{
+  char path[PATH_MAX + 16], *s;
+  int r;
+
+  snprintf(path, sizeof(path), "%s/nocloud", h->dir);
+  if (mkdir(path, 0700))
+    return error("cannot create '%s': %s", path, strerror(errno));
+  if (local_put(h, "nocloud/user-data", ud, strlen(ud))) return -1;
+  s = xasprintf("instance-id: %s\nlocal-hostname: %s\n", h->id, h->id);
+  r = local_put(h, "nocloud/meta-data", s, strlen(s));
+  free(s);
+  if (r) return -1;
+  s = xasprintf("Port %d\nListenAddress 127.0.0.1\n", h->port);
+  r = local_put(h, "sshd-port.conf", s, strlen(s));
+  free(s);
+  return r;
+}
+
+/* The container's systemd-tmpfiles sets /dev/kvm to mode 0660 and its own
+ * "kvm" group. Bound from the host, that would change the host's node to
+ * whatever group has that GID here (seen: "postgres"). So each container
+ * gets its own node for the same device, in its state dir. NULL: none. */
+static char *nspawn_kvm_bind(const struct local_host *h)
+{
+  struct statvfs vfs;
+  struct stat st;
+  char *node, *bind = NULL;
+
+  if (stat("/dev/kvm", &st) || !S_ISCHR(st.st_mode)) return NULL;
+  node = xasprintf("%s/kvm", h->dir);
+  if (statvfs(h->dir, &vfs) || (vfs.f_flag & ST_NODEV) ||
+      mknod(node, S_IFCHR | (st.st_mode & 0777), st.st_rdev) ||
+      chown(node, st.st_uid, st.st_gid))
+    info("no /dev/kvm in the container: cannot make a device node in '%s'",
+         h->dir);
+  else bind = xasprintf("--bind=%s:/dev/kvm", node);
+  free(node);
+  return bind;
+}
+
+static int nspawn_launch(struct local_host *h, const char *rootfs)
+{
+  char *argv[20], *seed, *port, *kvm = nspawn_kvm_bind(h);
+  int n = 0, r;
+
+  seed = xasprintf("--bind-ro=%s/nocloud:/var/lib/cloud/seed/nocloud",
+                   h->dir);
+  port = xasprintf("--bind-ro=%s/sshd-port.conf:"
+                   "/etc/ssh/sshd_config.d/10-mvm-port.conf", h->dir);
+  argv[n++] = "systemd-nspawn";
+  argv[n++] = "-q";
+  argv[n++] = "-D";
+  argv[n++] = (char *)rootfs;
+  argv[n++] = "--volatile=overlay";
+  /* Without systemd as PID 1 on the host, both are needed (no bus). */
+  argv[n++] = "--register=no";
+  argv[n++] = "--keep-unit";
+  argv[n++] = "--console=passive";
+  argv[n++] = "-b";
+  argv[n++] = "-M";
+  argv[n++] = h->id;
+  argv[n++] = seed;
+  argv[n++] = port;
+  if (kvm) argv[n++] = kvm;
+  argv[n] = NULL;
+  r = local_spawn(h, argv);
+  free(kvm);
+  free(seed);
+  free(port);
+  return r;
+}
+
+/* The container's init exists once nspawn has a child process. */
+static int nspawn_running(const struct local_host *h)
+{
+  char path[64], buf[64];
+  ssize_t n;
+  int fd;
+
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)h->pid,
+           (int)h->pid);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 0;
+  n = read(fd, buf, sizeof(buf));
+  close(fd);
+  return n > 0;
+}
+
+static void nspawn_emit(const struct up_args *a, int i,
+                        const struct local_host *h, const char *fail,
+                        emit_fn emit)
+{
+  struct rec r;
+
+  local_rec(h, "nspawn", &r);
+  if (a->hostkey_fp && a->hostkey_fp[i])
+    rec_set(&r, "hostkey", "%s", a->hostkey_fp[i]);
+  if (fail) rec_fail(&r, "provision", "%s", fail);
+  emit(&r);
+  rec_release(&r);
+}
+
+/* Wait for each launched container to run (or die), emitting its record
+ * the moment it is known; returns how many failed. */
+static int nspawn_wait(const struct up_args *a, struct local_host *h,
+                       char *done, emit_fn emit)
+{
+  int i, left = 1, failed = 0;
+
+  while (left) {
+    left = 0;
+    for (i = 0; i < a->count; i++) {
+      if (done[i]) continue;
+      if (!local_alive(&h[i])) {
+        char *why = xasprintf("nspawn exited: %s", local_logtail(&h[i]));
+
+        nspawn_emit(a, i, &h[i], why, emit);
+        free(why);
+        local_rm(&h[i]);
+        done[i] = 1;
+        failed++;
+      } else if (nspawn_running(&h[i]) ||
+                 now_s() - h[i].t0 > NSPAWN_START_S) {
+        nspawn_emit(a, i, &h[i], NULL, emit);
+        done[i] = 1;
+      } else {
+        left = 1;
+      }
+    }
+    if (left) usleep(20000);
+  }
+  return failed;
+}
+
+static int nspawn_up(const struct up_args *a, emit_fn emit)
+{
+  struct local_host *h;
+  char rootfs[PATH_MAX], *done;
+  int i, n = 0, failed = 0;
+
+  if (geteuid()) return error("nspawn needs root");
+  if (local_image("rootfs", rootfs, sizeof(rootfs))) return -1;
+  h = xzalloc(a->count * sizeof(*h));
+  done = xzalloc(a->count);
+  /* Launch all first (each takes milliseconds), then wait for all. */
+  for (i = 0; i < a->count; i++, n++) {
+    if (local_new(&h[i], "nspawn", a->label, a->user)) break;
+    if (nspawn_seed(&h[i], a->user_data[i]) ||
+        nspawn_launch(&h[i], rootfs)) {
+      nspawn_emit(a, i, &h[i], mvm.err, emit);
+      local_rm(&h[i]);
+      done[i] = 1;
+      failed++;
+    } else {
+      info("%s: container started on 127.0.0.1:%d", h[i].id, h[i].port);
+    }
+  }
+  if (n < a->count) {
+    char err[sizeof(mvm.err)];
+
+    memcpy(err, mvm.err, sizeof(err));
+    for (i = n; i < a->count; i++) done[i] = 1;
+    failed += nspawn_wait(a, h, done, emit);
+    free(h);
+    free(done);
+    return error("%s (%d of %d hosts created)", err, n, a->count);
+  }
+  failed += nspawn_wait(a, h, done, emit);
+  free(h);
+  free(done);
+  if (failed) return error("%d of %d containers failed", failed, a->count);
+  return 0;
+}
+
+static int nspawn_down(const char *label, const struct rec *only,
+                       emit_fn emit)
+{
+  /* SIGTERM: nspawn asks the container's systemd for a clean poweroff. */
+  return local_down("nspawn", NULL, NSPAWN_STOP_S, label, only, emit);
+}
+
+const struct provider provider_nspawn = {
+  .name = "nspawn",
+  .default_instance_type = nspawn_type,
+  .default_region = nspawn_region,
+  .up = nspawn_up,
+  .down = nspawn_down,
+};
