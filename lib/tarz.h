@@ -1,4 +1,118 @@
-/* lib/tarz.h - prototypes of lib/tarz.c (placeholder until the module lands). */
+/* lib/tarz.h - what mvm-sync is built from: lib/tarz.c writes a tar stream
+ * (libarchive, pax restricted) optionally through zlib into a sink callback;
+ * lib/manifest.c walks a local tree, parses a remote manifest (GNU find
+ * -printf, NUL-separated), compares the two and plans the remote commands.
+ * Neither knows about SSH: the applet wires the sink to a channel. */
 #ifndef MVM_TARZ_H
 #define MVM_TARZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One tree entry, local or remote. Paths are relative to the tree's root
+ * ("" is the root itself), never start with "./" and hold any byte but NUL. */
+struct ment {
+  const char *path;
+  const char *link;      /* symlink target, else NULL */
+  int64_t size;
+  int64_t mtime;         /* seconds */
+  unsigned mode;         /* permission bits, 07777 */
+  char type;             /* 'f' file, 'd' dir, 'l' symlink */
+  unsigned char flags;   /* ME_* below */
+  unsigned uid, gid;     /* local entries only */
+  unsigned char sum[32]; /* SHA-256 when ME_SUM */
+};
+enum { ME_SUM = 1, ME_TOUCH = 2, ME_SEND = 4 };
+
+struct manifest {
+  struct ment *e;
+  size_t n, cap;
+  char *buf;             /* owns the remote paths (parsed in place) */
+  char *names;           /* owns the local paths: one arena */
+  size_t nlen, ncap;
+};
+
+/* Patterns are gitignore-like: "dir/" matches directories only, a pattern
+ * with a '/' elsewhere is anchored at the root (fnmatch FNM_PATHNAME),
+ * otherwise it matches the last path component at any depth. */
+int excl_match(char *const *pat, int npat, const char *path, int isdir);
+
+/* Walk root (lstat, no symlinks followed) into m, sorted by path_cmp.
+ * Excluded entries and their subtrees are left out, as are sockets, fifos
+ * and devices. 0, or -1 with mvm.err naming the path. */
+int manifest_walk(struct manifest *m, const char *root, char *const *excl,
+                  int nexcl);
+/* Parse a remote manifest section: "@\0", then records
+ * "T SIZE MTIME MODE PATH\0LINK\0"
+ * (find -printf '%y %s %Ts %m %P\0%l\0') up to the next "@\0" section
+ * marker or len; *used says how far. Points into buf (the caller keeps it
+ * until manifest_release); sorts; drops excluded entries. 0 or -1. */
+int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
+                   char *const *excl, int nexcl);
+void manifest_release(struct manifest *m);
+struct ment *manifest_find(const struct manifest *m, const char *path);
+int path_cmp(const char *a, const char *b);   /* '/' sorts before all */
+/* SHA-256 of a local file into sum. 0 or -1 with mvm.err. */
+int file_sha256(const char *path, unsigned char sum[32]);
+/* sha256sum's output for the files cand[0..n) in order ("[\\]HEX  NAME"
+ * lines, names escaped): set each sum and ME_SUM; lines that do not parse
+ * leave the entry without ME_SUM, so it is sent. */
+void sums_parse(const char *out, struct ment **cand, size_t n);
+
+/* The remote commands for one tree: the find command that lists it, and a
+ * plan made by comparing both manifests. */
+char *manifest_cmd(const char *dest, char *const *excl, int nexcl);
+/* The whole listing command around the manifest_cmd() sections: exit 97
+ * without GNU find; the output gzip'd (gz 1: -1, 6: -6) if gzip is there. */
+char *plan_fetch_cmd(const char *sections, int gz);
+/* The command that unpacks one tar stream into stage (first: emptied
+ * before) and, when the stream carried the script "a", runs it and removes
+ * stage; output (stderr too) goes to stdout; exit 98 without tar. */
+char *plan_stream_cmd(const char *stage, int first, int gz);
+
+struct plan {
+  struct ment **send;    /* local entries for the tar stream, in order */
+  size_t nsend, files;   /* entries; of which non-directories */
+  int64_t bytes;         /* file bytes to send */
+  char *script;          /* sh script applied after the stream landed */
+  size_t slen, scap;
+  int work;              /* anything to do at all */
+  char **drylog;         /* "send PATH", "delete PATH" for -n */
+  size_t ndry;
+};
+struct plan_opts {
+  const char *dest;      /* remote tree, absolute */
+  const char *stage;     /* staging dir on the same filesystem */
+  int delete;            /* remove what vanished locally */
+  int checksum;          /* compare contents by SHA-256 (needs ME_SUM) */
+  int dry;               /* fill drylog */
+};
+void plan_make(struct plan *p, struct manifest *loc, struct manifest *rem,
+               const struct plan_opts *o);
+void plan_release(struct plan *p);
+
+/* tar writer: gzip level 1..9 through zlib, or level < 0 for plain tar.
+ * The sink returns 0 or -1 (with mvm.err): the stream then fails. */
+typedef int (*tarz_sink)(void *arg, const void *buf, size_t n);
+struct tarz;
+struct tarz_stats {
+  uint64_t raw;          /* tar bytes */
+  uint64_t wire;         /* bytes handed to the sink */
+  double zsecs;          /* seconds spent in deflate */
+};
+struct tarz *tarz_open(tarz_sink sink, void *arg, int level);
+/* Add e under name; a regular file's contents come from path. */
+int tarz_add(struct tarz *t, const char *name, const char *path,
+             const struct ment *e);
+int tarz_add_data(struct tarz *t, const char *name, const void *data,
+                  size_t n, unsigned mode);
+/* Finish the stream (0/-1) and free t; stats may be NULL. */
+int tarz_close(struct tarz *t, struct tarz_stats *stats);
+void tarz_stats(const struct tarz *t, struct tarz_stats *stats);
+/* Inflate a gzip buffer into *out (malloc'd, NUL-terminated, at most max
+ * bytes). 0 or -1 with mvm.err. */
+int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
+               size_t max);
+
 #endif

@@ -1,0 +1,136 @@
+#!/bin/sh
+# tests/bench/sync.sh - mvm-sync against rsync, side by side in one run:
+# a copy of /usr/include (on tmpfs) to a loopback sshd, destinations on
+# /dev/shm (on disk, write noise swings single runs by 3x). Runs are
+# interleaved (mvm, rsync, mvm, ...) so load from anything else on the box
+# hits both. Prints medians of BENCH_RUNS (default 7) runs and the ratios:
+#   1. initial sync wall time, vs rsync -a -e ssh
+#   2. no-change re-sync wall time, vs rsync -a
+#   3. one file changed (a few bytes in a 30-50 KB header): bytes on the
+#      wire both ways, counted by a TCP proxy, mvm-sync -z vs rsync -az
+#   4. peak RSS of the local side (GNU time %M: the process and children)
+#   and, for context, the local side's CPU time (user+sys) of the initial
+#   sync; the remote side's (sshd, tar or rsync) is not counted.
+# Needs /usr/sbin/sshd, rsync, python3 (the proxy), GNU time.
+set -u
+top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+TOP=$top
+M=${MVMBOX:-$top/mvmbox}
+RUNS=${BENCH_RUNS:-7}
+TREE=${BENCH_TREE:-/usr/include}
+. "$top/tests/servers/sshd.sh"
+for t in /usr/sbin/sshd rsync python3 /usr/bin/time; do
+  command -v "$t" > /dev/null || { echo "sync bench: no $t, skipped"; exit 0; }
+done
+
+start_sshd > /dev/null || exit 1
+W=$(mktemp -d /dev/shm/mvmbench.XXXXXX)
+PROXY_PID=
+cleanup() {
+  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2> /dev/null
+  stop_sshd; rm -rf "$W"
+}
+trap cleanup EXIT INT TERM
+chmod 0755 "$W"
+mkdir "$W/src" "$W/dst"
+chown "$SSHD_USER" "$W/dst" 2> /dev/null
+cp -a "$TREE/." "$W/src/include"
+SRC=$W/src/include
+
+# The wire counter: a TCP proxy to the sshd that appends "up down" bytes of
+# each connection to $W/wire when it closes.
+cat > "$W/proxy.py" << 'EOF'
+import socket, sys, threading
+dst, out = int(sys.argv[1]), sys.argv[2]
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(8)
+print(ls.getsockname()[1], flush=True)
+def pump(a, b, n, i):
+    while True:
+        d = a.recv(65536)
+        if not d: break
+        n[i] += len(d); b.sendall(d)
+    try: b.shutdown(socket.SHUT_WR)
+    except OSError: pass
+def conn(c):
+    s = socket.create_connection(("127.0.0.1", dst)); n = [0, 0]
+    t = [threading.Thread(target=pump, args=(c, s, n, 0)),
+         threading.Thread(target=pump, args=(s, c, n, 1))]
+    for x in t: x.start()
+    for x in t: x.join()
+    with open(out, "a") as f: f.write("%d %d\n" % (n[0], n[1]))
+while True:
+    c, _ = ls.accept(); threading.Thread(target=conn, args=(c,)).start()
+EOF
+python3 "$W/proxy.py" "$SSHD_PORT" "$W/wire" > "$W/proxy.port" &
+PROXY_PID=$!
+i=0
+while [ ! -s "$W/proxy.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PPORT=$(cat "$W/proxy.port")
+
+REC="$SSHD_ADDR user=$SSHD_USER hostkey=$SSHD_HOSTKEY_FP"
+PREC="127.0.0.1:$PPORT user=$SSHD_USER hostkey=$SSHD_HOSTKEY_FP"
+SSH="ssh -i $SSH_KEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -l $SSHD_USER"
+MV="$W/dst/include" RS="$W/dst/rsync"
+
+# t FILE CMD: append "seconds maxrss_kb cpu_s" of the sh command CMD to FILE
+t() {
+  /usr/bin/time -f '%e %M %U %S' -o "$W/t.out" sh -c "$2" > /dev/null 2> "$W/err" ||
+    { echo "sync bench: failed: $2"; cat "$W/err"; exit 1; }
+  awk '{ print $1, $2, $3 + $4 }' "$W/t.out" >> "$W/$1"
+}
+MVM_INIT="echo '$REC' | '$M' mvm-sync -i '$SSH_KEY' -d '$W/dst' '$SRC'"
+MVM_Z="echo '$PREC' | '$M' mvm-sync -z -i '$SSH_KEY' -d '$W/dst' '$SRC'"
+RS_INIT="rsync -a -e '$SSH -p $SSHD_PORT' '$SRC/' '127.0.0.1:$RS/'"
+RS_Z="rsync -az -e '$SSH -p $PPORT' '$SRC/' '127.0.0.1:$RS/'"
+# wire FILE CMD: run CMD through the proxy, append its total bytes to FILE
+wire() {
+  : > "$W/wire"
+  sh -c "$2" > /dev/null 2> "$W/err" ||
+    { echo "sync bench: failed: $2"; cat "$W/err"; exit 1; }
+  i=0
+  while [ ! -s "$W/wire" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+  awk '{ s += $1 + $2 } END { print s }' "$W/wire" >> "$W/$1"
+}
+
+n=1
+while [ $n -le "$RUNS" ]; do
+  rm -rf "$MV" "$RS"; sync
+  t init.mvm "$MVM_INIT"
+  t init.rsync "$RS_INIT"
+  t same.mvm "$MVM_INIT"
+  t same.rsync "$RS_INIT"
+  # one file changed: a few bytes in the middle of a 30-50 KB header
+  f=$(find "$SRC" -type f -size +30k -size -50k | sort | head -n 1)
+  printf 'x%d' "$n" | dd of="$f" bs=1 seek=10000 conv=notrunc 2> /dev/null
+  touch -d "@$((1600000000 + n))" "$f"
+  wire one.mvm "$MVM_Z"
+  wire one.rsync "$RS_Z"
+  n=$((n + 1))
+done
+diff -r --no-dereference "$MV" "$RS" > /dev/null || echo "sync bench: WARNING: trees differ"
+
+med() {  # med FILE COLUMN
+  cut -d' ' -f"$2" "$W/$1" | sort -n |
+    awk '{ v[NR] = $1 }
+      END { if (NR % 2) print v[(NR + 1) / 2];
+            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+mn() { cut -d' ' -f"$2" "$W/$1" | sort -n | head -n 1; }
+row() {  # row LABEL FILE COLUMN UNIT
+  a=$(med "$2.mvm" "$3") b=$(med "$2.rsync" "$3")
+  c=$(mn "$2.mvm" "$3") d=$(mn "$2.rsync" "$3")
+  printf '| %s | %s %s | %s %s | %.2fx | %s / %s, %.2fx |\n' "$1" "$a" "$4" \
+    "$b" "$4" "$(echo "$a $b" | awk '{ print $1 / $2 }')" "$c" "$d" \
+    "$(echo "$c $d" | awk '{ print $1 / $2 }')"
+}
+files=$(find "$SRC" | wc -l) mb=$(du -sm "$SRC" | cut -f1)
+echo "$TREE: $files entries, $mb MB; medians of $RUNS interleaved runs;"
+echo "$(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| measure | mvm-sync | rsync | ratio | best of each, ratio |"
+echo "|---|---|---|---|---|"
+row "1. initial sync (wall)" init 1 s
+row "2. no-change re-sync (wall)" same 1 s
+row "3. one file changed, bytes on the wire (-z / -az)" one 1 B
+row "4. peak RSS, initial sync (local side)" init 2 KB
+row "(local CPU user+sys, initial sync)" init 3 s

@@ -1,0 +1,167 @@
+/* tests/unit/test_tarz.c - lib/tarz.c: write a tar stream (plain and
+ * gzip) into memory and read it back with libarchive's reader: names (long,
+ * UTF-8, with a newline), types, modes, mtimes, link targets and contents;
+ * a failing sink fails the stream; gunzip_buf both ways and its cap. */
+#include "unit.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <zlib.h>
+
+struct mem {
+  char *buf;
+  size_t len;
+  int fail_after;        /* sink fails on this call (0: never) */
+  int calls;
+};
+
+static int mem_sink(void *arg, const void *p, size_t n)
+{
+  struct mem *m = arg;
+
+  if (m->fail_after && ++m->calls >= m->fail_after)
+    return error("sink failed");
+  m->buf = xrealloc(m->buf, m->len + n);
+  memcpy(m->buf + m->len, p, n);
+  m->len += n;
+  return 0;
+}
+
+static char *tmpfile_with(const char *data, size_t n)
+{
+  char *path = xstrdup("/tmp/mvm-test-tarz.XXXXXX");
+  int fd = mkstemp(path);
+
+  xwriteall(fd, data, n);
+  close(fd);
+  return path;
+}
+
+static void roundtrip(int level)
+{
+  static char big[300000];
+  char longname[400], *path, got[16];
+  struct ment f = { .type = 'f', .mode = 0751, .mtime = 1600000000 };
+  struct ment d = { .type = 'd', .mode = 0700, .mtime = 1500000000 };
+  struct ment l = { .type = 'l', .mode = 0777, .mtime = 1, .link = "../x y" };
+  struct mem m = { 0 };
+  struct tarz_stats st;
+  struct archive *a;
+  struct archive_entry *e;
+  struct tarz *t;
+  size_t i;
+  la_ssize_t n;
+
+  for (i = 0; i < sizeof(big); i++) big[i] = "abcdefgh"[i % 7 % 8];
+  memset(longname, 'n', sizeof(longname));
+  memcpy(longname, "t/\xc3\xa9\xe6\x97\xa5 dir/", 12);
+  longname[sizeof(longname) - 1] = 0;
+  path = tmpfile_with(big, sizeof(big));
+  f.size = sizeof(big);
+  t = tarz_open(mem_sink, &m, level);
+  ASSERT_INT_EQ(tarz_add(t, "t", NULL, &d), 0);
+  ASSERT_INT_EQ(tarz_add(t, longname, path, &f), 0);
+  ASSERT_INT_EQ(tarz_add(t, "t/new\nline", NULL, &l), 0);
+  ASSERT_INT_EQ(tarz_add_data(t, "a", "echo hi\n", 8, 0600), 0);
+  ASSERT_INT_EQ(tarz_close(t, &st), 0);
+  ASSERT_INT_EQ(st.wire, m.len);
+  ASSERT_TRUE(level < 0 ? st.raw == st.wire : st.wire < st.raw / 4);
+
+  a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_all(a);
+  ASSERT_INT_EQ(archive_read_open_memory(a, m.buf, m.len), ARCHIVE_OK);
+  ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_OK);
+  ASSERT_STR_EQ(archive_entry_pathname(e), "t/");
+  ASSERT_INT_EQ(archive_entry_filetype(e), AE_IFDIR);
+  ASSERT_INT_EQ(archive_entry_perm(e), 0700);
+  ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_OK);
+  ASSERT_STR_EQ(archive_entry_pathname(e), longname);
+  ASSERT_INT_EQ(archive_entry_size(e), sizeof(big));
+  ASSERT_INT_EQ(archive_entry_mtime(e), 1600000000);
+  ASSERT_INT_EQ(archive_entry_perm(e), 0751);
+  n = archive_read_data(a, got, sizeof(got));
+  ASSERT_INT_EQ(n, sizeof(got));
+  ASSERT_INT_EQ(memcmp(got, big, sizeof(got)), 0);
+  ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_OK);
+  ASSERT_STR_EQ(archive_entry_pathname(e), "t/new\nline");
+  ASSERT_STR_EQ(archive_entry_symlink(e), "../x y");
+  ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_OK);
+  ASSERT_STR_EQ(archive_entry_pathname(e), "a");
+  ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_EOF);
+  archive_read_free(a);
+  unlink(path);
+  free(path);
+  free(m.buf);
+}
+
+static void failures(void)
+{
+  struct ment f = { .type = 'f', .mode = 0644, .size = 5 };
+  struct mem m = { .fail_after = 1 };
+  struct tarz *t;
+  char big[200000] = { 0 };
+  char *path = tmpfile_with(big, sizeof(big));
+
+  TEST_START("tarz: an unreadable file names itself");
+  t = tarz_open(mem_sink, &m, -1);
+  m.fail_after = 0;
+  ASSERT_INT_EQ(tarz_add(t, "x", "/nonexistent/file", &f), -1);
+  ASSERT_TRUE(strstr(mvm.err, "'/nonexistent/file'") != NULL);
+  tarz_close(t, NULL);
+  free(m.buf);
+  TEST_DONE();
+
+  TEST_START("tarz: a failing sink fails the stream");
+  memset(&m, 0, sizeof(m));
+  m.fail_after = 2;
+  f.size = sizeof(big);
+  t = tarz_open(mem_sink, &m, -1);
+  ASSERT_INT_EQ(tarz_add(t, "x", path, &f), -1);
+  ASSERT_INT_EQ(tarz_close(t, NULL), -1);
+  ASSERT_STR_EQ(mvm.err, "sink failed");
+  free(m.buf);
+  unlink(path);
+  free(path);
+  TEST_DONE();
+}
+
+static void gunzip(void)
+{
+  static const char text[] = "hello hello hello hello\0with NUL";
+  unsigned char gz[256];
+  z_stream z = { 0 };
+  char *out;
+  size_t len;
+
+  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = (unsigned char *)text;
+  z.avail_in = sizeof(text);
+  z.next_out = gz;
+  z.avail_out = sizeof(gz);
+  deflate(&z, Z_FINISH);
+  deflateEnd(&z);
+
+  TEST_START("gunzip_buf: round trip, cap, garbage");
+  ASSERT_INT_EQ(gunzip_buf((char *)gz, z.total_out, &out, &len, 1024), 0);
+  ASSERT_INT_EQ(len, sizeof(text));
+  ASSERT_INT_EQ(memcmp(out, text, len), 0);
+  free(out);
+  ASSERT_INT_EQ(gunzip_buf((char *)gz, z.total_out, &out, &len, 10), -1);
+  ASSERT_INT_EQ(gunzip_buf((char *)gz, z.total_out - 4, &out, &len, 1024),
+                -1);
+  ASSERT_INT_EQ(gunzip_buf("\x1f\x8bxxxxxxxxxx", 12, &out, &len, 1024), -1);
+  TEST_DONE();
+}
+
+static void test_tarz(void)
+{
+  TEST_START("tarz: plain stream reads back exactly");
+  roundtrip(-1);
+  TEST_DONE();
+  TEST_START("tarz: gzip stream reads back exactly");
+  roundtrip(1);
+  TEST_DONE();
+  failures();
+  gunzip();
+}
+UNIT_REGISTER(test_tarz)
