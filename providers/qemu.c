@@ -172,13 +172,13 @@ static int qemu_launch(struct local_host *h, const char *accel,
   mem = xasprintf("%s", m && *m ? m : "1024");
   add(argv, &n, "qemu-system-x86_64", "-name", h->id, "-accel",
       kvm ? "kvm" : "tcg,thread=multi", "-cpu", kvm ? "host" : "max",
-      "-m", mem, "-smp", "2", "-machine", "q35", NULL);
+      "-m", mem, "-smp", "2", "-machine", "q35", (char *)NULL);
   if (kernel)
     add(argv, &n, "-kernel", kernel, "-initrd", initrd, "-append",
-        "root=/dev/vda rw console=ttyS0 quiet", NULL);
+        "root=/dev/vda rw console=ttyS0 quiet", (char *)NULL);
   add(argv, &n, "-drive", drv, "-drive", seed, "-nic", nic, "-qmp", qmp,
       "-serial", ser, "-display", "none", "-monitor", "none", "-no-reboot",
-      NULL);
+      (char *)NULL);
   argv[n] = NULL;
   r = local_spawn(h, argv);
   free(drv);
