@@ -417,6 +417,21 @@ void local_rec(const struct local_host *h, const char *prov, struct rec *r)
   rec_set(r, "user", "%s", h->user);
 }
 
+/* A host's record goes out with the host key provision generated for it;
+ * fail != NULL: the host exists but did not come up (never dropped). */
+void local_emit(const struct up_args *a, int i, const struct local_host *h,
+                const char *prov, const char *fail, emit_fn emit)
+{
+  struct rec r;
+
+  local_rec(h, prov, &r);
+  if (a->hostkey_fp && a->hostkey_fp[i])
+    rec_set(&r, "hostkey", "%s", a->hostkey_fp[i]);
+  if (fail) rec_fail(&r, "provision", "%s", fail);
+  emit(&r);
+  rec_release(&r);
+}
+
 const char *local_logtail(const struct local_host *h)
 {
   static char out[300];

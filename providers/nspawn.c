@@ -111,20 +111,6 @@ static int nspawn_running(const struct local_host *h)
   return n > 0;
 }
 
-static void nspawn_emit(const struct up_args *a, int i,
-                        const struct local_host *h, const char *fail,
-                        emit_fn emit)
-{
-  struct rec r;
-
-  local_rec(h, "nspawn", &r);
-  if (a->hostkey_fp && a->hostkey_fp[i])
-    rec_set(&r, "hostkey", "%s", a->hostkey_fp[i]);
-  if (fail) rec_fail(&r, "provision", "%s", fail);
-  emit(&r);
-  rec_release(&r);
-}
-
 /* Wait for each launched container to run (or die), emitting its record
  * the moment it is known; returns how many failed. */
 static int nspawn_wait(const struct up_args *a, struct local_host *h,
@@ -139,14 +125,14 @@ static int nspawn_wait(const struct up_args *a, struct local_host *h,
       if (!local_alive(&h[i])) {
         char *why = xasprintf("nspawn exited: %s", local_logtail(&h[i]));
 
-        nspawn_emit(a, i, &h[i], why, emit);
+        local_emit(a, i, &h[i], "nspawn", why, emit);
         free(why);
         local_rm(&h[i]);
         done[i] = 1;
         failed++;
       } else if (nspawn_running(&h[i]) ||
                  now_s() - h[i].t0 > NSPAWN_START_S) {
-        nspawn_emit(a, i, &h[i], NULL, emit);
+        local_emit(a, i, &h[i], "nspawn", NULL, emit);
         done[i] = 1;
       } else {
         left = 1;
@@ -172,7 +158,7 @@ static int nspawn_up(const struct up_args *a, emit_fn emit)
     if (local_new(&h[i], "nspawn", a->label, a->user)) break;
     if (nspawn_seed(&h[i], a->user_data[i]) ||
         nspawn_launch(&h[i], rootfs)) {
-      nspawn_emit(a, i, &h[i], mvm.err, emit);
+      local_emit(a, i, &h[i], "nspawn", mvm.err, emit);
       local_rm(&h[i]);
       done[i] = 1;
       failed++;

@@ -236,20 +236,6 @@ static void qemu_soft(struct local_host *h)
   close(fd);
 }
 
-static void qemu_emit(const struct up_args *a, int i,
-                      const struct local_host *h, const char *fail,
-                      emit_fn emit)
-{
-  struct rec r;
-
-  local_rec(h, "qemu", &r);
-  if (a->hostkey_fp && a->hostkey_fp[i])
-    rec_set(&r, "hostkey", "%s", a->hostkey_fp[i]);
-  if (fail) rec_fail(&r, "provision", "%s", fail);
-  emit(&r);
-  rec_release(&r);
-}
-
 /* Emit each VM once qemu is up (its QMP socket answers) or has died. */
 static int qemu_wait(const struct up_args *a, struct local_host *h,
                      char *done, emit_fn emit)
@@ -263,7 +249,7 @@ static int qemu_wait(const struct up_args *a, struct local_host *h,
       if (!local_alive(&h[i])) {
         char *why = xasprintf("qemu exited: %s", local_logtail(&h[i]));
 
-        qemu_emit(a, i, &h[i], why, emit);
+        local_emit(a, i, &h[i], "qemu", why, emit);
         free(why);
         local_rm(&h[i]);
         done[i] = 1;
@@ -271,7 +257,7 @@ static int qemu_wait(const struct up_args *a, struct local_host *h,
       } else if ((fd = qmp_connect(&h[i])) >= 0 ||
                  now_s() - h[i].t0 > QEMU_START_S) {
         if (fd >= 0) close(fd);
-        qemu_emit(a, i, &h[i], NULL, emit);
+        local_emit(a, i, &h[i], "qemu", NULL, emit);
         done[i] = 1;
       } else {
         left = 1;
@@ -311,7 +297,7 @@ static int qemu_up(const struct up_args *a, emit_fn emit)
     accel = qemu_accel(k, h[i].dir);
     if (qemu_disks(&h[i], a->user_data[i], base) ||
         qemu_launch(&h[i], accel, image ? NULL : kernel, initrd)) {
-      qemu_emit(a, i, &h[i], mvm.err, emit);
+      local_emit(a, i, &h[i], "qemu", mvm.err, emit);
       local_rm(&h[i]);
       done[i] = 1;
       failed++;
