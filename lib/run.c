@@ -49,12 +49,15 @@ static void status_draw(void)
   int i;
 
   if (!R.tty || !R.running) return;
+  for (i = 0; i < R.nw; i++)          /* quick hosts draw nothing */
+    if (R.w[i].pid && now_s() - R.w[i].start >= 1.0) break;
+  if (i == R.nw) return;
   n = snprintf(line, sizeof(line), "\r\033[K%s: %d running:", mvm.applet,
                R.running);
   for (i = 0; i < R.nw && n < 200; i++)
     if (R.w[i].pid)
-      n += snprintf(line + n, sizeof(line) - n, " %s %s %.0fs;",
-                    R.w[i].in.addr, R.w[i].stage, now_s() - R.w[i].start);
+      n += snprintf(line + n, sizeof(line) - n, " %s %.0fs: %s;",
+                    R.w[i].in.addr, now_s() - R.w[i].start, R.w[i].stage);
   if (n > 130) n = 130;     /* keep it on one line of a narrow terminal */
   writeall(2, line, n);
   R.drawn = 1;
