@@ -222,7 +222,10 @@ static int wait_cloudinit(struct ssh *s, double start)
       return 1;
     }
     if ((rc = ssh_chan_finish(c, NULL, NULL, 0)) < 0) return 1;
-    if (rc == 0) return 0;
+    if (rc == 0) {
+      info("cloud-init status: done after %.1fs", now_s() - start);
+      return 0;
+    }
     if (rc == 127) {
       info("no cloud-init on the host: nothing to wait for");
       return 0;
