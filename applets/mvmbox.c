@@ -53,11 +53,21 @@ static int install(int symbolic, const char *dir)
   size_t i;
   int rc = 0;
 
+  char *real = realpath(dir, NULL), *slash;
+  const char *target = self;
+
   if (n < 0) pdie("cannot read /proc/self/exe");
   self[n] = 0;
+  /* Links beside the binary point to it by name, so a tree installed with
+   * DESTDIR (or moved) still works. */
+  slash = strrchr(self, '/');
+  if (real && slash && (size_t)(slash - self) == strlen(real) &&
+      !strncmp(self, real, slash - self))
+    target = slash + 1;
+  free(real);
   for (i = 0; i < ARRAY_LEN(applets); i++) {
     char *path = xasprintf("%s/%s", dir, applets[i].name);
-    int r = symbolic ? symlink(self, path) : link(self, path);
+    int r = symbolic ? symlink(target, path) : link(self, path);
 
     if (r && errno != EEXIST) {
       pwarn("cannot link '%s'", path);
