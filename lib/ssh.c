@@ -173,7 +173,7 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
 struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
 {
   struct ssh *s = xzalloc(sizeof(*s));
-  const char *user = rec_get(r, "user");
+  const char *user = rec_get(r, "user"), *pin = rec_get(r, "hostkey");
   double start = now_s(), deadline, delay = 0.25, left;
   static int inited;
   int rc, tries = 0, told = 0;
@@ -183,6 +183,13 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
   snprintf(s->pref, sizeof(s->pref), "%s", hostkey_pref);
+  /* An empty hostkey= is a pin gone wrong upstream (a provider that lost
+   * the key, a hand-edited record), not "no pin": trusting on first use
+   * here would hide that, so refuse rather than connect unpinned. */
+  if (pin && !*pin) {
+    error("empty hostkey pin in the record: refusing to connect unpinned");
+    goto fail;
+  }
   if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 22)) goto fail;
   if (!inited && libssh2_init(0)) {
     error("cannot initialise libssh2");

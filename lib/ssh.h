@@ -29,9 +29,11 @@ struct ssh_chan;         /* one exec channel on it */
  * o->user, else "mvm"), retry with backoff+jitter until o->timeout, check
  * the host key against r's hostkey= (refuse on mismatch: MITM warning) or
  * trust on first use and rec_set(r, "hostkey", "SHA256:..."), authenticate.
+ * An empty hostkey= is a malformed pin: refused before connecting.
  * Refused/timed-out connects, failed handshakes and failed auth (keys not
  * installed yet) are retried; a host key mismatch or no identity at all is
- * not. NULL with mvm.err set: "host key mismatch", "no identity: ...", or
+ * not. NULL with mvm.err set: "host key mismatch", "no identity: ...",
+ * "empty hostkey pin ...", or
  * "timeout after Ns: CAUSE" (connection refused, auth failed for user U,
  * ssh handshake: disconnected, ...). Keepalives every 30 s once open; the
  * session fails if they go unacknowledged for 90 s. */

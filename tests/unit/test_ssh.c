@@ -128,6 +128,15 @@ static void test_ssh_live(void)
   ASSERT_NULL(ssh_open(&r, &o));
   ASSERT_STR_EQ(mvm.err, "host key mismatch");
   TEST_DONE();
+
+  TEST_START("ssh_open: an empty hostkey= is refused, not trusted");
+  rec_set(&r, "hostkey", "%s", "");
+  s = ssh_open(&r, &o);
+  ASSERT_NULL(s);
+  ssh_close(s);
+  ASSERT_TRUE(!strncmp(mvm.err, "empty hostkey pin", 17));
+  ASSERT_STR_EQ(rec_get(&r, "hostkey"), "");
+  TEST_DONE();
   rec_release(&r);
 }
 UNIT_REGISTER(test_ssh_live)
