@@ -263,16 +263,40 @@ static int wait_marker(struct ssh *s, double start)
   return ssh_chan_finish(c, NULL, NULL, 0) == 0 ? 0 : 1;
 }
 
-/* One connection's worth: 0 ready, -1 failed, 1 lost the connection. */
-static int on_host(struct ssh *s, double start)
-{
-  int rc = ssh_run(s, "true", NULL, NULL, 0);
+/* What a connected host is waiting for, named if the deadline comes. */
+enum { W_LOGIN, W_CLOUDINIT, W_MARKER };
 
-  if (rc < 0) return 1;
+/* One connection's worth: 0 ready, -1 failed, 1 lost the connection (or
+ * the deadline came); *w is the stage it was in. */
+static int on_host(struct ssh *s, double start, int *w)
+{
+  int rc;
+
+  *w = W_LOGIN;
+  if ((rc = ssh_run(s, "true", NULL, NULL, 0)) < 0) return 1;
   if (rc) return error("login shell does not work: 'true' exited %d", rc);
+  *w = W_CLOUDINIT;
   if ((rc = wait_cloudinit(s, start))) return rc;
+  *w = W_MARKER;
   if (TT.marker && wait_marker(s, start)) return 1;
   return 0;
+}
+
+/* The deadline came in stage w, with mvm.err the last cause: -1. */
+static int timed_out(double start, int w)
+{
+  static const char *const name[] = { "login", "cloud-init", "marker" };
+  char cause[sizeof(mvm.err)];
+  double t = now_s() - start;
+
+  snprintf(cause, sizeof(cause), "%s", mvm.err);
+  if (strcmp(cause, "timeout"))
+    return error("timeout after %.0fs: %s: %s", t, name[w], cause);
+  if (w == W_LOGIN)
+    return error("timeout after %.0fs: login shell did not run 'true'", t);
+  if (w == W_MARKER)
+    return error("timeout after %.0fs: marker %s not found", t, TT.marker);
+  return error("timeout after %.0fs: cloud-init still running", t);
 }
 
 static int waitinit_one(struct rec *r, void *arg)
@@ -280,7 +304,7 @@ static int waitinit_one(struct rec *r, void *arg)
   double start = now_s(), deadline = start + TT.o.timeout, left;
   struct ssh_opts o = TT.o;
   struct ssh *s;
-  int rc;
+  int rc, w;
 
   (void)arg;
   for (;;) {
@@ -296,17 +320,10 @@ static int waitinit_one(struct rec *r, void *arg)
       return error("timeout after %.0fs: %s", now_s() - start, cause);
     }
     ssh_set_deadline(s, deadline);
-    rc = on_host(s, start);
+    rc = on_host(s, start, &w);
     ssh_close(s);
     if (rc <= 0) break;
-    if (now_s() >= deadline) {
-      char cause[sizeof(mvm.err)];
-
-      snprintf(cause, sizeof(cause), "%s", mvm.err);
-      return error("timeout after %.0fs: %s", now_s() - start,
-                   !strcmp(cause, "timeout") ? "cloud-init still running"
-                                             : cause);
-    }
+    if (now_s() >= deadline) return timed_out(start, w);
     info("connection lost (%s): reconnecting", mvm.err);
   }
   if (rc) return -1;
