@@ -214,8 +214,8 @@ static int hash_remote(struct ssh *s, struct tree *t, struct ment **cand,
     }
   rc = ssh_chan_finish(c, &out, NULL, SUMS_MAX);
   if (rc > 0)
-    rc = error("%s: checksum: remote sha256sum failed (exit %d): %s",
-               t->dest, rc, last_line(out));
+    rc = error("%s: checksum: remote sha256sum failed (exit %d)", t->dest,
+               rc);
   else if (rc < 0) rc = fail(t, "checksum");
   else sums_parse(out, cand, n);
   free(out);
