@@ -9,8 +9,8 @@
 #include <getopt.h>
 
 const char sync_usage[] =
-"usage: mvm-sync [-nqvz] [--checksum] [--exclude PATTERN] [--no-compress] "
-"[--io-timeout SECS] [--no-default-excludes] [--no-delete] [-d DESTDIR] "
+"usage: mvm-sync [-nqvz] [--checksum] [--exclude PATTERN] [--io-timeout SECS] "
+"[--no-compress] [--no-default-excludes] [--no-delete] [-d DESTDIR] "
 "[-t TIMEOUT] [-i IDENTITY] [-u USER] [-j N] SRC[:DEST]...\n"
 "\n"
 "Copy each local directory SRC to DESTDIR/<basename of SRC> (or to DEST,\n"
