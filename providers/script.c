@@ -80,7 +80,13 @@ static int call(const char *file, char **args, char **env, char **last)
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     if ((len += n) + 1 == cap && cap < OUT_MAX) buf = xrealloc(buf, cap *= 2);
-    else if (len + 1 == cap) len = 0;     /* keep reading, keep the tail */
+    else if (len + 1 == cap) {            /* full: keep the last line */
+      char *nl = memrchr(buf, '\n', len);
+      size_t keep = nl ? len - (nl + 1 - buf) : 0;
+
+      memmove(buf, buf + len - keep, keep);
+      len = keep;
+    }
   }
   close(fd[0]);
   buf[len] = 0;
