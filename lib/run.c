@@ -87,13 +87,20 @@ static void child(struct worker *w, int fd, int errfd)
 {
   struct rec *r = &w->in;
   char *s;
-  int rc;
+  int rc, null;
 
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
   if (errfd >= 0) xdup2(errfd, 2);
+  /* The parent alone reads records and writes them: a worker gets neither
+   * stream, so a stray printf cannot corrupt the record stream and a
+   * worker left behind cannot hold a pipeline open. */
+  null = xopen("/dev/null", O_RDONLY, 0);
+  xdup2(null, 0);
+  close(null);
+  xdup2(2, 1);
   mvm.host = r->addr;
   mvm.status_fd = fd;
   mvm.err[0] = 0;
