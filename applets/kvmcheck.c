@@ -326,6 +326,7 @@ static int stdin_has_input(void)
   xpipe(p);
   if (xfork() == 0) {
     close(p[0]);
+    close(1);         /* the record stream is the parent's alone */
     do {
       if (writeall(p[1], buf, n)) _exit(1);
       do n = read(0, buf, sizeof(buf)); while (n < 0 && errno == EINTR);

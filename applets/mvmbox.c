@@ -95,7 +95,10 @@ static int mvmbox_main(int argc, char **argv)
   if (argc < 2 || !strcmp(argv[1], "--help")) {
     const struct applet *a = argc > 2 ? find(argv[2]) : NULL;
 
-    if (argc > 2 && !a) die("unknown applet '%s'", argv[2]);
+    if (argc > 2 && !a) {
+      fprintf(stderr, "mvmbox: unknown applet '%s'\n", argv[2]);
+      return EXIT_NOAPPLET;
+    }
     fputs(a ? a->usage : mvmbox_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : 0;
   }

@@ -168,9 +168,21 @@ static void compose(struct up_args *a, unsigned flags)
        o.kvm_optional ? "optional" : "required");
 }
 
+/* The user-data as it would be sent, with the host private key's body
+ * replaced: a dry run leaves no key material on disk. */
+static char *redact_key(const char *ud)
+{
+  const char *b = strstr(ud, "-----BEGIN OPENSSH PRIVATE KEY-----");
+  const char *e = b ? strstr(b, "-----END OPENSSH PRIVATE KEY-----") : NULL;
+
+  if (!b || !e) return xstrdup(ud);
+  return xasprintf("%.*s(private host key: not shown in a dry run)\n%s",
+                   (int)(b - ud), ud, e + 33);
+}
+
 static int dry_run(const struct up_args *a, unsigned flags)
 {
-  char path[] = "/tmp/mvm-user-data.XXXXXX";
+  char path[] = "/tmp/mvm-user-data.XXXXXX", *ud;
   int fd;
 
   printf("# dry-run: would %s %d host(s): provider=%s label=%s type=%s"
@@ -178,9 +190,11 @@ static int dry_run(const struct up_args *a, unsigned flags)
          a->count, TT.p->name, a->label, a->type, a->region);
   if (flags & PF_NOCREATE) return 0;
   if ((fd = mkstemp(path)) < 0) pdie("mkstemp");
-  xwriteall(fd, a->user_data[0], strlen(a->user_data[0]));
+  ud = redact_key(a->user_data[0]);
+  xwriteall(fd, ud, strlen(ud));
   xclose(fd);
-  printf("# dry-run: user-data of host 1: %s (its key is never used)\n",
+  free(ud);
+  printf("# dry-run: user-data of host 1: %s (private key left out)\n",
          path);
   return 0;
 }
@@ -220,10 +234,26 @@ static int options(int argc, char **argv)
   return nset;
 }
 
+/* A host being created must still be reported: the first ^C (or TERM,
+ * HUP) waits for up() to hand over what it started; a second one ends the
+ * process at once, as the user then asks. */
+static void on_signal(int sig)
+{
+  static const char m[] = "mvm-provision: interrupted: reporting the hosts"
+                          " being created (again to abort)\n";
+
+  writeall(2, m, sizeof(m) - 1);
+  signal(sig, SIG_DFL);
+}
+
 static int create(const struct up_args *a)
 {
+  struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
   int rc;
 
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   info("creating %d host(s) with %s: label %s, type %s, region %s",
        a->count, TT.p->name, a->label, a->type, a->region);
   if ((rc = TT.p->up(a, emit)))

@@ -9,9 +9,9 @@
 #include <getopt.h>
 
 const char sync_usage[] =
-"usage: mvm-sync [-nqvz] [--checksum] [--exclude PATTERN] [--no-compress] "
-"[--no-default-excludes] [--no-delete] [-d DESTDIR] [-t TIMEOUT] "
-"[-i IDENTITY] [-u USER] [-j N] SRC[:DEST]...\n"
+"usage: mvm-sync [-nqvz] [--checksum] [--exclude PATTERN] [--io-timeout SECS] "
+"[--no-compress] [--no-default-excludes] [--no-delete] [-d DESTDIR] "
+"[-t TIMEOUT] [-i IDENTITY] [-u USER] [-j N] SRC[:DEST]...\n"
 "\n"
 "Copy each local directory SRC to DESTDIR/<basename of SRC> (or to DEST,\n"
 "relative to DESTDIR or absolute) on every host of the records on stdin,\n"
@@ -25,6 +25,8 @@ const char sync_usage[] =
 "  --checksum        compare file contents by SHA-256, not size and mtime\n"
 "  --exclude PATTERN skip matching paths (gitignore-style: 'dir/' matches\n"
 "                    dirs only, a '/' anchors at the tree root); repeatable\n"
+"  --io-timeout SECS give up on a host whose remote command makes no\n"
+"                    progress for SECS seconds (default 600)\n"
 "  --no-default-excludes  also send target/ (excluded by default)\n"
 "  --no-delete       keep remote files that vanished locally\n"
 "  -t TIMEOUT        connect timeout per host, seconds (default 30)\n"
@@ -35,10 +37,11 @@ const char sync_usage[] =
 #define MANIFEST_MAX (512 << 20)
 #define OUT_MAX (4 << 20)      /* remote tar and script output */
 #define PROBE_BYTES (8 << 20)  /* auto compression judges this much */
+#define SUMS_MAX (16 << 20)    /* sha256sum output per remote run */
+#define HASH_RATE 20e6         /* bytes/s the slowest host hashes at least */
 
 struct tree {
-  const char *src;
-  char *dest, *stage;
+  char *src, *dest, *stage;
   struct manifest loc;
 };
 
@@ -47,12 +50,14 @@ static struct {
   double slow;           /* bytes/s: a slower link gets compression */
   char **excl;
   struct tree *t;
-  int nexcl, nt, jobs;
+  int nexcl, nt, jobs, io;
+  double since, due;     /* the current remote command's deadline */
   struct ssh_opts o;
 } TT;
 
 /* Per-stream state for the sink: the channel and the progress line. */
 struct xfer {
+  struct ssh *s;
   struct ssh_chan *c;
   struct tree *t;
   struct plan *p;
@@ -61,11 +66,34 @@ struct xfer {
   double start, shown;
 };
 
+/* Every wait on s from now on fails secs from now: a hung remote command
+ * (or a stalled stream: xfer_sink() moves it on) never blocks us forever. */
+static void deadline(struct ssh *s, double secs)
+{
+  TT.since = now_s();
+  TT.due = TT.since + secs;
+  ssh_set_deadline(s, TT.due);
+}
+
+/* -1 with mvm.err "TREE: STEP: why" (no TREE for the listing of all). */
+static int fail(const struct tree *t, const char *step)
+{
+  char why[sizeof(mvm.err)];
+
+  if (TT.due && now_s() >= TT.due)
+    snprintf(why, sizeof(why), "no progress for %.0fs (--io-timeout)",
+             now_s() - TT.since);
+  else snprintf(why, sizeof(why), "%s", mvm.err);
+  if (!t) return error("%s: %s", step, why);
+  return error("%s: %s: %s", t->dest, step, why);
+}
+
 static int xfer_sink(void *arg, const void *buf, size_t n)
 {
   struct xfer *x = arg;
   double now;
 
+  deadline(x->s, TT.io);
   if (ssh_chan_write(x->c, buf, n)) return -1;
   x->raw += n;
   now = now_s();
@@ -77,22 +105,6 @@ static int xfer_sink(void *arg, const void *buf, size_t n)
            x->raw / 1e6 / (now - x->start + 1e-9));
   }
   return 0;
-}
-
-/* The last line of remote output, for an error message. */
-static const char *last_line(char *out)
-{
-  char *p;
-  size_t n;
-
-  if (!out) return "";
-  n = strlen(out);
-  while (n && (out[n - 1] == '\n' || out[n - 1] == '\r')) out[--n] = 0;
-  p = strrchr(out, '\n');
-  p = p ? p + 1 : out;
-  for (n = 0; p[n]; n++)
-    if ((unsigned char)p[n] < 32) p[n] = '?';
-  return p;
 }
 
 /* Auto compression: when the stream has written PROBE_BYTES, judge the
@@ -114,16 +126,17 @@ static int judge(struct xfer *x, uint64_t raw, int *link)
 static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
                   int level, int *link)
 {
-  struct xfer x = { .t = t, .p = p };
+  struct xfer x = { .s = s, .t = t, .p = p };
   struct tarz_stats st;
   int rc = 0;
   char *cmd, *out = NULL, *name, *path;
   struct tarz *tz;
 
   cmd = plan_stream_cmd(t->stage, *i == 0, level >= 0);
+  deadline(s, TT.io);
   x.c = ssh_chan_open(s, cmd);
   free(cmd);
-  if (!x.c) return -1;
+  if (!x.c) return fail(t, "sending");
   tz = tarz_open(xfer_sink, &x, level);
   x.start = now_s();
   for (; !rc && *i < p->nsend; (*i)++, x.done++) {
@@ -142,18 +155,19 @@ static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
                                                 0600);
   if (tarz_close(tz, NULL)) rc = -1;
   if (rc) {
-    char why[sizeof(mvm.err)];
-
-    snprintf(why, sizeof(why), "%s", mvm.err);
+    rc = fail(t, "sending");
     ssh_chan_abort(x.c);
-    return error("%s", why);
+    return rc;
   }
+  deadline(s, TT.io);    /* the rest lands, the script runs */
   rc = ssh_chan_finish(x.c, &out, NULL, OUT_MAX);
   if (rc > 0) {
     if (rc == 98) error("no tar on the host");
     else error("%s: remote tar failed (exit %d): %s", t->dest, rc,
                last_line(out));
     rc = -1;
+  } else if (rc < 0) {
+    rc = fail(t, "sending");
   }
   free(out);
   return rc;
@@ -177,46 +191,58 @@ static int send_plan(struct ssh *s, struct tree *t, struct plan *p,
   return i == p->nsend ? 0 : stream(s, t, p, &i, 1, link);
 }
 
-/* --checksum: hash, on both sides, the files whose sizes agree. */
-static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
+/* One remote sha256sum run for cand[0..n): bytes of files to hash. */
+static int hash_remote(struct ssh *s, struct tree *t, struct ment **cand,
+                       size_t n, int64_t bytes)
 {
-  struct ment **cand = NULL, *l;
   struct ssh_chan *c;
-  char *q = sh_quote(t->dest), *cmd, *out = NULL, *path;
-  size_t n = 0, i;
-  int rc = -1;
+  char *q = sh_quote(t->dest), *cmd, *out = NULL;
+  size_t i;
+  int rc;
 
-  for (i = 0; i < rem->n; i++) {
-    l = manifest_find(&t->loc, rem->e[i].path);
-    if (rem->e[i].type != 'f' || !l || l->type != 'f' ||
-        l->size != rem->e[i].size) continue;
-    cand = xrealloc(cand, (n + 1) * sizeof(*cand));
-    cand[n++] = rem->e + i;
-  }
   cmd = xasprintf("cd %s && xargs -0 sha256sum --", q);
   free(q);
-  c = n ? ssh_chan_open(s, cmd) : NULL;
+  deadline(s, TT.io + bytes / HASH_RATE);
+  c = ssh_chan_open(s, cmd);
   free(cmd);
-  if (!n) return 0;
-  for (i = 0; c && i < n; i++)
-    if (ssh_chan_write(c, cand[i]->path, strlen(cand[i]->path) + 1)) break;
-  if (!c || i < n || (rc = ssh_chan_finish(c, &out, NULL, n * 200 + 4096))) {
-    if (c && i < n) ssh_chan_abort(c);
-    if (rc > 0) error("remote sha256sum failed (exit %d)", rc);
-    rc = -1;
-    goto out;
+  if (!c) return fail(t, "checksum");
+  for (i = 0; i < n; i++)
+    if (ssh_chan_write(c, cand[i]->path, strlen(cand[i]->path) + 1)) {
+      rc = fail(t, "checksum");
+      ssh_chan_abort(c);
+      return rc;
+    }
+  rc = ssh_chan_finish(c, &out, NULL, SUMS_MAX);
+  if (rc > 0)
+    rc = error("%s: checksum: remote sha256sum failed (exit %d)", t->dest,
+               rc);
+  else if (rc < 0) rc = fail(t, "checksum");
+  else sums_parse(out, cand, n);
+  free(out);
+  return rc;
+}
+
+/* --checksum: hash, on both sides, the files whose sizes agree; the
+ * remote side in runs whose output fits SUMS_MAX, however long the names. */
+static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
+{
+  struct ment **cand, *l;
+  size_t n, i, k;
+  int64_t bytes;
+  char *path;
+  int rc = 0;
+
+  cand = sums_cand(&t->loc, rem, &n);
+  for (i = 0; !rc && i < n; i += k) {
+    k = sums_batch(cand + i, n - i, SUMS_MAX, &bytes);
+    rc = hash_remote(s, t, cand + i, k, bytes);
   }
-  sums_parse(out, cand, n);
-  for (i = 0; i < n; i++) {
+  for (i = 0; !rc && i < n; i++) {
     l = manifest_find(&t->loc, cand[i]->path);
     path = xasprintf("%s/%s", t->src, l->path);
-    rc = file_sha256(path, l->sum);
+    if (!(rc = file_sha256(path, l->sum))) l->flags |= ME_SUM;
     free(path);
-    if (rc) goto out;
-    l->flags |= ME_SUM;
   }
-out:
-  free(out);
   free(cand);
   return rc;
 }
@@ -260,11 +286,12 @@ static int fetch(struct ssh *s, char **out, size_t *len)
   }
   m = plan_fetch_cmd(cmd, TT.compress < 0 ? 1 : TT.compress * 6);
   free(cmd);
+  deadline(s, TT.io);
   rc = ssh_run(s, m, out, len, MANIFEST_MAX);
   free(m);
   if (rc == 97) return error("remote find has no -printf (GNU find needed)");
   if (rc > 0) return error("listing the remote trees failed (exit %d)", rc);
-  if (rc < 0) return -1;
+  if (rc < 0) return fail(NULL, "listing the remote trees");
   if (*len < 2 || (unsigned char)(*out)[0] != 0x1f ||
       (unsigned char)(*out)[1] != 0x8b) {
     TT.compress = 0;   /* no gzip on this host (a worker: this host only) */
@@ -306,46 +333,17 @@ static int sync_one(struct rec *r, void *arg)
   return 0;
 }
 
-/* SRC or SRC:DEST (split at the last ':' unless SRC exists as given). */
 static void add_tree(const char *arg, const char *destdir)
 {
   struct tree *t;
-  char *src = xstrdup(arg), *colon = strrchr(src, ':'), *dest = NULL, *b;
-  char *base = NULL;
-  struct stat st;
-  size_t n;
+  int rc;
 
-  if (colon && lstat(src, &st)) {
-    *colon = 0;
-    dest = colon + 1;
-    if (!*dest) help_exit("empty DEST in '%s'", arg);
-  }
-  n = strlen(src);
-  while (n > 1 && src[n - 1] == '/') src[--n] = 0;
-  if (!dest) {     /* the name as given; "." and ".." by their real name */
-    char *real = realpath(src, NULL);
-
-    if (!real) die("cannot open '%s': %s", src, strerror(errno));
-    b = strrchr(src, '/');
-    b = b ? b + 1 : src;
-    if (!strcmp(b, ".") || !strcmp(b, "..")) b = strrchr(real, '/') + 1;
-    dest = base = xstrdup(*b ? b : "root");
-    free(real);
-  }
   TT.t = xrealloc(TT.t, (TT.nt + 1) * sizeof(*TT.t));
-  t = TT.t + TT.nt++;
-  memset(t, 0, sizeof(*t));
-  t->src = src;
-  t->dest = *dest == '/' ? xstrdup(dest) : xasprintf("%s/%s", destdir, dest);
-  free(base);
-  n = strlen(t->dest);
-  while (n > 1 && t->dest[n - 1] == '/') t->dest[--n] = 0;
-  b = strrchr(t->dest, '/');
-  if (!b[1] || !strcmp(b + 1, ".") || !strcmp(b + 1, ".."))
-    help_exit("bad destination '%s'", t->dest);
-  t->stage = xasprintf("%.*s/.mvm-sync.%s", (int)(b - t->dest), t->dest,
-                       b + 1);
-  if (manifest_walk(&t->loc, src, TT.excl, TT.nexcl)) die("%s", mvm.err);
+  t = memset(TT.t + TT.nt++, 0, sizeof(*t));
+  if ((rc = plan_tree(arg, destdir, &t->src, &t->dest, &t->stage)) > 0)
+    help_exit("%s", mvm.err);
+  if (rc || manifest_walk(&t->loc, t->src, TT.excl, TT.nexcl))
+    die("%s", mvm.err);
 }
 
 int sync_main(int argc, char **argv)
@@ -353,6 +351,7 @@ int sync_main(int argc, char **argv)
   static const struct option longopts[] = {
     { "checksum", no_argument, NULL, 'C' },
     { "exclude", required_argument, NULL, 'X' },
+    { "io-timeout", required_argument, NULL, 'T' },
     { "no-compress", no_argument, NULL, 'Z' },
     { "no-default-excludes", no_argument, NULL, 'E' },
     { "no-delete", no_argument, NULL, 'D' },
@@ -368,6 +367,7 @@ int sync_main(int argc, char **argv)
             xatoi_range(getenv("MVM_SYNC_SLOW_LINK"), 0, 1L << 40) : 16e6;
   TT.o.timeout = 30;
   TT.jobs = 8;
+  TT.io = 600;
   TT.excl = xmalloc((argc + 1) * sizeof(char *));
   while ((c = getopt_long(argc, argv, "d:nqvz" SSH_OPTSTR, longopts, NULL))
          != -1) {
@@ -382,6 +382,7 @@ int sync_main(int argc, char **argv)
     case 'C': TT.checksum = 1; break;
     case 'D': TT.delete = 0; break;
     case 'E': defaults = 0; break;
+    case 'T': TT.io = xatoi_range(optarg, 1, 7 * 86400); break;
     case 'X':
       if (!*optarg) help_exit("empty --exclude");
       TT.excl[TT.nexcl++] = optarg;

@@ -304,3 +304,50 @@ void sums_parse(const char *out, struct ment **cand, size_t n)
     if (p) p++;
   }
 }
+
+struct ment **sums_cand(const struct manifest *loc, const struct manifest *rem,
+                        size_t *n)
+{
+  struct ment **cand = NULL, *l;
+  size_t i;
+
+  for (*n = i = 0; i < rem->n; i++) {
+    l = manifest_find(loc, rem->e[i].path);
+    if (rem->e[i].type != 'f' || !l || l->type != 'f' ||
+        l->size != rem->e[i].size) continue;
+    cand = xrealloc(cand, (*n + 1) * sizeof(*cand));
+    cand[(*n)++] = rem->e + i;
+  }
+  return cand;
+}
+
+/* A line is "[\\]HEX  NAME\n": 64 hex digits, a name escaped at worst
+ * to twice its length ("\\n" for a newline, "\\\\" for a backslash). */
+size_t sums_batch(struct ment **cand, size_t n, size_t max, int64_t *bytes)
+{
+  size_t i, out = 0, line;
+
+  *bytes = 0;
+  for (i = 0; i < n; i++) {
+    line = 2 * strlen(cand[i]->path) + 68;
+    if (i && out + line > max) break;
+    out += line;
+    *bytes += cand[i]->size;
+  }
+  return i;
+}
+
+const char *last_line(char *out)
+{
+  char *p;
+  size_t n;
+
+  if (!out) return "";
+  n = strlen(out);
+  while (n && (out[n - 1] == '\n' || out[n - 1] == '\r')) out[--n] = 0;
+  p = strrchr(out, '\n');
+  p = p ? p + 1 : out;
+  for (n = 0; p[n]; n++)
+    if ((unsigned char)p[n] < 32) p[n] = '?';
+  return p;
+}

@@ -14,12 +14,21 @@ void msg_init(const char *applet)
   if (d && *d && strcmp(d, "0")) mvm.verbose = 1;
 }
 
-/* One fprintf per line so concurrent writers do not interleave mid-line. */
+/* Text from a host (its stderr, cloud-init's words, a record's values) can
+ * hold newlines or terminal escapes: one message stays one harmless line. */
+static void sanitize(char *s, size_t n)
+{
+  for (; n && *s; s++, n--)
+    if ((unsigned char)*s < ' ' || *s == 0x7f) *s = '?';
+}
+
+/* One write per line so concurrent writers do not interleave mid-line. */
 static void vmsg(const char *level, const char *fmt, va_list ap, int err)
 {
   char body[1024], line[1400];
 
   vsnprintf(body, sizeof(body), fmt, ap);
+  sanitize(body, sizeof(body));
   snprintf(line, sizeof(line), "%s: %s%s%s%s%s%s\n", mvm.applet,
            mvm.host ? mvm.host : "", mvm.host ? ": " : "", level, body,
            err ? ": " : "", err ? strerror(err) : "");
@@ -125,6 +134,7 @@ void status(const char *fmt, ...)
   va_end(ap);
   if (n < 0) return;
   if (n > (int)sizeof(line) - 3) n = sizeof(line) - 3;
+  sanitize(line + 1, n);      /* a newline here would forge a pipe message */
   if (mvm.status_fd >= 0) {
     line[0] = 'S';
     line[n + 1] = '\n';

@@ -339,3 +339,38 @@ void plan_release(struct plan *p)
   free(p->script);
   memset(p, 0, sizeof(*p));
 }
+
+int plan_tree(const char *arg, const char *destdir, char **src, char **dest,
+              char **stage)
+{
+  char *colon, *d = NULL, *b, *real, *base = NULL;
+  struct stat st;
+  size_t n;
+
+  *src = xstrdup(arg);
+  *dest = *stage = NULL;
+  if ((colon = strrchr(*src, ':')) && lstat(*src, &st)) {
+    *colon = 0;
+    if (!*(d = colon + 1)) return error("empty DEST in '%s'", arg), 1;
+  }
+  n = strlen(*src);
+  while (n > 1 && (*src)[n - 1] == '/') (*src)[--n] = 0;
+  if (!d) {        /* the name as given; "." and ".." by their real name */
+    if (!(real = realpath(*src, NULL)))
+      return error("cannot open '%s': %s", *src, strerror(errno));
+    b = strrchr(*src, '/');
+    b = b ? b + 1 : *src;
+    if (!strcmp(b, ".") || !strcmp(b, "..")) b = strrchr(real, '/') + 1;
+    d = base = xstrdup(*b ? b : "root");
+    free(real);
+  }
+  *dest = *d == '/' ? xstrdup(d) : xasprintf("%s/%s", destdir, d);
+  free(base);
+  n = strlen(*dest);
+  while (n > 1 && (*dest)[n - 1] == '/') (*dest)[--n] = 0;
+  b = strrchr(*dest, '/');
+  if (!b[1] || !strcmp(b + 1, ".") || !strcmp(b + 1, ".."))
+    return error("bad destination '%s'", *dest), 1;
+  *stage = xasprintf("%.*s/.mvm-sync.%s", (int)(b - *dest), *dest, b + 1);
+  return 0;
+}

@@ -22,6 +22,7 @@ static struct {
   struct worker *w;
   int nw, running, failed, badinput;
   int tty, drawn;
+  int stopped;            /* workers were told to end (interrupted) */
   struct lines in;
   char **arg;             /* next host argument, or NULL: stdin */
   int done_input;
@@ -86,11 +87,20 @@ static void child(struct worker *w, int fd, int errfd)
 {
   struct rec *r = &w->in;
   char *s;
-  int rc;
+  int rc, null;
 
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
   if (errfd >= 0) xdup2(errfd, 2);
+  /* The parent alone reads records and writes them: a worker gets neither
+   * stream, so a stray printf cannot corrupt the record stream and a
+   * worker left behind cannot hold a pipeline open. */
+  null = xopen("/dev/null", O_RDONLY, 0);
+  xdup2(null, 0);
+  close(null);
+  xdup2(2, 1);
   mvm.host = r->addr;
   mvm.status_fd = fd;
   mvm.err[0] = 0;
@@ -130,9 +140,11 @@ static void start(struct rec *r)
 static void dispatch(struct rec *r)
 {
   if (!r->addr || (!r->bad && rec_failed(r) && !R.o->all)) {
+    char *s = xasprintf("%s\n", r->line ? r->line : "");
+
     if (r->addr) R.failed = 1;
-    emit(r->line ? r->line : "", r->line ? strlen(r->line) : 0);
-    emit("\n", 1);
+    emit(s, strlen(s));       /* the line as read, in one write */
+    free(s);
     rec_release(r);
     return;
   }
@@ -208,9 +220,11 @@ static void take_output(struct worker *w)
   while ((nl = memchr(w->buf, '\n', w->len))) {
     size_t n = nl + 1 - w->buf;
 
+    /* 'S' status, 'R'/'F' the record (ok/failed); anything else cannot
+     * come from child() and is dropped rather than taken as a record. */
     if (w->buf[0] == 'S') {
       snprintf(w->stage, sizeof(w->stage), "%.*s", (int)(n - 2), w->buf + 1);
-    } else if (!w->result) {
+    } else if ((w->buf[0] == 'R' || w->buf[0] == 'F') && !w->result) {
       w->result = xstrndup(w->buf, n);
     }
     memmove(w->buf, w->buf + n, w->len - n);
@@ -260,12 +274,24 @@ static void drain(struct worker *w)
   take_output(w);
 }
 
+/* On the first signal: end the running workers (their records come out as
+ * error=STAGE:interrupted) rather than wait out a 20-minute stage. */
+static void stop_workers(void)
+{
+  int i;
+
+  for (i = 0; i < R.nw; i++)
+    if (R.w[i].pid) kill(R.w[i].pid, SIGTERM);
+  R.stopped = 1;
+}
+
 static void loop(void)
 {
   struct pollfd *pfd = xmalloc((2 * R.nw + 1) * sizeof(*pfd));
   int n, i, want_in;
 
   for (;;) {
+    if (interrupted && !R.stopped) stop_workers();
     want_in = feed();
     if (!R.running && R.done_input) break;
     n = 0;
@@ -311,13 +337,17 @@ int run_records(const struct run_opts *o)
   R.tty = isatty(2) && !mvm.quiet;
   R.arg = o->hosts && *o->hosts ? o->hosts : NULL;
   lines_init(&R.in, 0);
+  /* ^C, a closed terminal or a polite kill: finish what runs, write
+   * every record read; a second signal stops reading input. */
   sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   loop();
   status_clear();
   lines_release(&R.in);
   free(R.w);
-  if (interrupted) warn("interrupted: records read so far were written");
+  if (interrupted) warn("interrupted: every record read so far was written");
   if (R.badinput) return EXIT_USAGE;
   return R.failed || interrupted ? EXIT_HOSTFAIL : EXIT_OK;
 }

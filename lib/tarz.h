@@ -59,6 +59,16 @@ int file_sha256(const char *path, unsigned char sum[32]);
  * lines, names escaped): set each sum and ME_SUM; lines that do not parse
  * leave the entry without ME_SUM, so it is sent. */
 void sums_parse(const char *out, struct ment **cand, size_t n);
+/* The last line of a remote command's output (trailing newlines cut, out
+ * modified: control characters made '?'), for an error message. */
+const char *last_line(char *out);
+/* --checksum candidates: remote files whose local namesake is a file of
+ * the same size (malloc'd; *n of them). */
+struct ment **sums_cand(const struct manifest *loc, const struct manifest *rem,
+                        size_t *n);
+/* How many of cand[0..n) one sha256sum run may take so that its output
+ * stays within max bytes, at least 1; *bytes: their file bytes. */
+size_t sums_batch(struct ment **cand, size_t n, size_t max, int64_t *bytes);
 
 /* The remote commands for one tree: the find command that lists it, and a
  * plan made by comparing both manifests. */
@@ -70,6 +80,12 @@ char *plan_fetch_cmd(const char *sections, int gz);
  * before) and, when the stream carried the script "a", runs it and removes
  * stage; output (stderr too) goes to stdout; exit 98 without tar. */
 char *plan_stream_cmd(const char *stage, int first, int gz);
+/* SRC or SRC:DEST (split at the last ':' unless SRC exists as given)
+ * under destdir: *src, the remote tree *dest (absolute, DESTDIR/<basename
+ * of SRC> by default) and its staging dir *stage, all malloc'd. 0; 1 for a
+ * usage error or -1 for a SRC that does not exist, with mvm.err. */
+int plan_tree(const char *arg, const char *destdir, char **src, char **dest,
+              char **stage);
 
 struct plan {
   struct ment **send;    /* local entries for the tar stream, in order */

@@ -26,17 +26,32 @@ static const char *state_base(void)
   return buf;
 }
 
-/* mkdir -p for the two levels we own (base and base/prov), mode 0700. */
+/* Create path (mode 0700) or accept it only if it is a real directory of
+ * ours that nobody else can write: the state holds each host's user-data,
+ * private host key included, and /tmp/mvmbox-UID could be made by anyone. */
+static int owned_dir(const char *path)
+{
+  struct stat st;
+
+  if (mkdir(path, 0700) && errno != EEXIST)
+    return error("cannot create '%s': %s", path, strerror(errno));
+  if (lstat(path, &st))
+    return error("cannot stat '%s': %s", path, strerror(errno));
+  if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+      (st.st_mode & 022))
+    return error("unsafe state directory '%s': not a directory of uid %u"
+                 " closed to others", path, (unsigned)geteuid());
+  return 0;
+}
+
+/* mkdir -p for the two levels we own (base and base/prov). */
 static int state_dir(const char *prov, char *out, size_t len)
 {
   const char *base = state_base();
 
-  if (mkdir(base, 0700) && errno != EEXIST)
-    return error("cannot create '%s': %s", base, strerror(errno));
+  if (owned_dir(base)) return -1;
   snprintf(out, len, "%s/%s", base, prov);
-  if (mkdir(out, 0700) && errno != EEXIST)
-    return error("cannot create '%s': %s", out, strerror(errno));
-  return 0;
+  return owned_dir(out);
 }
 
 int local_image(const char *name, char *out, size_t len)

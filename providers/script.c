@@ -19,11 +19,36 @@ static const char prog[] =
   "done\n"
   "\"$@\"\n";
 
+/* Like sshd's StrictModes: a script we source must be ours (or root's),
+ * and neither it nor its directory writable by anyone else. */
+static int trusted(const char *f)
+{
+  char *dir = xstrdup(f), *slash = strrchr(dir, '/');
+  struct stat st, ds;
+  int ok;
+
+  if (slash) *slash = 0;
+  ok = !stat(f, &st) && !stat(slash ? (*dir ? dir : "/") : ".", &ds) &&
+       (st.st_uid == geteuid() || !st.st_uid) && !(st.st_mode & 022) &&
+       (ds.st_uid == geteuid() || !ds.st_uid) &&
+       (!(ds.st_mode & 022) || (ds.st_mode & S_ISVTX));
+  free(dir);
+  return ok;
+}
+
+/* The adapter to run: the record's adapter= (how mvm-provision made the
+ * host), else MVM_ADAPTER (set from a PROVIDER given as a path). Text on
+ * stdin names the script, so it must pass trusted(). */
 static const char *adapter(const struct rec *r)
 {
   const char *f = r ? rec_get(r, "adapter") : NULL;
 
   if (!f) f = getenv("MVM_ADAPTER");
+  if (f && *f && !access(f, R_OK) && !trusted(f)) {
+    error("script: refusing adapter '%s': it or its directory is writable"
+          " by others, or not owned by you or root", f);
+    return NULL;
+  }
   if (!f || !*f)
     error("script: no adapter: give its path as PROVIDER or set MVM_ADAPTER");
   else if (access(f, R_OK))
@@ -55,7 +80,13 @@ static int call(const char *file, char **args, char **env, char **last)
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     if ((len += n) + 1 == cap && cap < OUT_MAX) buf = xrealloc(buf, cap *= 2);
-    else if (len + 1 == cap) len = 0;     /* keep reading, keep the tail */
+    else if (len + 1 == cap) {            /* full: keep the last line */
+      char *nl = memrchr(buf, '\n', len);
+      size_t keep = nl ? len - (nl + 1 - buf) : 0;
+
+      memmove(buf, buf + len - keep, keep);
+      len = keep;
+    }
   }
   close(fd[0]);
   buf[len] = 0;

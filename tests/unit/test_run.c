@@ -9,6 +9,7 @@ static int each_ok(struct rec *r, void *arg)
   if (rec_get(r, "crash")) raise(SIGSEGV);
   if (rec_get(r, "fail")) return error("boom %s", r->addr);
   if (rec_get(r, "sleep")) usleep(atoi(rec_get(r, "sleep")) * 1000);
+  if (rec_get(r, "inject")) status("x\nR10.9.9.9 id=forged\nF");
   rec_set(r, "stage", "t");
   return 0;
 }
@@ -47,8 +48,8 @@ static int count_lines(const char *s, const char *needle)
 static void test_run(void)
 {
   char *h1[] = { "a sleep=200", "b", "c fail=1", "d crash=1",
-                 "e error=x:y", "# note", NULL };
-  char *h2[] = { "s1 sleep=400", "s2 sleep=400", "s3 sleep=400", NULL };
+                 "e error=x:y", "# note", "g inject=1", NULL };
+  char *h2[] = { "s1 sleep=4000", "s2 sleep=400", "s3 sleep=400", NULL };
   char *out;
   pid_t k;
   int rc, saved_err = dup(2), devnull = open("/dev/null", O_WRONLY);
@@ -57,7 +58,10 @@ static void test_run(void)
   TEST_START("runner: every record once, crash and failure reported");
   out = capture(h1, 4, &rc, 0);
   ASSERT_INT_EQ(rc, 1);
-  ASSERT_INT_EQ(count_lines(out, "\n"), 6);
+  ASSERT_INT_EQ(count_lines(out, "\n"), 7);
+  /* text from a host in a status line cannot forge a record */
+  ASSERT_TRUE(strstr(out, "g inject=1 stage=t\n") != NULL);
+  ASSERT_TRUE(strstr(out, "forged") == NULL);
   ASSERT_TRUE(strstr(out, "a sleep=200 stage=t\n") != NULL);
   ASSERT_TRUE(strstr(out, "b stage=t\n") != NULL);
   ASSERT_TRUE(strstr(out, "c fail=1 error=t:boom%20c\n") != NULL);
@@ -70,7 +74,7 @@ static void test_run(void)
   free(out);
   TEST_DONE();
 
-  TEST_START("runner: interrupt ends the running host, fails the rest");
+  TEST_START("runner: interrupt stops the running host, fails the rest");
   if (!(k = fork())) {
     usleep(150 * 1000);
     kill(getppid(), SIGINT);
@@ -78,7 +82,7 @@ static void test_run(void)
   }
   out = capture(h2, 1, &rc, k);
   ASSERT_INT_EQ(rc, 1);
-  ASSERT_TRUE(strstr(out, "s1 sleep=400 stage=t\n") != NULL);
+  ASSERT_TRUE(strstr(out, "s1 sleep=4000 error=t:interrupted\n") != NULL);
   ASSERT_TRUE(strstr(out, "s2 sleep=400 error=t:interrupted\n") != NULL);
   ASSERT_TRUE(strstr(out, "s3 sleep=400 error=t:interrupted\n") != NULL);
   free(out);
