@@ -420,62 +420,6 @@ int local_down(const char *prov, void (*soft)(struct local_host *),
   return 0;
 }
 
-void local_rec(const struct local_host *h, const char *prov, struct rec *r)
-{
-  char addr[32];
-
-  snprintf(addr, sizeof(addr), "127.0.0.1:%d", h->port);
-  rec_new(r, addr);
-  rec_set(r, "provider", "%s", prov);
-  rec_set(r, "id", "%s", h->id);
-  rec_set(r, "label", "%s", h->label);
-  rec_set(r, "user", "%s", h->user);
-}
-
-/* A host's record goes out with the host key provision generated for it;
- * fail != NULL: the host exists but did not come up (never dropped). */
-void local_emit(const struct up_args *a, int i, const struct local_host *h,
-                const char *prov, const char *fail, emit_fn emit)
-{
-  struct rec r;
-
-  local_rec(h, prov, &r);
-  if (a->hostkey_fp && a->hostkey_fp[i])
-    rec_set(&r, "hostkey", "%s", a->hostkey_fp[i]);
-  if (fail) rec_fail(&r, "provision", "%s", fail);
-  emit(&r);
-  rec_release(&r);
-}
-
-const char *local_logtail(const struct local_host *h)
-{
-  static char out[300];
-  char path[PATH_MAX + 16], buf[1024], *p;
-  int fd, lines = 0;
-  ssize_t n;
-  off_t sz;
-
-  snprintf(path, sizeof(path), "%s/console.log", h->dir);
-  strcpy(out, "(no console output)");
-  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return out;
-  sz = lseek(fd, 0, SEEK_END);
-  lseek(fd, sz > (off_t)sizeof(buf) - 1 ? sz - (off_t)sizeof(buf) + 1 : 0,
-        SEEK_SET);
-  n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return out;
-  while (n > 0 && isspace((unsigned char)buf[n - 1])) n--;
-  buf[n] = 0;
-  for (p = buf + n; p > buf; p--)
-    if (p[-1] == '\n' && ++lines == 2) break;
-  n = strlen(p) < sizeof(out) ? (ssize_t)strlen(p) : (ssize_t)sizeof(out) - 1;
-  memcpy(out, p, n);
-  out[n] = 0;
-  for (p = out; *p; p++)
-    if (*p == '\n' || *p == '\r' || (unsigned char)*p < 32) *p = ' ';
-  return out;
-}
-
 static int rm_one(const char *path, const struct stat *sb, int flag,
                   struct FTW *ftw)
 {

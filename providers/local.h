@@ -52,6 +52,9 @@ int local_down(const char *prov, void (*soft)(struct local_host *),
                emit_fn emit);
 /* The host's record: "127.0.0.1:PORT provider=P id= label= user=". */
 void local_rec(const struct local_host *h, const char *prov, struct rec *r);
+int local_wait(const struct up_args *a, struct local_host *h, char *done,
+               const char *prov, int (*ready)(const struct local_host *),
+               double start_s, emit_fn emit);
 void local_emit(const struct up_args *a, int i, const struct local_host *h,
                 const char *prov, const char *fail, emit_fn emit);
 /* Tail of the host's console.log, for an error message (static buffer). */

@@ -111,38 +111,6 @@ static int nspawn_running(const struct local_host *h)
   return n > 0;
 }
 
-/* Wait for each launched container to run (or die), emitting its record
- * the moment it is known; returns how many failed. */
-static int nspawn_wait(const struct up_args *a, struct local_host *h,
-                       char *done, emit_fn emit)
-{
-  int i, left = 1, failed = 0;
-
-  while (left) {
-    left = 0;
-    for (i = 0; i < a->count; i++) {
-      if (done[i]) continue;
-      if (!local_alive(&h[i])) {
-        char *why = xasprintf("nspawn exited: %s", local_logtail(&h[i]));
-
-        local_emit(a, i, &h[i], "nspawn", why, emit);
-        free(why);
-        local_rm(&h[i]);
-        done[i] = 1;
-        failed++;
-      } else if (nspawn_running(&h[i]) ||
-                 now_s() - h[i].t0 > NSPAWN_START_S) {
-        local_emit(a, i, &h[i], "nspawn", NULL, emit);
-        done[i] = 1;
-      } else {
-        left = 1;
-      }
-    }
-    if (left) usleep(20000);
-  }
-  return failed;
-}
-
 static int nspawn_up(const struct up_args *a, emit_fn emit)
 {
   struct local_host *h;
@@ -171,12 +139,14 @@ static int nspawn_up(const struct up_args *a, emit_fn emit)
 
     memcpy(err, mvm.err, sizeof(err));
     for (i = n; i < a->count; i++) done[i] = 1;
-    failed += nspawn_wait(a, h, done, emit);
+    failed += local_wait(a, h, done, "nspawn", nspawn_running, NSPAWN_START_S,
+                         emit);
     free(h);
     free(done);
     return error("%s (%d of %d hosts created)", err, n, a->count);
   }
-  failed += nspawn_wait(a, h, done, emit);
+  failed += local_wait(a, h, done, "nspawn", nspawn_running, NSPAWN_START_S,
+                         emit);
   free(h);
   free(done);
   if (failed) return error("%d of %d containers failed", failed, a->count);

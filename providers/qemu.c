@@ -236,36 +236,14 @@ static void qemu_soft(struct local_host *h)
   close(fd);
 }
 
-/* Emit each VM once qemu is up (its QMP socket answers) or has died. */
-static int qemu_wait(const struct up_args *a, struct local_host *h,
-                     char *done, emit_fn emit)
+/* A VM is up once its QMP socket answers. */
+static int qemu_running(const struct local_host *h)
 {
-  int i, fd, left = 1, failed = 0;
+  int fd = qmp_connect(h);
 
-  while (left) {
-    left = 0;
-    for (i = 0; i < a->count; i++) {
-      if (done[i]) continue;
-      if (!local_alive(&h[i])) {
-        char *why = xasprintf("qemu exited: %s", local_logtail(&h[i]));
-
-        local_emit(a, i, &h[i], "qemu", why, emit);
-        free(why);
-        local_rm(&h[i]);
-        done[i] = 1;
-        failed++;
-      } else if ((fd = qmp_connect(&h[i])) >= 0 ||
-                 now_s() - h[i].t0 > QEMU_START_S) {
-        if (fd >= 0) close(fd);
-        local_emit(a, i, &h[i], "qemu", NULL, emit);
-        done[i] = 1;
-      } else {
-        left = 1;
-      }
-    }
-    if (left) usleep(50000);
-  }
-  return failed;
+  if (fd < 0) return 0;
+  close(fd);
+  return 1;
 }
 
 static int qemu_up(const struct up_args *a, emit_fn emit)
@@ -311,12 +289,12 @@ static int qemu_up(const struct up_args *a, emit_fn emit)
     char err[sizeof(mvm.err)];
 
     memcpy(err, mvm.err, sizeof(err));
-    qemu_wait(a, h, done, emit);
+    local_wait(a, h, done, "qemu", qemu_running, QEMU_START_S, emit);
     free(h);
     free(done);
     return error("%s (%d of %d hosts created)", err, n, a->count);
   }
-  failed += qemu_wait(a, h, done, emit);
+  failed += local_wait(a, h, done, "qemu", qemu_running, QEMU_START_S, emit);
   free(h);
   free(done);
   if (failed) return error("%d of %d vms failed", failed, a->count);
