@@ -8,7 +8,7 @@
 #include "provider.h"
 
 const char teardown_usage[] =
-"usage: mvm-teardown [--dry-run] [PROVIDER [LABEL]]\n"
+"usage: mvm-teardown [-qv] [-j N] [--dry-run] [PROVIDER [LABEL]]\n"
 "\n"
 "Destroy every PROVIDER host tagged mvm-ephemeral=true (only those of\n"
 "LABEL if given), or, with no PROVIDER, exactly the hosts of the host\n"
