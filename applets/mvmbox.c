@@ -6,7 +6,8 @@
 
 enum { AF_RECORDS = 1, AF_RECORDS_OPTIONAL = 2 };
 
-#define APPLET(n, s, f) int s##_main(int, char **); extern const char s##_usage[];
+#define APPLET(n, s, f) \
+  int s##_main(int, char **); extern const char s##_usage[];
 #include "applets.h"
 #undef APPLET
 

@@ -1,5 +1,6 @@
-/* applets/postdeploy.c - mvm-postdeploy: not implemented yet. Until its issue lands it
- * passes error records through and fails every other record honestly. */
+/* applets/postdeploy.c - mvm-postdeploy: not implemented yet. Until its
+ * issue lands it passes error records through and fails every other record
+ * honestly (exit 2). */
 #include "mvm.h"
 
 const char postdeploy_usage[] =

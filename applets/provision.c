@@ -8,7 +8,8 @@
 
 const char provision_usage[] =
 "usage: mvm-provision [-qv] [-n N] [-l LABEL] [-t TYPE] [-r REGION]"
-" [-k PUBKEY] [--user-data FILE] [--image FILE] [--dry-run] PROVIDER [HOST...]\n"
+" [-k PUBKEY] [--user-data FILE] [--image FILE] [--dry-run] PROVIDER"
+" [HOST...]\n"
 "\n"
 "Create N hosts with PROVIDER and write one host record per host:\n"
 "  ADDR provider=P id=ID label=L user=mvm hostkey=SHA256:...\n"
