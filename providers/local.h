@@ -55,6 +55,10 @@ void local_rec(const struct local_host *h, const char *prov, struct rec *r);
 int local_wait(const struct up_args *a, struct local_host *h, char *done,
                const char *prov, int (*ready)(const struct local_host *),
                double start_s, emit_fn emit);
+int local_finish(const struct up_args *a, struct local_host *h, char *done,
+                 int n, int failed, const char *prov,
+                 int (*ready)(const struct local_host *), double start_s,
+                 emit_fn emit);
 void local_emit(const struct up_args *a, int i, const struct local_host *h,
                 const char *prov, const char *fail, emit_fn emit);
 /* Tail of the host's console.log, for an error message (static buffer). */

@@ -94,3 +94,26 @@ const char *local_logtail(const struct local_host *h)
     if (*p == '\n' || *p == '\r' || (unsigned char)*p < 32) *p = ' ';
   return out;
 }
+
+/* The end of a local up(): wait for and emit the hosts launched (the first
+ * n; a failed launch was emitted already and counted in failed), free the
+ * arrays, and say what went wrong: mvm.err still holds why the launch
+ * loop stopped early, when it did. */
+int local_finish(const struct up_args *a, struct local_host *h, char *done,
+                 int n, int failed, const char *prov,
+                 int (*ready)(const struct local_host *), double start_s,
+                 emit_fn emit)
+{
+  char err[sizeof(mvm.err)];
+  int i;
+
+  memcpy(err, mvm.err, sizeof(err));
+  for (i = n; i < a->count; i++) done[i] = 1;
+  failed += local_wait(a, h, done, prov, ready, start_s, emit);
+  free(h);
+  free(done);
+  if (n < a->count)
+    return error("%s (%d of %d hosts created)", err, n, a->count);
+  if (failed) return error("%d of %d %s hosts failed", failed, a->count, prov);
+  return 0;
+}

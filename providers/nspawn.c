@@ -134,23 +134,8 @@ static int nspawn_up(const struct up_args *a, emit_fn emit)
       info("%s: container started on 127.0.0.1:%d", h[i].id, h[i].port);
     }
   }
-  if (n < a->count) {
-    char err[sizeof(mvm.err)];
-
-    memcpy(err, mvm.err, sizeof(err));
-    for (i = n; i < a->count; i++) done[i] = 1;
-    failed += local_wait(a, h, done, "nspawn", nspawn_running, NSPAWN_START_S,
-                         emit);
-    free(h);
-    free(done);
-    return error("%s (%d of %d hosts created)", err, n, a->count);
-  }
-  failed += local_wait(a, h, done, "nspawn", nspawn_running, NSPAWN_START_S,
-                         emit);
-  free(h);
-  free(done);
-  if (failed) return error("%d of %d containers failed", failed, a->count);
-  return 0;
+  return local_finish(a, h, done, n, failed, "nspawn", nspawn_running,
+                      NSPAWN_START_S, emit);
 }
 
 static int nspawn_down(const char *label, const struct rec *only,

@@ -284,21 +284,8 @@ static int qemu_up(const struct up_args *a, emit_fn emit)
            h[i].port);
     }
   }
-  for (i = n; i < a->count; i++) done[i] = 1;
-  if (n < a->count) {
-    char err[sizeof(mvm.err)];
-
-    memcpy(err, mvm.err, sizeof(err));
-    local_wait(a, h, done, "qemu", qemu_running, QEMU_START_S, emit);
-    free(h);
-    free(done);
-    return error("%s (%d of %d hosts created)", err, n, a->count);
-  }
-  failed += local_wait(a, h, done, "qemu", qemu_running, QEMU_START_S, emit);
-  free(h);
-  free(done);
-  if (failed) return error("%d of %d vms failed", failed, a->count);
-  return 0;
+  return local_finish(a, h, done, n, failed, "qemu", qemu_running,
+                      QEMU_START_S, emit);
 }
 
 static int qemu_down(const char *label, const struct rec *only, emit_fn emit)
