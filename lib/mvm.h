@@ -74,6 +74,14 @@ int writeall(int fd, const void *buf, size_t n);   /* -1 on error, no die */
 double now_s(void);                                 /* monotonic seconds */
 void freezero(void *p, size_t n);                   /* explicit_bzero+free */
 
+/* A growable string, always NUL-terminated; buf_add() dies on OOM, callers
+ * bound what they add (lib/xwrap.c). */
+struct buf {
+  char *s;
+  size_t len, cap;
+};
+void buf_add(struct buf *b, const void *p, size_t n);
+
 /* lib/msg.c: every line on stderr, "mvm-APPLET: HOST: message". */
 void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void pdie(const char *fmt, ...) PRINTF(1, 2) NORETURN;

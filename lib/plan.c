@@ -10,8 +10,7 @@
 #define LINE_MAX_SCRIPT (64 * 1024)
 
 struct sbuf {
-  char *s;
-  size_t len, cap;
+  struct buf out;        /* the script text */
   char key[64];          /* the open batch: its command */
   char *suffix;          /* and what ends its line (mv's target dir) */
   size_t line;           /* where the open batch line started */
@@ -20,13 +19,7 @@ struct sbuf {
 
 static void sb_add(struct sbuf *b, const char *s, size_t n)
 {
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->s = xrealloc(b->s, b->cap);
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = 0;
+  buf_add(&b->out, s, n);
 }
 
 static void sb_str(struct sbuf *b, const char *s)
@@ -64,11 +57,12 @@ static void sb_close(struct sbuf *b)
 static void batch(struct sbuf *b, const char *cmd, const char *suffix,
                   const char *prefix, const char *name)
 {
-  if (b->open && (strcmp(cmd, b->key) || b->len - b->line > LINE_MAX_SCRIPT ||
+  if (b->open && (strcmp(cmd, b->key) ||
+                  b->out.len - b->line > LINE_MAX_SCRIPT ||
                   strcmp(suffix ? suffix : "", b->suffix ? b->suffix : "")))
     sb_close(b);
   if (!b->open) {
-    b->line = b->len;
+    b->line = b->out.len;
     sb_str(b, cmd);
     snprintf(b->key, sizeof(b->key), "%s", cmd);
     b->suffix = suffix ? xstrdup(suffix) : NULL;
@@ -106,7 +100,7 @@ char *manifest_cmd(const char *dest, char *const *excl, int nexcl)
   sb_str(&b, " -printf '%y %s %Ts %m %P\\0%l\\0') || printf '!\\0'; "
          "elif [ -e \"$d\" ] || [ -L \"$d\" ]; then printf 'f 0 0 0 \\0\\0';"
          " fi\n");
-  return b.s;
+  return b.out.s;
 }
 
 char *plan_fetch_cmd(const char *sections, int gz)
@@ -131,9 +125,9 @@ char *plan_stream_cmd(const char *stage, int first, int gz)
   cmd = xasprintf("command -v tar >/dev/null 2>&1 || exit 98; S=%s; %s"
                   "cd \"$S\" && tar -x%spf - 2>&1 && "
                   "if [ -f a ]; then sh ./a 2>&1 && cd / && rm -rf \"$S\"; fi",
-                  q.s, first ? "rm -rf \"$S\" && mkdir -p \"$S\" && " : "",
+                  q.out.s, first ? "rm -rf \"$S\" && mkdir -p \"$S\" && " : "",
                   gz ? "z" : "");
-  free(q.s);
+  free(q.out.s);
   return cmd;
 }
 
@@ -195,8 +189,8 @@ static void send(struct pstate *s, struct ment *l)
   sb_str(&to, " ");
   sb_quote(&to, dir);
   mark_parent(s->loc, l->path);
-  batch(&s->mv, "mv -f --", to.s, "\"$S\"/t/", l->path);
-  free(to.s);
+  batch(&s->mv, "mv -f --", to.out.s, "\"$S\"/t/", l->path);
+  free(to.out.s);
   free(dir);
 }
 
@@ -322,11 +316,11 @@ void plan_make(struct plan *p, struct manifest *loc, struct manifest *rem,
     struct sbuf *b = (struct sbuf *[]){ &s.pre, &s.mv, &s.del, &s.chm,
                                         &s.tch }[i];
 
-    if (b->s) sb_str(&s.hd, b->s);
-    free(b->s);
+    if (b->out.s) sb_str(&s.hd, b->out.s);
+    free(b->out.s);
   }
-  p->script = s.hd.s;
-  p->slen = s.hd.len;
+  p->script = s.hd.out.s;
+  p->slen = s.hd.out.len;
 }
 
 void plan_release(struct plan *p)

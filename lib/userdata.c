@@ -14,9 +14,8 @@
 #define GATE_FILE "/etc/mvm-kvm-gate"
 
 struct ybuf {
-  char *p;
-  size_t len, cap;
-  int toobig;
+  struct buf out;
+  int toobig;            /* put() refused: over USERDATA_MAX */
 };
 
 #define N(d, i) yaml_document_get_node((d), (i))
@@ -241,14 +240,8 @@ static int put(void *arg, unsigned char *s, size_t n)
 {
   struct ybuf *b = arg;
 
-  if (n > USERDATA_MAX - b->len) return b->toobig = 1, 0;
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->p = xrealloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = 0;
+  if (n > USERDATA_MAX - b->out.len) return b->toobig = 1, 0;
+  buf_add(&b->out, s, n);
   return 1;
 }
 
@@ -268,9 +261,10 @@ static int emit(yaml_document_t *d, struct ybuf *b)
   yaml_emitter_delete(&em);
   if (!ok) return error("cannot write YAML%s", b->toobig ? ": over 1 MiB" : "");
   /* a document end marker is a line of its own ("...\n" may end a scalar) */
-  if (b->len >= 5 && !strcmp(b->p + b->len - 5, "\n...\n"))
-    b->p[b->len -= 4] = 0;
-  if (b->p[b->len - 1] != '\n') return error("YAML does not end a line");
+  if (b->out.len >= 5 && !strcmp(b->out.s + b->out.len - 5, "\n...\n"))
+    b->out.s[b->out.len -= 4] = 0;
+  if (b->out.s[b->out.len - 1] != '\n')
+    return error("YAML does not end a line");
   return 0;
 }
 
@@ -286,8 +280,8 @@ static int add_key(struct ybuf *b, const struct hostkey *k)
     if (!isalnum((unsigned char)*c) && !strchr("@._-", *c))
       return error("host key comment: bad character");
   /* room first: a realloc must never leave key bytes in freed memory */
-  b->cap = b->len + 2 * k->privlen + strlen(k->pub) + 128;
-  b->p = xrealloc(b->p, b->cap);
+  b->out.cap = b->out.len + 2 * k->privlen + strlen(k->pub) + 128;
+  b->out.s = xrealloc(b->out.s, b->out.cap);
   PUTS(b, "ssh_keys:\n  ed25519_private: |\n");
   for (s = k->priv; *s; s = e + 1) {
     if (!(e = strchr(s, '\n'))) return error("host key text");
@@ -318,12 +312,12 @@ char *userdata_compose(const struct ud_opts *o, size_t *len)
   dump = 1;
   if (emit(&d, &b)) goto fail;
   if (o->key && add_key(&b, o->key)) goto fail;
-  if (userdata_check(b.p, b.len, "composed user-data")) goto fail;
-  *len = b.len;
-  return b.p;
+  if (userdata_check(b.out.s, b.out.len, "composed user-data")) goto fail;
+  *len = b.out.len;
+  return b.out.s;
 fail:
   if (!dump) yaml_document_delete(&d);
-  if (b.p) freezero(b.p, b.cap);
+  if (b.out.s) freezero(b.out.s, b.out.cap);
   return NULL;
 }
 

@@ -179,6 +179,17 @@ void xexit(int code)
   exit(code);
 }
 
+void buf_add(struct buf *b, const void *p, size_t n)
+{
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = xrealloc(b->s, b->cap);
+  }
+  memcpy(b->s + b->len, p, n);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+
 double now_s(void)
 {
   struct timespec ts;
