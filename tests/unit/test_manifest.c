@@ -148,6 +148,16 @@ static void plan_for(struct plan *p, const char *l, const char *r,
   plan_make(p, ml, mr, &o);
 }
 
+static void plan_done(struct plan *p, char *bl, char *br,
+                      struct manifest *ml, struct manifest *mr)
+{
+  plan_release(p);
+  manifest_release(ml);
+  manifest_release(mr);
+  free(bl);
+  free(br);
+}
+
 static void plans(void)
 {
   static const char *L = "@|d 0 5 755 ||f 3 10 644 a||d 0 5 755 s||"
@@ -160,11 +170,7 @@ static void plans(void)
   plan_for(&p, L, L, &bl, &br, &ml, &mr);
   ASSERT_INT_EQ(p.work, 0);
   ASSERT_INT_EQ(p.nsend, 0);
-  plan_release(&p);
-  manifest_release(&ml);
-  manifest_release(&mr);
-  free(bl);
-  free(br);
+  plan_done(&p, bl, br, &ml, &mr);
   TEST_DONE();
 
   TEST_START("plan: the whole tree is new: one mv of the root");
@@ -173,11 +179,7 @@ static void plans(void)
   ASSERT_INT_EQ(p.files, 3);
   ASSERT_TRUE(strstr(p.script, "mv -- \"$S/t\" \"$D\"\n") != NULL);
   ASSERT_NULL(strstr(p.script, "mv -f"));
-  plan_release(&p);
-  manifest_release(&ml);
-  manifest_release(&mr);
-  free(bl);
-  free(br);
+  plan_done(&p, bl, br, &ml, &mr);
   TEST_DONE();
 
   TEST_START("plan: changed, deleted, retyped, chmod, quoting");
@@ -195,11 +197,7 @@ static void plans(void)
               != NULL);
   ASSERT_NULL(strstr(p.script, "s/it's/in"));
   ASSERT_INT_EQ(p.ndry, 4);
-  plan_release(&p);
-  manifest_release(&ml);
-  manifest_release(&mr);
-  free(bl);
-  free(br);
+  plan_done(&p, bl, br, &ml, &mr);
   TEST_DONE();
 }
 
