@@ -64,7 +64,8 @@ demo: mvmbox
 fuzz: $(FUZZERS)
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -Iproviders -Iapplets \
-	  -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS)) \
+	  -fsanitize=fuzzer,address,undefined -Wno-gnu-variable-sized-type-not-at-end \
+	  $(shell pkg-config --cflags $(PKGS)) \
 	  -o $@ $^ $(LDLIBS)
 
 install: mvmbox
