@@ -36,6 +36,7 @@ int ssh__fail(struct ssh *s, const char *what)
   char *msg = NULL;
   int rc = libssh2_session_last_error(s->sess, &msg, NULL, 0);
 
+  if (*s->ioerr) return error("%s: %s", what, s->ioerr);   /* ours */
   switch (rc) {
   case LIBSSH2_ERROR_SOCKET_DISCONNECT:
   case LIBSSH2_ERROR_SOCKET_RECV:
@@ -149,7 +150,15 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   if (end > deadline) end = deadline;
   status("connecting");
   if ((s->fd = tcp_connect(s->host, s->port, end)) < 0) return -1;
-  if (!(s->sess = libssh2_session_init())) return error("out of memory");
+  if (!(s->sess = libssh2_session_init_ex(NULL, NULL, NULL, s)))
+    return error("out of memory");
+  /* every read bounded by the attempt's end: lib/sshio.c */
+  s->io_end = end;
+  s->banner = 0;
+  s->taplen = 0;
+  *s->ioerr = 0;
+  libssh2_session_callback_set(s->sess, LIBSSH2_CALLBACK_RECV,
+                               (void *)ssh__recv);
   libssh2_session_set_blocking(s->sess, 1);
   libssh2_session_set_timeout(s->sess, (long)((end - now_s()) * 1000) + 1);
   libssh2_session_method_pref(s->sess, LIBSSH2_METHOD_HOSTKEY, s->pref);
@@ -167,6 +176,7 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   libssh2_keepalive_config(s->sess, 1, SSH_KEEPALIVE);
   libssh2_session_set_timeout(s->sess, 0);
   libssh2_session_set_blocking(s->sess, 0);
+  s->io_end = 0;
   return 0;
 }
 

@@ -83,8 +83,13 @@ struct ssh {
   char host[256];        /* without port or brackets */
   int port;
   double deadline;       /* 0 or now_s() limit of every wait */
+  double io_end;         /* the attempt's limit while connecting, or 0 */
   char pref[128];        /* host key types still to ask for */
   char seen[256];        /* keys shown that did not match the pin */
+  int banner;            /* bytes of the peer's first line so far; -1 done */
+  char ioerr[96];        /* why ssh__recv() failed a read, or "" */
+  unsigned char tap[4096];  /* the first bytes read: banner, KEXINIT */
+  size_t taplen;
 };
 int ssh__wait(struct ssh *s);                  /* socket ready, or -1 */
 int ssh__fail(struct ssh *s, const char *what); /* -1, libssh2's reason */
@@ -92,5 +97,7 @@ int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);
 int ssh__refuse(struct ssh *s, const char *want, const char *where);
 int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o);
 void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen);
+LIBSSH2_RECV_FUNC(ssh__recv);  /* lib/sshio.c: bounded, checked reads */
+int ssh__server_hostkeys(const struct ssh *s, char *out, size_t outlen);
 
 #endif
