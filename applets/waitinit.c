@@ -4,6 +4,7 @@
  * status --wait` on one connection, reconnecting if the host drops it),
  * then an optional marker file exists. Records leave with stage=init. */
 #include "mvm.h"
+#include "provider.h"
 #include <jansson.h>
 
 const char waitinit_usage[] =
@@ -310,6 +311,7 @@ static int waitinit_one(struct rec *r, void *arg)
   for (;;) {
     left = deadline - now_s();
     o.timeout = left < 1 ? 1 : (int)(left + 0.5);
+    o.deadline = deadline;      /* not o.timeout rounded: the -t given */
     if (!(s = ssh_open(r, &o))) {
       char cause[sizeof(mvm.err)];
       const char *p = strstr(mvm.err, ": ");
@@ -342,6 +344,7 @@ int waitinit_main(int argc, char **argv)
   int c;
 
   TT.o.timeout = 20 * 60;
+  TT.o.pins = provider_pins;
   TT.jobs = 32;
   while ((c = getopt_long(argc, argv, "qv" SSH_OPTSTR, longopts, NULL)) != -1)
   {

@@ -60,8 +60,10 @@ int ssh__wait(struct ssh *s)
 
   if (libssh2_keepalive_send(s->sess, &next) == 0 && next > 0)
     ms = next * 1000.0;
-  if (s->deadline > 0) {
-    double left = (s->deadline - now_s()) * 1000.0;
+  double end = s->io_end > 0 ? s->io_end : s->deadline;
+
+  if (end > 0) {
+    double left = (end - now_s()) * 1000.0;
 
     if (left <= 0) return error("timeout");
     if (left < ms) ms = left;
@@ -159,10 +161,14 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   *s->ioerr = 0;
   libssh2_session_callback_set(s->sess, LIBSSH2_CALLBACK_RECV,
                                (void *)ssh__recv);
-  libssh2_session_set_blocking(s->sess, 1);
-  libssh2_session_set_timeout(s->sess, (long)((end - now_s()) * 1000) + 1);
+  /* Non-blocking, waits in ssh__wait() to io_end: libssh2's own timeout
+   * counts whole seconds of time() and ends up to 1 s early. */
+  libssh2_session_set_blocking(s->sess, 0);
   libssh2_session_method_pref(s->sess, LIBSSH2_METHOD_HOSTKEY, s->pref);
-  if ((rc = libssh2_session_handshake(s->sess, s->fd))) {
+  while ((rc = libssh2_session_handshake(s->sess, s->fd)) ==
+         LIBSSH2_ERROR_EAGAIN)
+    if (ssh__wait(s)) return error("ssh handshake: %s", "timeout");
+  if (rc) {
     /* asking for the pinned key's type, the server has no more types */
     if (*s->seen && rc == LIBSSH2_ERROR_KEX_FAILURE)
       return ssh__refuse(s, rec_get(r, "hostkey"), "the record");
@@ -171,35 +177,54 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   if ((rc = ssh__hostkey(s, r, fp, sizeof(fp)))) return rc;
   status("authenticating");
   if ((rc = ssh__auth(s, user, o))) return rc;
-  if (!rec_get(r, "hostkey")) rec_set(r, "hostkey", "%s", fp);
+  if (!rec_get(r, "hostkey")) {
+    const char *type = libssh2_session_methods(s->sess,
+                                               LIBSSH2_METHOD_HOSTKEY);
+
+    info("no hostkey= in the record: trusting %s (%s) on first use", fp,
+         type ? type : "?");
+    rec_set(r, "hostkey", "%s", fp);
+  }
   /* Not before the handshake: libssh2 1.10 then fails the key exchange. */
   libssh2_keepalive_config(s->sess, 1, SSH_KEEPALIVE);
-  libssh2_session_set_timeout(s->sess, 0);
-  libssh2_session_set_blocking(s->sess, 0);
   s->io_end = 0;
+  return 0;
+}
+
+/* -1 (mvm.err) if ssh_open() must give up before any connection. */
+static int refuse_early(const struct rec *r, const struct ssh_opts *o)
+{
+  const char *pin = rec_get(r, "hostkey"), *prov = rec_get(r, "provider");
+
+  /* An empty hostkey= is a pin gone wrong upstream (a provider that lost
+   * the key, a hand-edited record), not "no pin": trusting on first use
+   * here would hide that, so refuse rather than connect unpinned. */
+  if (pin && !*pin)
+    return error("empty hostkey pin in the record: refusing to connect "
+                 "unpinned");
+  /* The same for a provider that always hands out the host key. */
+  if (!pin && prov && o->pins && o->pins(prov))
+    return error("no hostkey= in a record of provider %s, which always "
+                 "pins: refusing to trust on first use", prov);
   return 0;
 }
 
 struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
 {
   struct ssh *s = xzalloc(sizeof(*s));
-  const char *user = rec_get(r, "user"), *pin = rec_get(r, "hostkey");
+  const char *user = rec_get(r, "user"), *stage = rec_get(r, "stage");
   double start = now_s(), deadline, delay = 0.25, left;
   static int inited;
   int rc, tries = 0, told = 0;
+  char last[sizeof(mvm.err)] = "";
 
   if (!user || !*user) user = o->user ? o->user : "mvm";
-  deadline = start + (o->timeout > 0 ? o->timeout : 10);
+  deadline = o->deadline > 0 ? o->deadline
+                             : start + (o->timeout > 0 ? o->timeout : 10);
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
   snprintf(s->pref, sizeof(s->pref), "%s", hostkey_pref);
-  /* An empty hostkey= is a pin gone wrong upstream (a provider that lost
-   * the key, a hand-edited record), not "no pin": trusting on first use
-   * here would hide that, so refuse rather than connect unpinned. */
-  if (pin && !*pin) {
-    error("empty hostkey pin in the record: refusing to connect unpinned");
-    goto fail;
-  }
+  if (refuse_early(r, o)) goto fail;
   if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 22)) goto fail;
   if (!inited && libssh2_init(0)) {
     error("cannot initialise libssh2");
@@ -213,14 +238,21 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
     session_drop(s, "retry");
     if (rc == -3) continue;
     if (rc == -2 || o->timeout <= 0) goto fail;
+    /* A host past stage init has its keys: a refusal will not change. */
+    if (stage && *stage && !strncmp(mvm.err, "auth failed", 11)) {
+      snprintf(last, sizeof(last), "%s", mvm.err);
+      error("%s; not retried: the record is at stage=%s", last, stage);
+      goto fail;
+    }
+    /* An attempt the deadline cut short says only "timeout": the cause
+     * is what the last complete attempt failed of. */
+    if (now_s() < deadline - 0.01 || !*last)
+      snprintf(last, sizeof(last), "%s", mvm.err);
     /* Leave the last attempt a fair chance, or its cause would be a
      * meaningless "connect timeout". */
     left = deadline - now_s() - SSH_ATTEMPT_MIN;
     if (left <= 0) {
-      char cause[sizeof(mvm.err)];
-
-      snprintf(cause, sizeof(cause), "%s", mvm.err);
-      error("timeout after %.0fs: %s", now_s() - start, cause);
+      error("timeout after %.0fs: %s", now_s() - start, last);
       goto fail;
     }
     if (!told && !strncmp(mvm.err, "auth failed", 11)) {
@@ -256,6 +288,11 @@ int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs)
   switch (c) {
   case 'i':
     if (access(arg, R_OK)) pdie("cannot read identity '%s'", arg);
+    if (ssh_pubkey_file(arg))
+      die("identity '%s' is a public key: give the private key (-i %.*s)",
+          arg, (int)(strlen(arg) > 4 && !strcmp(arg + strlen(arg) - 4,
+                                                ".pub") ?
+                     strlen(arg) - 4 : strlen(arg)), arg);
     o->identity = arg;
     return 1;
   case 'u':
@@ -281,6 +318,28 @@ int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs)
   }
   }
   return 0;
+}
+
+int ssh_pubkey_file(const char *path)
+{
+  static const char *const pem[] = { "-----BEGIN PUBLIC KEY-----",
+                                     "---- BEGIN SSH2 PUBLIC KEY ----" };
+  char buf[64], *sp;
+  ssize_t n;
+  size_t i;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+  if (fd < 0) return 0;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  for (i = 0; i < ARRAY_LEN(pem); i++)
+    if (!strncmp(buf, pem[i], strlen(pem[i]))) return 1;
+  /* "ssh-ed25519 AAAA...", "ecdsa-sha2-nistp256 AAAA...", "sk-...": a
+   * type of [a-z0-9@.-], a space, then base64 of the blob ("AAAA") */
+  sp = buf + strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789@.-");
+  return sp > buf && *sp == ' ' && !strncmp(sp + 1, "AAAA", 4);
 }
 
 char *sh_quote(const char *s)

@@ -17,6 +17,11 @@ struct ssh_opts {
                           * (else "mvm") */
   int timeout;           /* seconds for connect + retries while the host
                           * boots; <= 0: one attempt, 10 s connect */
+  double deadline;       /* > 0: the now_s() limit instead of timeout */
+  /* Does the named provider always hand its hosts their host key (its
+   * PF_PINS flag)? Then a record of it without hostkey= is refused, not
+   * trusted on first use. Applets set it to provider_pins; NULL: never. */
+  int (*pins)(const char *provider);
 };
 
 /* The getopt letters ssh_common_opt() handles, for an applet's optstring. */
@@ -60,6 +65,9 @@ int ssh_put(struct ssh *s, const char *path, const void *data, size_t len,
 /* Parse the options every SSH applet shares (-i -u -j -t): returns 1 if c
  * was one of them. jobs may be NULL. */
 int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs);
+/* Is path an SSH public key (a "TYPE BASE64" line or a PEM/RFC 4716
+ * public key) rather than a private one? For "give the private key". */
+int ssh_pubkey_file(const char *path);
 /* Quote a string for the remote sh (single quotes). malloc'd. */
 char *sh_quote(const char *s);
 
@@ -86,6 +94,7 @@ struct ssh {
   double io_end;         /* the attempt's limit while connecting, or 0 */
   char pref[128];        /* host key types still to ask for */
   char seen[256];        /* keys shown that did not match the pin */
+  char offered[160];     /* the keys offered, for "auth failed" */
   int banner;            /* bytes of the peer's first line so far; -1 done */
   char ioerr[96];        /* why ssh__recv() failed a read, or "" */
   unsigned char tap[4096];  /* the first bytes read: banner, KEXINIT */

@@ -50,7 +50,13 @@ enum {
   PF_LOCAL = 1,           /* a host on this machine: no toolchain part (no
                            * internet), KVM gate optional */
   PF_NOCREATE = 2,        /* creates nothing (static): no user-data, no key */
+  PF_PINS = 4,            /* always hands the host its SSH host key (records
+                           * carry hostkey=): trust on first use is refused
+                           * for its records */
 };
 unsigned provider_flags(const struct provider *p);
+/* Does the provider of this name have PF_PINS? 0 for an unknown name (a
+ * record's provider= is input: never dies). For ssh_opts.pins. */
+int provider_pins(const char *name);
 
 #endif

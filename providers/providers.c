@@ -7,8 +7,8 @@
 
 /* P(name, flags): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
-  P(nspawn, PF_LOCAL) \
-  P(qemu,   PF_LOCAL) \
+  P(nspawn, PF_LOCAL | PF_PINS) \
+  P(qemu,   PF_LOCAL | PF_PINS) \
   P(script, 0) \
   P(static, PF_NOCREATE)
 
@@ -41,6 +41,15 @@ unsigned provider_flags(const struct provider *p)
 
   for (i = 0; i < ARRAY_LEN(table); i++)
     if (table[i].p == p) return table[i].flags;
+  return 0;
+}
+
+int provider_pins(const char *name)
+{
+  const struct provider *const *l;
+
+  for (l = provider_list(); *l; l++)
+    if (!strcmp((*l)->name, name)) return !!(provider_flags(*l) & PF_PINS);
   return 0;
 }
 
