@@ -217,15 +217,21 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   static int inited;
   int rc, tries = 0, told = 0;
   char last[sizeof(mvm.err)] = "";
+  struct sshconf conf;
+  struct ssh_opts lo;
 
-  if (!user || !*user) user = o->user ? o->user : "mvm";
+  lo = *o;
   deadline = o->deadline > 0 ? o->deadline
                              : start + (o->timeout > 0 ? o->timeout : 10);
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
   snprintf(s->pref, sizeof(s->pref), "%s", hostkey_pref);
   if (refuse_early(r, o)) goto fail;
-  if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 22)) goto fail;
+  if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 0)) goto fail;
+  if (ssh__by_name(s, &conf, &lo)) goto fail;
+  if (!s->port) s->port = 22;
+  if (!user || !*user) user = o->user ? o->user : *conf.user ? conf.user
+                                                             : "mvm";
   if (!inited && libssh2_init(0)) {
     error("cannot initialise libssh2");
     goto fail;
@@ -234,7 +240,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   inited = 1;
   for (;;) {
     tries++;
-    if (!(rc = attempt(s, r, user, o, deadline))) break;
+    if (!(rc = attempt(s, r, user, &lo, deadline))) break;
     session_drop(s, "retry");
     if (rc == -3) continue;
     if (rc == -2 || o->timeout <= 0) goto fail;

@@ -4,6 +4,7 @@
 #ifndef MVM_SSH_H
 #define MVM_SSH_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <libssh2.h>
@@ -68,6 +69,16 @@ int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs);
 /* Is path an SSH public key (a "TYPE BASE64" line or a PEM/RFC 4716
  * public key) rather than a private one? For "give the private key". */
 int ssh_pubkey_file(const char *path);
+/* lib/sshconfig.c: what ~/.ssh/config says of a host given by name
+ * (HostName, User, Port, IdentityFile; "" and 0 when it says nothing).
+ * 0, or -1 (mvm.err) for a bad file or a ProxyJump/ProxyCommand. */
+struct sshconf {
+  char hostname[256];
+  char user[64];
+  int port;
+  char identity[PATH_MAX];
+};
+int sshconf_lookup(const char *host, struct sshconf *c);
 /* Quote a string for the remote sh (single quotes). malloc'd. */
 char *sh_quote(const char *s);
 
@@ -106,6 +117,7 @@ int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);
 int ssh__refuse(struct ssh *s, const char *want, const char *where);
 int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o);
 void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen);
+int ssh__by_name(struct ssh *s, struct sshconf *c, struct ssh_opts *o);
 LIBSSH2_RECV_FUNC(ssh__recv);  /* lib/sshio.c: bounded, checked reads */
 int ssh__server_hostkeys(const struct ssh *s, char *out, size_t outlen);
 
