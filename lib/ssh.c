@@ -13,13 +13,6 @@
 #define SSH_ATTEMPT_MAX 30.0    /* one connect + handshake + auth attempt */
 #define SSH_ATTEMPT_MIN 0.3     /* no attempt starts with less time left */
 
-/* Prefer the key types OpenSSH generates first, so a pinned ed25519 key
- * (what mvm-provision hands out) is the one the server shows. Only names
- * libssh2 1.10 knows: it removes unknown ones with an overlapping memcpy. */
-static const char hostkey_pref[] =
-  "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
-  "ssh-rsa";
-
 const char *ssh_host(const struct ssh *s)
 {
   return s->addr;
@@ -157,7 +150,7 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   /* every read bounded by the attempt's end: lib/sshio.c */
   s->io_end = end;
   s->banner = 0;
-  s->taplen = 0;
+  s->taplen = s->nread = 0;
   *s->ioerr = 0;
   libssh2_session_callback_set(s->sess, LIBSSH2_CALLBACK_RECV,
                                (void *)ssh__recv);
@@ -169,9 +162,9 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
          LIBSSH2_ERROR_EAGAIN)
     if (ssh__wait(s)) return error("ssh handshake: %s", "timeout");
   if (rc) {
-    /* asking for the pinned key's type, the server has no more types */
-    if (*s->seen && rc == LIBSSH2_ERROR_KEX_FAILURE)
-      return ssh__refuse(s, rec_get(r, "hostkey"), "the record");
+    /* no host key type both sides know (any more) */
+    if (rc == LIBSSH2_ERROR_KEX_FAILURE)
+      return ssh__no_type(s, rec_get(r, "hostkey"));
     return ssh__fail(s, "ssh handshake");
   }
   if ((rc = ssh__hostkey(s, r, fp, sizeof(fp)))) return rc;
@@ -225,7 +218,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
                              : start + (o->timeout > 0 ? o->timeout : 10);
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
-  snprintf(s->pref, sizeof(s->pref), "%s", hostkey_pref);
+  snprintf(s->pref, sizeof(s->pref), "%s", SSH_HOSTKEY_TYPES);
   if (refuse_early(r, o)) goto fail;
   if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 0)) goto fail;
   if (ssh__by_name(s, &conf, &lo)) goto fail;

@@ -2,12 +2,16 @@
  * (LIBSSH2_CALLBACK_RECV). libssh2 1.10 waits (and times out) only when
  * the socket would block, so a peer that keeps sending would hold it
  * forever at full CPU; here every read checks the deadline, the peer's
- * first line must be an SSH banner of at most 255 bytes (RFC 4253 4.2),
- * and the first bytes are kept to read the server's KEXINIT. */
+ * first line must be an SSH banner of at most 255 bytes (RFC 4253 4.2), at
+ * most 256 KiB may come before login, and the first bytes are kept to
+ * read the server's KEXINIT. */
 #include "mvm.h"
 #include <sys/socket.h>
 
 #define BANNER_MAX 255
+/* What a peer may send before we are logged in: a handshake and a login
+ * take a few KiB, so more is a peer keeping us busy, not a server. */
+#define PRELOGIN_MAX (256 * 1024)
 
 /* Fail the read: the reason goes to s->ioerr for ssh__fail(). */
 static ssize_t io_fail(struct ssh *s, int e, const char *fmt, const char *a)
@@ -66,6 +70,9 @@ LIBSSH2_RECV_FUNC(ssh__recv)
     return io_fail(s, ETIMEDOUT, "%s", "timeout");
   n = recv(socket, buffer, length, flags);
   if (n < 0) return -errno;
+  if (s->io_end > 0 && (s->nread += n) > PRELOGIN_MAX)
+    return io_fail(s, EPROTO, "%s", "more than 256 KiB from the peer "
+                   "before login");
   if (s->taplen < sizeof(s->tap)) {
     k = sizeof(s->tap) - s->taplen < (size_t)n ? sizeof(s->tap) - s->taplen
                                                 : (size_t)n;
