@@ -3,7 +3,6 @@
  * for it; remote mode runs the same checks on each host of the records
  * over SSH. Each check is one stderr line "ok|warn|fail NAME: detail". */
 #include "mvm.h"
-#include "provider.h"
 
 #include <jansson.h>
 
@@ -349,7 +348,6 @@ int kvmcheck_main(int argc, char **argv)
   };
   int c;
 
-  TT.o.pins = provider_pins;
   while ((c = getopt_long(argc, argv, "lqvi:u:j:t:", longopts, NULL)) != -1) {
     switch (c) {
     case 'l': TT.local = 1; break;

@@ -6,7 +6,6 @@
  * stream then renames it into place and deletes what vanished, so a dropped
  * connection never leaves a truncated file and a re-run converges. */
 #include "mvm.h"
-#include "provider.h"
 #include <getopt.h>
 
 const char sync_usage[] =
@@ -367,7 +366,6 @@ int sync_main(int argc, char **argv)
   TT.slow = getenv("MVM_SYNC_SLOW_LINK") ?   /* for tests */
             xatoi_range(getenv("MVM_SYNC_SLOW_LINK"), 0, 1L << 40) : 16e6;
   TT.o.timeout = 30;
-  TT.o.pins = provider_pins;
   TT.jobs = 8;
   TT.io = 600;
   TT.excl = xmalloc((argc + 1) * sizeof(char *));

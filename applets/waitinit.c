@@ -4,7 +4,6 @@
  * status --wait` on one connection, reconnecting if the host drops it),
  * then an optional marker file exists. Records leave with stage=init. */
 #include "mvm.h"
-#include "provider.h"
 #include <jansson.h>
 
 const char waitinit_usage[] =
@@ -347,7 +346,6 @@ int waitinit_main(int argc, char **argv)
   int c;
 
   TT.o.timeout = 20 * 60;
-  TT.o.pins = provider_pins;
   TT.jobs = 32;
   while ((c = getopt_long(argc, argv, "qv" SSH_OPTSTR, longopts, NULL)) != -1)
   {

@@ -13,6 +13,8 @@
 #define SSH_ATTEMPT_MAX 30.0    /* one connect + handshake + auth attempt */
 #define SSH_ATTEMPT_MIN 0.3     /* no attempt starts with less time left */
 
+int (*ssh_pins)(const char *provider);
+
 const char *ssh_host(const struct ssh *s)
 {
   return s->addr;
@@ -185,7 +187,7 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
 }
 
 /* -1 (mvm.err) if ssh_open() must give up before any connection. */
-static int refuse_early(const struct rec *r, const struct ssh_opts *o)
+static int refuse_early(const struct rec *r)
 {
   const char *pin = rec_get(r, "hostkey"), *prov = rec_get(r, "provider");
 
@@ -196,7 +198,7 @@ static int refuse_early(const struct rec *r, const struct ssh_opts *o)
     return error("empty hostkey pin in the record: refusing to connect "
                  "unpinned");
   /* The same for a provider that always hands out the host key. */
-  if (!pin && prov && o->pins && o->pins(prov))
+  if (!pin && prov && ssh_pins && ssh_pins(prov))
     return error("no hostkey= in a record of provider %s, which always "
                  "pins: refusing to trust on first use", prov);
   return 0;
@@ -219,7 +221,7 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
   snprintf(s->pref, sizeof(s->pref), "%s", SSH_HOSTKEY_TYPES);
-  if (refuse_early(r, o)) goto fail;
+  if (refuse_early(r)) goto fail;
   if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 0)) goto fail;
   if (ssh__by_name(s, &conf, &lo)) goto fail;
   if (!s->port) s->port = 22;

@@ -19,11 +19,13 @@ struct ssh_opts {
   int timeout;           /* seconds for connect + retries while the host
                           * boots; <= 0: one attempt, 10 s connect */
   double deadline;       /* > 0: the now_s() limit instead of timeout */
-  /* Does the named provider always hand its hosts their host key (its
-   * PF_PINS flag)? Then a record of it without hostkey= is refused, not
-   * trusted on first use. Applets set it to provider_pins; NULL: never. */
-  int (*pins)(const char *provider);
 };
+
+/* Does the named provider always hand its hosts their host key (its
+ * PF_PINS flag)? Then a record of it without hostkey= is refused, not
+ * trusted on first use. lib/ knows no providers: applets/mvmbox.c sets it
+ * to provider_pins for every applet; NULL (unit tests): never. */
+extern int (*ssh_pins)(const char *provider);
 
 /* The host key types libssh2 1.10 can verify, in the order asked for:
  * the ones OpenSSH generates first, so a pinned ed25519 key (what
