@@ -47,7 +47,7 @@ fi
 
 # The gate: KVM_GET_API_VERSION must say 12 and KVM_CREATE_VM must work
 # (a /dev/kvm node alone proves nothing). python3 is there: cloud-init.
-why=$(python3 - 2>&1 <<'PY') && kvm=ok || kvm=bad
+probe='
 import fcntl, os, sys
 try:
     fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
@@ -63,7 +63,8 @@ try:
     os.close(fcntl.ioctl(fd, 0xAE01, 0))
 except OSError as e:
     sys.exit("KVM_CREATE_VM: " + e.strerror)
-PY
+'
+why=$(python3 -c "$probe" 2>&1) && kvm=ok || kvm=bad
 gate=$(cat /etc/mvm-kvm-gate 2>/dev/null || echo required)
 if [ "$kvm" = ok ]; then
   result "kvm gate" OK "a VM was created"
