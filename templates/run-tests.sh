@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck shell=bash
 # ~/run-tests.sh - mvm's test lane on this host, installed by mvm-postdeploy
 # from templates/run-tests.sh. Steps: fmt, clippy (-D warnings), workspace
 # tests, the seccomp functional probe (needs a usable /dev/kvm), cargo

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck shell=bash
 # ~/smoke-mvmd.sh - is mvmd really up on this host? Installed by
 # mvm-postdeploy from templates/smoke-mvmd.sh. Checks: the four units
 # active, the configs readable by user mvmd, mvm-hostd's socket present,
