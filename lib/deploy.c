@@ -202,7 +202,8 @@ int deploy_render(struct deploy *d, const struct rec *r)
   if (!*d->secret) {
     if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
       return error("getrandom: %s", strerror(errno));
-    for (k = 0; k < sizeof(raw); k++) sprintf(d->secret + 2 * k, "%02x", raw[k]);
+    for (k = 0; k < sizeof(raw); k++)
+      sprintf(d->secret + 2 * k, "%02x", raw[k]);
     explicit_bzero(raw, sizeof(raw));
     d->fresh = 1;
   }
