@@ -67,7 +67,8 @@ char *deploy_probe_cmd(const struct deploy *d)
     "[ \"$(stat -c %%a:%%U:%%G /etc/mvmd 2>/dev/null)\" = 750:root:mvmd ] "
     "&& echo users ok; ok=1; for u in %s; do "
     "systemctl is-enabled --quiet \"$u\" 2>/dev/null && "
-    "systemctl is-active --quiet \"$u\" || ok=0; done; [ $ok = 1 ] && echo units ok; echo end",
+    "systemctl is-active --quiet \"$u\" || ok=0; done; "
+    "[ $ok = 1 ] && echo units ok; echo end",
     units);
   buf_add(&b, cmd, strlen(cmd));
   free(cmd);

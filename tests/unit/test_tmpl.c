@@ -41,7 +41,8 @@ static void test_tmpl(void)
   expect("tmpl: spaces inside braces", "a = \"{{ x }}\"\n", "v", TMPL_TOML,
          "a = \"v\"\n");
   expect("tmpl: text without placeholders is kept byte for byte",
-         "# {x} }} {\n[s]\nk = 1\n", "v", TMPL_TOML, "# {x} }} {\n[s]\nk = 1\n");
+         "# {x} }} {\n[s]\nk = 1\n", "v", TMPL_TOML,
+         "# {x} }} {\n[s]\nk = 1\n");
   expect("tmpl: unknown variable", "a = \"{{nope}}\"\n", "VALUE", TMPL_TOML,
          NULL);
   TEST_START("tmpl: unknown variable named with its line");
