@@ -76,39 +76,53 @@ static const char *cause(char *out)
   return last_line(out);
 }
 
-static int build(struct ssh *s, struct deploy *d, const struct ditem *it)
+/* The binary item of package pkg (cargo's "could not compile `pkg`"),
+ * else the first one. */
+static const struct ditem *culprit(const struct deploy *d, const char *out)
 {
-  char *cmd = deploy_build_cmd(TT.src, it->pkg, it->bin), *out = NULL;
-  char why[sizeof(mvm.err)];
+  const char *p = strstr(out, "could not compile `");
+  const struct ditem *first = NULL;
+  size_t n;
+  int i;
+
+  for (i = 0; i < d->n; i++) {
+    const struct ditem *it = d->it + i;
+
+    if (it->kind != DK_BIN) continue;
+    if (!first) first = it;
+    n = strlen(it->pkg);
+    if (p && !strncmp(p + 19, it->pkg, n) && p[19 + n] == '`') return it;
+  }
+  return first;
+}
+
+/* One cargo run for every binary; each one's SHA-256 into d. */
+static int build(struct ssh *s, struct deploy *d)
+{
+  char *cmd = deploy_build_cmd(d, TT.src), *out = NULL, *line, *save = NULL;
+  char why[sizeof(mvm.err)], bin[64], sum[65];
+  const struct ditem *it;
   struct ssh_chan *c;
   double start = now_s();
-  size_t len;
-  int rc;
+  int rc, i, got = 0;
 
-  status("build %s (package %s)", it->bin, it->pkg);
+  status("build");
   c = ssh_chan_open(s, cmd);
   free(cmd);
-  if (!c) return error("build: package %s: %s", it->pkg, mvm.err);
+  if (!c) return error("build: %s", mvm.err);
   while ((rc = ssh_chan_poll(c, 1.0)) == 0)
-    status("build %s (package %s) %.0fs", it->bin, it->pkg, now_s() - start);
+    status("build %.0fs", now_s() - start);
   if (rc < 0) {
     ssh_chan_abort(c);
-    return error("build: package %s: %s", it->pkg, mvm.err);
+    return error("build: %s", mvm.err);
   }
-  rc = ssh_chan_finish(c, &out, &len, OUT_MAX);
-  if (rc == 0 && len >= 64 && strspn(out, "0123456789abcdef") == 64) {
-    out[64] = 0;
-    deploy_set_bin(d, it->bin, out);
-    debug("built %s (package %s) in %.1fs", it->bin, it->pkg,
-          now_s() - start);
-    free(out);
-    return 0;
-  }
+  rc = ssh_chan_finish(c, &out, NULL, OUT_MAX);
   if (rc == 92) {
     char *tail = xstrdup(out);
 
     show("cargo", tail);
     free(tail);
+    it = culprit(d, out);
     snprintf(why, sizeof(why), "%s", cause(out));
     rc = error("build: package %s (binary %s): cargo build failed: %s",
                it->pkg, it->bin, why);
@@ -116,12 +130,23 @@ static int build(struct ssh *s, struct deploy *d, const struct ditem *it)
     rc = error("build: no tree at %s (run mvm-sync first)", TT.src);
   } else if (rc == 91) {
     rc = error("build: no cargo on the host (PATH, ~/.cargo/bin)");
-  } else if (rc >= 0) {
-    rc = error("build: package %s: no target/release/%s after the build",
-               it->pkg, it->bin);
-  } else {
-    rc = error("build: package %s: %s", it->pkg, mvm.err);
+  } else if (rc > 0) {
+    rc = error("build: remote sh failed (exit %d)", rc);
+  } else if (rc < 0) {
+    rc = error("build: %s", mvm.err);
   }
+  for (line = rc ? NULL : strtok_r(out, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save))
+    if (sscanf(line, "%63s %64s", bin, sum) == 2 && strlen(sum) == 64 &&
+        strspn(sum, "0123456789abcdef") == 64) {
+      deploy_set_bin(d, bin, sum);
+      got++;
+    }
+  for (i = 0; !rc && i < d->n; i++)
+    if (d->it[i].kind == DK_BIN && !*d->it[i].sum)
+      rc = error("build: package %s: no target/release/%s after the build",
+                 d->it[i].pkg, d->it[i].bin);
+  debug("built %d binaries in %.1fs", got, now_s() - start);
   free(out);
   return rc;
 }
@@ -247,14 +272,13 @@ static int postdeploy_one(struct rec *r, void *arg)
 {
   struct deploy d;
   struct ssh *s;
-  int rc = -1, i, written = 0;
+  int rc = -1, written = 0;
 
   (void)arg;
   deploy_init(&d, TT.bins, TT.nbins);
   d.rotate = TT.rotate;
   if (!(s = ssh_open(r, &TT.o))) goto out;
-  for (i = 0; i < d.n; i++)
-    if (d.it[i].kind == DK_BIN && build(s, &d, d.it + i)) goto out;
+  if (build(s, &d)) goto out;
   if (probe(s, &d)) goto out;
   status("render");
   if (deploy_render(&d, r)) {

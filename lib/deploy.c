@@ -105,24 +105,63 @@ void deploy_set_bin(struct deploy *d, const char *bin, const char *sum)
       snprintf(d->it[i].sum, sizeof(d->it[i].sum), "%s", sum);
 }
 
-static int is_hex(const char *s, size_t n)
+/* s starts with n lowercase hex digits (is_hex: and has no more). */
+static int is_hex_n(const char *s, size_t n)
 {
-  return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+  return strspn(s, "0123456789abcdef") >= n;
 }
 
-/* Lines: "f PATH HAVE...", "secret HEX", "users ok", "units ok". */
+static int is_hex(const char *s, size_t n)
+{
+  return strlen(s) == n && is_hex_n(s, n);
+}
+
+/* The item whose host path is path ("~mvm/" items under home). */
+static struct ditem *by_path(struct deploy *d, const char *home,
+                             const char *path)
+{
+  size_t hl = strlen(home);
+  int i;
+
+  for (i = 0; i < d->n; i++) {
+    const char *p = d->it[i].path;
+
+    if (!strncmp(p, "~mvm/", 5) && *home) {
+      if (!strncmp(path, home, hl) && path[hl] == '/' &&
+          !strcmp(path + hl + 1, p + 5))
+        return d->it + i;
+    } else if (!strcmp(p, path)) {
+      return d->it + i;
+    }
+  }
+  return NULL;
+}
+
+/* deploy_probe_cmd's answer: "home DIR", "s PATH MODE:OWNER:GROUP",
+ * "HEX  PATH" (sha256sum), "secret HEX", "users ok", "units ok", "end".
+ * An item's have becomes "MODE:OWNER:GROUP HEX" when both came. */
 int deploy_parse(struct deploy *d, char *out)
 {
-  char *line, *save = NULL, *sp;
+  char *line, *save = NULL, *sp, home[256] = "";
+  char mog[DEPLOY_MAX][64];
+  struct ditem *it;
   int i, seen = 0;
 
+  memset(mog, 0, sizeof(mog));
   for (line = strtok_r(out, "\n", &save); line;
        line = strtok_r(NULL, "\n", &save)) {
-    if (!strncmp(line, "f ", 2) && (sp = strchr(line + 2, ' '))) {
+    if (!strncmp(line, "home ", 5)) {
+      snprintf(home, sizeof(home), "%s", line + 5);
+    } else if (!strncmp(line, "s ", 2) && (sp = strrchr(line, ' ')) &&
+               sp > line + 2) {
       *sp = 0;
-      for (i = 0; i < d->n; i++)
-        if (!strcmp(d->it[i].path, line + 2))
-          snprintf(d->it[i].have, sizeof(d->it[i].have), "%s", sp + 1);
+      if ((it = by_path(d, home, line + 2)))
+        snprintf(mog[it - d->it], sizeof(mog[0]), "%s", sp + 1);
+    } else if (strlen(line) > 66 && is_hex_n(line, 64) &&
+               !strncmp(line + 64, "  ", 2)) {
+      line[64] = 0;
+      if ((it = by_path(d, home, line + 66)) && *mog[it - d->it])
+        snprintf(it->have, sizeof(it->have), "%s %s", mog[it - d->it], line);
     } else if (!strncmp(line, "secret ", 7)) {
       if (!d->rotate && is_hex(line + 7, 64))
         memcpy(d->secret, line + 7, 65);
@@ -134,6 +173,8 @@ int deploy_parse(struct deploy *d, char *out)
       seen = 1;
     }
   }
+  for (i = 0; i < d->n; i++)
+    if (!strchr(d->it[i].have, ' ')) snprintf(d->it[i].have, 2, "-");
   return seen ? 0 : error("probe: the host's answer was cut short");
 }
 

@@ -66,7 +66,7 @@ void deploy_set_bin(struct deploy *d, const char *bin, const char *sum);
 
 /* lib/deploysh.c: the remote commands (run as the login user; root parts
  * through sudo -n). */
-char *deploy_build_cmd(const char *src, const char *pkg, const char *bin);
+char *deploy_build_cmd(const struct deploy *d, const char *src);
 char *deploy_probe_cmd(const struct deploy *d);
 /* Installs the changed items: their content comes as a tar stream on
  * stdin (deploy_apply_send). */

@@ -16,40 +16,64 @@ static char *as_root(const char *script)
   return cmd;
 }
 
-/* Exit 90: no tree; 91: no cargo; 92: the build failed (stdout: the
- * log's tail); 0: stdout is the binary's SHA-256. */
-char *deploy_build_cmd(const char *src, const char *pkg, const char *bin)
+/* Every binary in one cargo run (cargo's start-up is most of a no-op
+ * build). Exit 90: no tree; 91: no cargo; 92: the build failed (stdout:
+ * the log's tail); 0: stdout is "BIN SHA256" per binary. */
+char *deploy_build_cmd(const struct deploy *d, const char *src)
 {
-  char *qs = sh_quote(src), *qp = sh_quote(pkg), *qb = sh_quote(bin), *cmd;
+  struct buf args = { 0 }, bins = { 0 };
+  char *qs = sh_quote(src), *cmd, *q;
+  int i, j;
 
+  buf_add(&args, "", 0);
+  buf_add(&bins, "", 0);
+  for (i = 0; i < d->n; i++) {
+    const struct ditem *it = d->it + i;
+
+    if (it->kind != DK_BIN) continue;
+    for (j = 0; j < i; j++)
+      if (d->it[j].kind == DK_BIN && !strcmp(d->it[j].pkg, it->pkg)) break;
+    if (j == i) {
+      q = xasprintf(" --package %s", it->pkg);   /* [A-Za-z0-9_-] only */
+      buf_add(&args, q, strlen(q));
+      free(q);
+    }
+    q = xasprintf(" --bin %s", it->bin);
+    buf_add(&args, q, strlen(q));
+    buf_add(&bins, q + 6, strlen(q + 6));
+    free(q);
+  }
   cmd = xasprintf(
     "cd %s 2>/dev/null || exit 90; PATH=\"$HOME/.cargo/bin:$PATH\"; "
     "command -v cargo >/dev/null 2>&1 || exit 91; mkdir -p target || exit 92; "
-    "l=target/.mvm-build-%s.log; "
-    "if ! cargo build --release --package %s --bin %s > \"$l\" 2>&1; then "
-    "tail -n 30 \"$l\"; exit 92; fi; "
-    "sha256sum < target/release/%s | cut -d' ' -f1",
-    qs, bin, qp, qb, qb);
+    "l=target/.mvm-build.log; "
+    "if ! cargo build --release%s > \"$l\" 2>&1; then tail -n 30 \"$l\"; "
+    "exit 92; fi; for b in%s; do printf '%%s %%s\\n' \"$b\" "
+    "\"$(sha256sum < \"target/release/$b\" | cut -d' ' -f1)\"; done",
+    qs, args.s, bins.s);
   free(qs);
-  free(qp);
-  free(qb);
+  free(args.s);
+  free(bins.s);
   return cmd;
 }
 
-/* ~mvm/NAME -> $H/NAME, in the remote shell. */
+/* ~mvm/NAME is NAME in mvm's home ($H), in the remote shell. */
 static const char home_fix[] =
   "H=$(getent passwd mvm | cut -d: -f6); "
-  "fix() { case $1 in '~mvm/'*) echo \"$H/${1#'~mvm/'}\";; *) echo \"$1\";; "
-  "esac; }; ";
+  "fix() { case $1 in '~mvm/'*) p=$H/${1#'~mvm/'};; *) p=$1;; esac; }; ";
 
+/* Prints "home DIR", then "s PATH MODE:OWNER:GROUP" (one stat) and "HEX
+ * PATH" (one sha256sum) for the files that exist, "secret HEX", "users
+ * ok", "units ok" when so, and "end": a handful of processes in all. */
 char *deploy_probe_cmd(const struct deploy *d)
 {
+  static const char head[] = "echo \"home $H\"; set --; for f in";
   struct buf b = { 0 };
   char *units = deploy_units(d, 0), *cmd;
-  int i;
+  int i, n = 0;
 
   buf_add(&b, home_fix, strlen(home_fix));
-  buf_add(&b, "for f in", 8);
+  buf_add(&b, head, strlen(head));
   for (i = 0; i < d->n; i++) {
     char *q = sh_quote(d->it[i].path);
 
@@ -57,19 +81,20 @@ char *deploy_probe_cmd(const struct deploy *d)
     buf_add(&b, q, strlen(q));
     free(q);
   }
+  for (i = 0; i < d->n; i++) n += d->it[i].kind == DK_UNIT;
   cmd = xasprintf(
-    "; do p=$(fix \"$f\"); if [ -f \"$p\" ]; then "
-    "printf 'f %%s %%s %%s\\n' \"$f\" \"$(stat -c %%a:%%U:%%G \"$p\")\" "
-    "\"$(sha256sum < \"$p\" | cut -d' ' -f1)\"; fi; done; "
+    "; do fix \"$f\"; [ -f \"$p\" ] && set -- \"$@\" \"$p\"; done; "
+    "if [ $# -gt 0 ]; then stat -c 's %%n %%a:%%U:%%G' \"$@\"; "
+    "sha256sum \"$@\"; fi; "
     "s=$(cat /etc/mvmd/hmac.secret 2>/dev/null) && echo \"secret $s\"; "
     "[ -n \"$H\" ] && getent group kvm >/dev/null && "
     "getent passwd mvmd >/dev/null && [ -d /var/lib/mvm ] && "
     "[ \"$(stat -c %%a:%%U:%%G /etc/mvmd 2>/dev/null)\" = 750:root:mvmd ] "
-    "&& echo users ok; ok=1; for u in %s; do "
-    "systemctl is-enabled --quiet \"$u\" 2>/dev/null && "
-    "systemctl is-active --quiet \"$u\" || ok=0; done; "
-    "[ $ok = 1 ] && echo units ok; echo end",
-    units);
+    "&& echo users ok; "
+    "[ \"$(systemctl show -p UnitFileState -p ActiveState %s 2>/dev/null | "
+    "grep -cx -e UnitFileState=enabled -e ActiveState=active)\" = %d ] && "
+    "echo units ok; echo end",
+    units, 2 * n);
   buf_add(&b, cmd, strlen(cmd));
   free(cmd);
   free(units);
@@ -96,7 +121,7 @@ char *deploy_apply_cmd(const struct deploy *d, const char *src)
     "|| exit 82; t=$(mktemp -d /etc/mvmd/.mvm-stage.XXXXXX) || exit 83; "
     "trap 'rm -rf \"$t\"' EXIT; "
     "tar -x --no-same-owner -C \"$t\" -f - || exit 84; "
-    "put() { p=$(fix \"$5\"); n=$(dirname \"$p\")/.$(basename \"$p\").mvm-new; "
+    "put() { fix \"$5\"; n=${p%%/*}/.${p##*/}.mvm-new; "
     "if [ -n \"$1\" ]; then cp \"$t/$1\" \"$n\"; else cp \"$6\" \"$n\"; fi "
     "&& { [ -z \"$7\" ] || [ \"$(sha256sum < \"$n\" | cut -d' ' -f1)\" = "
     "\"$7\" ]; } && chown \"$3:$4\" \"$n\" && chmod \"$2\" \"$n\" && "
@@ -165,40 +190,42 @@ int deploy_apply_send(const struct deploy *d,
 /* Prints "ok kept|written" or "fail UNIT WHY" and the unit's journal tail.
  * A unit passes once active with its main process settle seconds old; it
  * fails at once when it failed, is waiting to restart or restarted since
- * we looked (a crash), and when limit seconds pass without that. */
+ * we looked (a crash), and when limit seconds pass without that. One
+ * systemctl and one ps per look, whatever the number of units. */
 char *deploy_verify_cmd(const struct deploy *d, int settle, int limit)
 {
   char *units = deploy_units(d, 0), *s, *cmd;
+  int i, n = 0;
 
+  for (i = 0; i < d->n; i++) n += d->it[i].kind == DK_UNIT;
   s = xasprintf(
-    "units='%s'; end=$(( $(date +%%s) + %d )); base=; "
-    "for u in $units; do base=\"$base $(systemctl show -p NRestarts --value "
-    "\"$u\")\"; done; "
-    "st() { A=; S=; N=0; P=0; while IFS== read -r k v; do case $k in "
-    "ActiveState) A=$v;; SubState) S=$v;; NRestarts) N=${v:-0};; "
-    "MainPID) P=${v:-0};; esac; done <<EOF\n"
-    "$(systemctl show -p ActiveState -p SubState -p NRestarts -p MainPID "
-    "\"$1\")\nEOF\n}; "
+    "units='%s'; end=$(( $(date +%%s) + %d )); "
+    "show() { systemctl show -p Id -p ActiveState -p SubState -p NRestarts "
+    "-p MainPID $units; }; "
+    "base=$(show | sed -n 's/^NRestarts=//p'); "
     "bad() { echo \"fail $1 $2\"; journalctl -u \"$1\" -n 30 --no-pager "
     "2>&1; exit 1; }; "
-    "while :; do wait=; set -- $base; for u in $units; do b=$1; shift; "
-    "st \"$u\"; "
-    "if [ \"$A\" = failed ] || [ \"$S\" = auto-restart ] || "
-    "[ \"$N\" -gt \"$b\" ]; then bad \"$u\" \"$A/$S, restarted $((N - b)) "
-    "time(s)\"; fi; "
-    "if [ \"$A\" = inactive ]; then bad \"$u\" \"exited ($S)\"; fi; "
-    "a=; [ \"$A\" = active ] && [ \"$P\" -gt 0 ] && "
-    "a=$(ps -o etimes= -p \"$P\" | tr -d ' '); "
-    "[ \"${a:-0}\" -ge %d ] || wait=\"$u $A/$S\"; done; "
-    "[ -z \"$wait\" ] && break; "
-    "[ \"$(date +%%s)\" -lt \"$end\" ] || bad ${wait%%%% *} "
+    "chk() { if [ \"$2\" = failed ] || [ \"$3\" = auto-restart ] || "
+    "[ \"$4\" -gt \"$6\" ]; then bad \"$1\" \"$2/$3, restarted $(($4 - $6)) "
+    "time(s)\"; fi; [ \"$2\" != inactive ] || bad \"$1\" \"exited ($3)\"; "
+    "if [ \"$2\" = active ] && [ \"$5\" -gt 0 ]; then "
+    "pids=\"$pids${pids:+,}$5\"; else wait=\"$1 $2/$3\"; fi; }; "
+    "while :; do wait=; pids=; U=; set -- $base; "
+    "while IFS== read -r k v; do case $k in Id) U=$v;; ActiveState) A=$v;; "
+    "SubState) S=$v;; NRestarts) N=${v:-0};; MainPID) P=${v:-0};; "
+    "'') if [ -n \"$U\" ]; then chk \"$U\" \"$A\" \"$S\" \"$N\" \"$P\" "
+    "\"${1:-0}\"; [ $# = 0 ] || shift; U=; fi;; esac; done <<EOF\n$(show)\n\nEOF\n"
+    "if [ -z \"$wait\" ] && [ \"$(ps -o etimes= -p \"$pids\" | "
+    "awk -v s=%d '$1 >= s' | wc -l)\" = %d ]; then break; fi; "
+    "[ -n \"$wait\" ] || wait=\"$units starting\"; "
+    "[ \"$(date +%%s)\" -lt \"$end\" ] || bad \"${wait%%%% *}\" "
     "\"still ${wait#* } after %ds\"; sleep 0.3; done; "
     "w='ready\n%s'; if [ \"$(cat /etc/mvm-deploy-status 2>/dev/null)\" = "
     "\"$w\" ]; then echo ok kept; exit 0; fi; "
     "n=/etc/.mvm-deploy-status.new; printf '%%s\\n' \"$w\" > \"$n\" && "
     "chmod 0644 \"$n\" && mv -f \"$n\" /etc/mvm-deploy-status && "
     "echo ok written",
-    units, limit, settle, limit, d->want);
+    units, limit, settle, n, limit, d->want);
   cmd = as_root(s);
   free(s);
   free(units);

@@ -127,7 +127,7 @@ m=$(med "$W/t.mvm") s=$(med "$W/t.orig")
 echo "first deploy: provision..sync $(echo "$t0 $t1" |
   awk '{ printf "%.1f", $2 - $1 }') s, mvm-postdeploy (cold cargo build)" \
   "$(echo "$t1 $t2" | awk '{ printf "%.1f", $2 - $1 }') s"
-echo "cargo no-op builds of both binaries on the host: $noop ms"
+echo "cargo no-op builds of both binaries on the host: $noop ms; load average: $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 echo "| re-run on a ready host ($RUNS runs, median) | wall time | SSH connections | remote commands |"
 echo "|---|---|---|---|"

@@ -14,20 +14,26 @@ static char *bins[] = { "mvmd:mvmd", "mvmd-runtime:mvm-hostd" };
 static char *answer(const struct deploy *d, const char *odd)
 {
   struct buf b = { 0 };
-  char *l;
+  char *l, *path;
   int i;
 
-  l = xasprintf("secret %s\nusers ok\nunits ok\n", sec);
+  l = xasprintf("home /home/mvm\nsecret %s\nusers ok\nunits ok\n", sec);
   buf_add(&b, l, strlen(l));
   free(l);
   for (i = 0; i < d->n; i++) {
     const struct ditem *it = d->it + i;
     int bad = odd && !strcmp(it->path, odd);
 
-    l = xasprintf("f %s %o:%s:%s %s\n", it->path, it->mode, it->owner,
-                  it->group, bad ? "ff" : it->sum);
+    path = !strncmp(it->path, "~mvm/", 5)
+           ? xasprintf("/home/mvm/%s", it->path + 5) : xstrdup(it->path);
+    l = xasprintf("s %s %o:%s:%s\n", path, it->mode, it->owner, it->group);
     buf_add(&b, l, strlen(l));
     free(l);
+    l = xasprintf("%s  %s\n", bad ? "ff" "000000000000000000000000000000"
+                  "00000000000000000000000000000000" : it->sum, path);
+    buf_add(&b, l, strlen(l));
+    free(l);
+    free(path);
   }
   buf_add(&b, "end\n", 4);
   return b.s;
