@@ -60,6 +60,16 @@ static void show(const char *what, char *text)
   }
 }
 
+/* -1 with mvm.err "STEP: " + what it said (error() must not read the
+ * buffer it writes). */
+static int step_fail(const char *step)
+{
+  char why[sizeof(mvm.err)];
+
+  snprintf(why, sizeof(why), "%s", mvm.err);
+  return error("%s: %s", step, why);
+}
+
 /* The compiler's own words: the first "error..." line, else the last. */
 static const char *cause(char *out)
 {
@@ -109,12 +119,12 @@ static int build(struct ssh *s, struct deploy *d)
   status("build");
   c = ssh_chan_open(s, cmd);
   free(cmd);
-  if (!c) return error("build: %s", mvm.err);
+  if (!c) return step_fail("build");
   while ((rc = ssh_chan_poll(c, 1.0)) == 0)
     status("build %.0fs", now_s() - start);
   if (rc < 0) {
     ssh_chan_abort(c);
-    return error("build: %s", mvm.err);
+    return step_fail("build");
   }
   rc = ssh_chan_finish(c, &out, NULL, OUT_MAX);
   if (rc == 92) {
@@ -133,7 +143,7 @@ static int build(struct ssh *s, struct deploy *d)
   } else if (rc > 0) {
     rc = error("build: remote sh failed (exit %d)", rc);
   } else if (rc < 0) {
-    rc = error("build: %s", mvm.err);
+    rc = step_fail("build");
   }
   for (line = rc ? NULL : strtok_r(out, "\n", &save); line;
        line = strtok_r(NULL, "\n", &save))
@@ -160,10 +170,12 @@ static int probe(struct ssh *s, struct deploy *d)
   status("probe");
   rc = ssh_run(s, cmd, &out, &len, OUT_MAX);
   free(cmd);
-  if (rc < 0) return error("probe: %s", mvm.err);
-  if (rc == 0) rc = deploy_parse(d, out);
-  else rc = error("probe: cannot run as root: sudo -n failed (exit %d); the "
-                  "login user needs passwordless sudo", rc);
+  if (rc < 0) return step_fail("probe");
+  if (rc > 0)
+    rc = error("probe: cannot run as root: sudo -n failed (exit %d); the "
+               "login user needs passwordless sudo", rc);
+  else if (deploy_parse(d, out))
+    rc = step_fail("probe");
   if (out) freezero(out, len);   /* it held the host's secret */
   return rc;
 }
@@ -187,15 +199,16 @@ static int apply(struct ssh *s, struct deploy *d)
   status("install");
   c = ssh_chan_open(s, cmd);
   free(cmd);
-  if (!c) return error("install: %s", mvm.err);
+  if (!c) return step_fail("install");
   if (deploy_apply_send(d, chan_sink, c)) {
-    rc = error("install: %s", mvm.err);
+    rc = step_fail("install");
     ssh_chan_abort(c);
     return rc;
   }
   rc = ssh_chan_finish(c, NULL, NULL, 0);
   if (rc >= 80 && rc <= 86) return error("install: %s", why[rc - 80]);
-  if (rc) return error("install: %s", rc < 0 ? mvm.err : "remote sh failed");
+  if (rc < 0) return step_fail("install");
+  if (rc) return error("install: remote sh failed (exit %d)", rc);
   return 0;
 }
 
@@ -210,7 +223,7 @@ static int verify(struct ssh *s, struct deploy *d, int *written)
   rc = ssh_run(s, cmd, &out, NULL, OUT_MAX);
   ssh_set_deadline(s, 0);
   free(cmd);
-  if (rc < 0) return error("verify: %s", mvm.err);
+  if (rc < 0) return step_fail("verify");
   if (rc == 0 && !strncmp(out, "ok ", 3)) {
     *written = !strncmp(out, "ok written", 10);
     free(out);
@@ -282,7 +295,7 @@ static int postdeploy_one(struct rec *r, void *arg)
   if (probe(s, &d)) goto out;
   status("render");
   if (deploy_render(&d, r)) {
-    error("render: %s", mvm.err);
+    step_fail("render");
     goto out;
   }
   report(&d);

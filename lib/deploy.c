@@ -175,7 +175,7 @@ int deploy_parse(struct deploy *d, char *out)
   }
   for (i = 0; i < d->n; i++)
     if (!strchr(d->it[i].have, ' ')) snprintf(d->it[i].have, 2, "-");
-  return seen ? 0 : error("probe: the host's answer was cut short");
+  return seen ? 0 : error("the host's answer was cut short");
 }
 
 static void sha_hex(const void *p, size_t n, char hex[65])

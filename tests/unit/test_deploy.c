@@ -151,7 +151,7 @@ static void test_deploy(void)
 
   TEST_START("deploy: an answer cut short is refused");
   ASSERT_INT_EQ(setup(&e, "secret x\nusers ok\n", 0), -1);
-  ASSERT_STR_EQ(mvm.err, "probe: the host's answer was cut short");
+  ASSERT_STR_EQ(mvm.err, "the host's answer was cut short");
   TEST_DONE();
   deploy_release(&e);
   deploy_release(&d);
