@@ -57,6 +57,14 @@ char *deploy_build_cmd(const struct deploy *d, const char *src)
   return cmd;
 }
 
+static int nunits(const struct deploy *d)
+{
+  int i, n = 0;
+
+  for (i = 0; i < d->n; i++) n += d->it[i].kind == DK_UNIT;
+  return n;
+}
+
 /* ~mvm/NAME is NAME in mvm's home ($H), in the remote shell. */
 static const char home_fix[] =
   "H=$(getent passwd mvm | cut -d: -f6); "
@@ -70,7 +78,7 @@ char *deploy_probe_cmd(const struct deploy *d)
   static const char head[] = "echo \"home $H\"; set --; for f in";
   struct buf b = { 0 };
   char *units = deploy_units(d, 0), *cmd;
-  int i, n = 0;
+  int i;
 
   buf_add(&b, home_fix, strlen(home_fix));
   buf_add(&b, head, strlen(head));
@@ -81,7 +89,6 @@ char *deploy_probe_cmd(const struct deploy *d)
     buf_add(&b, q, strlen(q));
     free(q);
   }
-  for (i = 0; i < d->n; i++) n += d->it[i].kind == DK_UNIT;
   cmd = xasprintf(
     "; do fix \"$f\"; [ -f \"$p\" ] && set -- \"$@\" \"$p\"; done; "
     "if [ $# -gt 0 ]; then stat -c 's %%n %%a:%%U:%%G' \"$@\"; "
@@ -94,7 +101,7 @@ char *deploy_probe_cmd(const struct deploy *d)
     "[ \"$(systemctl show -p UnitFileState -p ActiveState %s 2>/dev/null | "
     "grep -cx -e UnitFileState=enabled -e ActiveState=active)\" = %d ] && "
     "echo units ok; echo end",
-    units, 2 * n);
+    units, 2 * nunits(d));
   buf_add(&b, cmd, strlen(cmd));
   free(cmd);
   free(units);
@@ -195,9 +202,7 @@ int deploy_apply_send(const struct deploy *d,
 char *deploy_verify_cmd(const struct deploy *d, int settle, int limit)
 {
   char *units = deploy_units(d, 0), *s, *cmd;
-  int i, n = 0;
 
-  for (i = 0; i < d->n; i++) n += d->it[i].kind == DK_UNIT;
   s = xasprintf(
     "units='%s'; end=$(( $(date +%%s) + %d )); "
     "show() { systemctl show -p Id -p ActiveState -p SubState -p NRestarts "
@@ -225,7 +230,7 @@ char *deploy_verify_cmd(const struct deploy *d, int settle, int limit)
     "n=/etc/.mvm-deploy-status.new; printf '%%s\\n' \"$w\" > \"$n\" && "
     "chmod 0644 \"$n\" && mv -f \"$n\" /etc/mvm-deploy-status && "
     "echo ok written",
-    units, limit, settle, n, limit, d->want);
+    units, limit, settle, nunits(d), limit, d->want);
   cmd = as_root(s);
   free(s);
   free(units);
