@@ -51,12 +51,10 @@ int ssh__wait(struct ssh *s)
 {
   struct pollfd p = { .fd = s->fd };
   int dir = libssh2_session_block_directions(s->sess), next = SSH_KEEPALIVE;
-  double ms = next * 1000.0;
+  double ms = next * 1000.0, end = s->io_end > 0 ? s->io_end : s->deadline;
 
   if (libssh2_keepalive_send(s->sess, &next) == 0 && next > 0)
     ms = next * 1000.0;
-  double end = s->io_end > 0 ? s->io_end : s->deadline;
-
   if (end > 0) {
     double left = (end - now_s()) * 1000.0;
 
@@ -287,15 +285,18 @@ void ssh_close(struct ssh *s)
 int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs)
 {
   switch (c) {
-  case 'i':
+  case 'i': {
+    size_t n = strlen(arg);
+
     if (access(arg, R_OK)) pdie("cannot read identity '%s'", arg);
-    if (ssh_pubkey_file(arg))
+    if (ssh_pubkey_file(arg) && n > 4 && !strcmp(arg + n - 4, ".pub"))
       die("identity '%s' is a public key: give the private key (-i %.*s)",
-          arg, (int)(strlen(arg) > 4 && !strcmp(arg + strlen(arg) - 4,
-                                                ".pub") ?
-                     strlen(arg) - 4 : strlen(arg)), arg);
+          arg, (int)n - 4, arg);
+    if (ssh_pubkey_file(arg))
+      die("identity '%s' is a public key: give the private key", arg);
     o->identity = arg;
     return 1;
+  }
   case 'u':
     if (!*arg || strpbrk(arg, " \t\n:@/")) die("bad user '%s'", arg);
     o->user = arg;

@@ -17,6 +17,7 @@
 static ssize_t io_fail(struct ssh *s, int e, const char *fmt, const char *a)
 {
   snprintf(s->ioerr, sizeof(s->ioerr), fmt, a);
+  errno = e;              /* for any code that looks at errno, not -e */
   return -e;
 }
 
