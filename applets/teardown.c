@@ -82,11 +82,8 @@ static int one(struct rec *r, void *arg)
   if (!id && rec_failed(r)) return 0;  /* never created: nothing to do */
   if (!pn || !id) return error("no %s in the record", pn ? "id" : "provider");
   if (!p) return error("unknown provider '%s'", pn);
-  if (TT.dry) {                 /* the runner writes r on, unchanged */
-    info("dry-run: would destroy %s id=%s%s%s", pn, id,
-         !strcmp(pn, "script") ? " and every host of its label " : "",
-         !strcmp(pn, "script") && rec_get(r, "label") ?
-         rec_get(r, "label") : "");
+  if (TT.dry) {
+    info("dry-run: would destroy %s id=%s", pn, id);
     return 0;
   }
   TT.cur = r;
