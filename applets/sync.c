@@ -9,7 +9,8 @@
 #include <getopt.h>
 
 const char sync_usage[] =
-"usage: mvm-sync [-nqvz] [--checksum] [--exclude PATTERN] [--io-timeout SECS] "
+"usage: mvm-sync [-nqvz] [--checksum] [--dry-run] [--exclude PATTERN] "
+"[--io-timeout SECS] "
 "[--no-compress] [--no-default-excludes] [--no-delete] [-d DESTDIR] "
 "[-t TIMEOUT] [-i IDENTITY] [-u USER] [-j N] SRC[:DEST]...\n"
 "\n"
@@ -19,7 +20,7 @@ const char sync_usage[] =
 "print each record with stage=sync synced=N (files sent).\n"
 "\n"
 "  -d DESTDIR        remote parent of the trees (default /home/mvm)\n"
-"  -n                dry run: list what would be sent and deleted\n"
+"  -n, --dry-run     list what would be sent and deleted, change nothing\n"
 "  -z                compress; --no-compress: never; default: only when\n"
 "                    the first 8 MB show a link slower than 16 MB/s\n"
 "  --checksum        compare file contents by SHA-256, not size and mtime\n"
@@ -57,6 +58,8 @@ static struct {
 
 /* Per-stream state for the sink: the channel and the progress line. */
 struct xfer {
+  int broken;            /* a write failed (the link, or the remote) */
+  int gone;              /* the remote command ended while we wrote */
   struct ssh *s;
   struct ssh_chan *c;
   struct tree *t;
@@ -75,7 +78,8 @@ static void deadline(struct ssh *s, double secs)
   ssh_set_deadline(s, TT.due);
 }
 
-/* -1 with mvm.err "TREE: STEP: why" (no TREE for the listing of all). */
+/* -1 with mvm.err "TREE: STEP: why" (no TREE for the listing of all, no
+ * STEP for a TREE's own error). */
 static int fail(const struct tree *t, const char *step)
 {
   char why[sizeof(mvm.err)];
@@ -85,6 +89,7 @@ static int fail(const struct tree *t, const char *step)
              now_s() - TT.since);
   else snprintf(why, sizeof(why), "%s", mvm.err);
   if (!t) return error("%s: %s", step, why);
+  if (!step) return error("%s: %s", t->dest, why);
   return error("%s: %s: %s", t->dest, step, why);
 }
 
@@ -94,7 +99,11 @@ static int xfer_sink(void *arg, const void *buf, size_t n)
   double now;
 
   deadline(x->s, TT.io);
-  if (ssh_chan_write(x->c, buf, n)) return -1;
+  if (ssh_chan_write(x->c, buf, n)) {
+    x->broken = 1;
+    x->gone = ssh_chan_poll(x->c, 0) == 1;    /* its message says why */
+    return -1;
+  }
   x->raw += n;
   now = now_s();
   if (now - x->shown >= 0.5) {
@@ -119,20 +128,87 @@ static int judge(struct xfer *x, uint64_t raw, int *link)
   return *link;
 }
 
+/* Add p->send[i] to the stream: a file read through manifest_open(). */
+static int add(struct tarz *tz, struct tree *t, struct ment *e)
+{
+  char *name = *e->path ? xasprintf("t/%s", e->path) : xstrdup("t");
+  int fd = -1, rc;
+
+  if (e->type == 'f' && (fd = manifest_open(&t->loc, e)) < 0) rc = -1;
+  else rc = tarz_add(tz, name, fd, e);
+  if (fd >= 0) close(fd);
+  free(name);
+  return rc;
+}
+
+/* A later stream lands in directories the first one made and tar set the
+ * mtimes of: send each such directory again before the first entry in it,
+ * so this tar sets its time after the contents too. */
+static int again(struct tarz *tz, struct tree *t, struct ment *e)
+{
+  const char *slash = strrchr(e->path, '/');
+  char *parent = slash ? xstrndup(e->path, slash - e->path) : xstrdup("");
+  struct ment *d = *e->path ? manifest_find(&t->loc, parent) : NULL;
+  int rc = 0;
+
+  free(parent);
+  if (!d || !(d->flags & ME_SEND) || (d->flags & ME_AGAIN)) return 0;
+  if (*d->path) rc = again(tz, t, d);
+  d->flags |= ME_AGAIN;
+  return rc ? rc : add(tz, t, d);
+}
+
+/* A local error (a file unreadable or replaced) mid-stream: cut the tar
+ * short, so the remote tar fails and removes the staging dir, and wait
+ * for that; then report the local error. -1. */
+static int cut(struct xfer *x, struct tarz *tz)
+{
+  char why[sizeof(mvm.err)];
+
+  snprintf(why, sizeof(why), "%s", mvm.err);
+  tarz_abort(tz);
+  deadline(x->s, TT.io);
+  ssh_chan_finish(x->c, NULL, NULL, 0);
+  return error("%s: sending: %s", x->t->dest, why);
+}
+
+/* What the host said, once the stream command has ended: rc > 0 an error
+ * with its last line; the first stream's output starts with the staging
+ * dir's name, NUL-ended, into *made. 0 or -1. */
+static int landed(struct tree *t, int rc, char *out, size_t len, char **made)
+{
+  size_t n = out ? strlen(out) : 0;
+  char *msg = out;
+
+  if (out && !*made && n < len) {
+    *made = xstrdup(out);
+    msg = out + n + 1;
+  }
+  if (rc == 98) return error("no tar on the host");
+  if (rc > 0 && *last_line(msg))
+    return error("%s: sending: %s (exit %d)", t->dest, last_line(msg), rc);
+  if (rc > 0)
+    return error("%s: sending: remote tar failed (exit %d)", t->dest, rc);
+  if (!rc && !*made)
+    return error("%s: sending: no staging dir from the host", t->dest);
+  return rc < 0 ? fail(t, "sending") : 0;
+}
+
 /* One tar stream with entries p->send[*i...]: to the end, or with *link
  * unknown (-1) until judge() says the link is slow. The first stream
- * resets the staging dir; the one that ends the plan carries the script
- * and runs it. 0 or -1. */
+ * makes the staging dir (its name into *made); the one that ends the plan
+ * carries the script and runs it. 0 or -1. */
 static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
-                  int level, int *link)
+                  int level, int *link, char **made)
 {
   struct xfer x = { .s = s, .t = t, .p = p };
   struct tarz_stats st;
-  int rc = 0;
-  char *cmd, *out = NULL, *name, *path;
+  int rc = 0, later = *i > 0;
+  char *cmd, *out = NULL;
+  size_t len = 0;
   struct tarz *tz;
 
-  cmd = plan_stream_cmd(t->stage, *i == 0, level >= 0);
+  cmd = plan_stream_cmd(t->stage, *made, level >= 0);
   deadline(s, TT.io);
   x.c = ssh_chan_open(s, cmd);
   free(cmd);
@@ -145,30 +221,23 @@ static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
     tarz_stats(tz, &st);
     if (*link == -1 && st.raw >= PROBE_BYTES && !judge(&x, st.raw, link))
       break;
-    name = *e->path ? xasprintf("t/%s", e->path) : xstrdup("t");
-    path = xasprintf("%s/%s", t->src, e->path);
-    rc = tarz_add(tz, name, path, e);
-    free(name);
-    free(path);
+    if (later) rc = again(tz, t, e);
+    if (!rc) rc = add(tz, t, e);
   }
   if (!rc && *i == p->nsend) rc = tarz_add_data(tz, "a", p->script, p->slen,
                                                 0600);
+  if (rc && !x.broken) return cut(&x, tz);
   if (tarz_close(tz, NULL)) rc = -1;
-  if (rc) {
+  if (rc && !x.gone) {
     rc = fail(t, "sending");
     ssh_chan_abort(x.c);
     return rc;
   }
   deadline(s, TT.io);    /* the rest lands, the script runs */
-  rc = ssh_chan_finish(x.c, &out, NULL, OUT_MAX);
-  if (rc > 0) {
-    if (rc == 98) error("no tar on the host");
-    else error("%s: remote tar failed (exit %d): %s", t->dest, rc,
-               last_line(out));
-    rc = -1;
-  } else if (rc < 0) {
-    rc = fail(t, "sending");
-  }
+  rc = ssh_chan_finish(x.c, &out, &len, OUT_MAX);
+  if (!rc && x.gone) rc = error("%s: sending: the host stopped reading",
+                                t->dest);
+  else rc = landed(t, rc, out, len, made);
   free(out);
   return rc;
 }
@@ -182,13 +251,16 @@ static int send_plan(struct ssh *s, struct tree *t, struct plan *p,
                      int *link)
 {
   size_t i = 0;
-  int fixed = 1;
+  int fixed = 1, rc;
+  char *made = NULL;
 
   if (TT.compress != -1 || *link != -1 || p->bytes <= 3 * PROBE_BYTES)
-    return stream(s, t, p, &i, TT.compress == 0 || *link == 1 ? -1 : 1,
-                  &fixed);
-  if (stream(s, t, p, &i, -1, link)) return -1;
-  return i == p->nsend ? 0 : stream(s, t, p, &i, 1, link);
+    rc = stream(s, t, p, &i, TT.compress == 0 || *link == 1 ? -1 : 1,
+                &fixed, &made);
+  else if (!(rc = stream(s, t, p, &i, -1, link, &made)) && i < p->nsend)
+    rc = stream(s, t, p, &i, 1, link, &made);
+  free(made);
+  return rc;
 }
 
 /* One remote sha256sum run for cand[0..n): bytes of files to hash. */
@@ -229,8 +301,7 @@ static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
   struct ment **cand, *l;
   size_t n, i, k;
   int64_t bytes;
-  char *path;
-  int rc = 0;
+  int rc = 0, fd;
 
   cand = sums_cand(&t->loc, rem, &n);
   for (i = 0; !rc && i < n; i += k) {
@@ -239,9 +310,9 @@ static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
   }
   for (i = 0; !rc && i < n; i++) {
     l = manifest_find(&t->loc, cand[i]->path);
-    path = xasprintf("%s/%s", t->src, l->path);
-    if (!(rc = file_sha256(path, l->sum))) l->flags |= ME_SUM;
-    free(path);
+    if ((fd = manifest_open(&t->loc, l)) < 0) rc = -1;
+    else if (!(rc = file_sha256(fd, l->path, l->sum))) l->flags |= ME_SUM;
+    if (fd >= 0) close(fd);
   }
   free(cand);
   return rc;
@@ -250,8 +321,7 @@ static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
 static int sync_tree(struct ssh *s, struct tree *t, struct manifest *rem,
                      size_t *synced, int *link)
 {
-  struct plan_opts po = { .dest = t->dest, .stage = t->stage,
-                          .delete = TT.delete, .checksum = TT.checksum,
+  struct plan_opts po = { .dest = t->dest, .delete = TT.delete, .checksum = TT.checksum,
                           .dry = TT.dry };
   struct plan p;
   size_t i;
@@ -279,7 +349,7 @@ static int fetch(struct ssh *s, char **out, size_t *len)
 
   cmd = xstrdup("");
   for (i = 0; i < TT.nt; i++) {
-    m = manifest_cmd(TT.t[i].dest, TT.excl, TT.nexcl);
+    m = manifest_cmd(TT.t[i].dest, TT.excl, TT.nexcl, TT.delete);
     cmd = xrealloc(cmd, strlen(cmd) + strlen(m) + 1);
     strcat(cmd, m);
     free(m);
@@ -319,7 +389,8 @@ static int sync_one(struct rec *r, void *arg)
   for (i = 0; !rc && i < TT.nt; i++) {
     rc = manifest_parse(&rem, out + off, len - off, &used, TT.excl,
                         TT.nexcl);
-    if (!rc) {
+    if (rc) rc = fail(TT.t + i, NULL);
+    else {
       off += used;
       rc = sync_tree(s, TT.t + i, &rem, &synced, &link);
     }
@@ -350,6 +421,7 @@ int sync_main(int argc, char **argv)
 {
   static const struct option longopts[] = {
     { "checksum", no_argument, NULL, 'C' },
+    { "dry-run", no_argument, NULL, 'n' },
     { "exclude", required_argument, NULL, 'X' },
     { "io-timeout", required_argument, NULL, 'T' },
     { "no-compress", no_argument, NULL, 'Z' },

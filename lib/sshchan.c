@@ -134,6 +134,10 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
      * nothing more will arrive until we do. */
     if ((got = drain(c)) < 0) return -1;
     if (got || (!win && libssh2_channel_window_write(c->ch))) continue;
+    /* It ended (a failed step before the one that reads): no window
+     * adjust will come. ssh_chan_finish() then gets its status. */
+    if (libssh2_channel_eof(c->ch))
+      return error("the remote command ended before reading its input");
     if (ssh__wait(c->s)) return -1;
   }
   return 0;
