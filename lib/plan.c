@@ -109,15 +109,17 @@ char *manifest_cmd(const char *dest, char *const *excl, int nexcl,
   return b.out.s;
 }
 
-char *plan_fetch_cmd(const char *sections, int gz)
+char *plan_fetch_cmd(const char *sections, int gz, const char *streams)
 {
   /* gzip makes /usr/include's 550 KB list 89 KB (-1) or 75 KB (-6, for
    * -z: 10 ms of remote CPU) for the wire; rsync sends its file list
    * prefix-compressed. Without gzip on the host, plain. */
   return xasprintf("find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n"
-                   "{\n%s}%s%s%s\n", sections,
+                   "{\n%s}%s%s%s\nprintf '\\0@\\0#\\0'\n"
+                   "read -r go || exit 0\ncase $go in\n%s*) exit 0 ;;\n"
+                   "esac\n", sections,
                    gz ? " | { gzip -" : "", gz > 1 ? "6" : gz ? "1" : "",
-                   gz ? " 2>/dev/null || cat; }" : "");
+                   gz ? " 2>/dev/null || cat; }" : "", streams);
 }
 
 char *plan_stream_cmd(const char *stage, const char *made, int gz)
@@ -367,40 +369,4 @@ void plan_release(struct plan *p)
   free(p->send);
   free(p->script);
   memset(p, 0, sizeof(*p));
-}
-
-int plan_tree(const char *arg, const char *destdir, char **src, char **dest,
-              char **stage)
-{
-  char *colon, *d = NULL, *b, *real, *base = NULL;
-  struct stat st;
-  size_t n;
-
-  *src = xstrdup(arg);
-  *dest = *stage = NULL;
-  if ((colon = strrchr(*src, ':')) && lstat(*src, &st)) {
-    *colon = 0;
-    if (!*(d = colon + 1)) return error("empty DEST in '%s'", arg), 1;
-  }
-  n = strlen(*src);
-  while (n > 1 && (*src)[n - 1] == '/') (*src)[--n] = 0;
-  if (!d) {        /* the name as given; "." and ".." by their real name */
-    if (!(real = realpath(*src, NULL)))
-      return error("cannot open '%s': %s", *src, strerror(errno));
-    b = strrchr(*src, '/');
-    b = b ? b + 1 : *src;
-    if (!strcmp(b, ".") || !strcmp(b, "..")) b = strrchr(real, '/') + 1;
-    d = base = xstrdup(*b ? b : "root");
-    free(real);
-  }
-  *dest = *d == '/' ? xstrdup(d) : xasprintf("%s/%s", destdir, d);
-  free(base);
-  n = strlen(*dest);
-  while (n > 1 && (*dest)[n - 1] == '/') (*dest)[--n] = 0;
-  b = strrchr(*dest, '/');
-  if (!b[1] || !strcmp(b + 1, ".") || !strcmp(b + 1, ".."))
-    return error("bad destination '%s'", *dest), 1;
-  /* the prefix of mktemp's template: short enough for NAME_MAX */
-  *stage = xasprintf("%.*s/.mvm-sync.%.32s", (int)(b - *dest), *dest, b + 1);
-  return 0;
 }

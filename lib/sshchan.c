@@ -162,6 +162,24 @@ int ssh_chan_poll(struct ssh_chan *c, double secs)
   return rc;
 }
 
+size_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t n)
+{
+  size_t k;
+  int got;
+
+  while (!c->len) {
+    if ((got = drain(c)) < 0) return (size_t)-1;
+    if (got) continue;
+    if (libssh2_channel_eof(c->ch)) return 0;
+    if (ssh__wait(c->s)) return (size_t)-1;
+  }
+  k = c->len < n ? c->len : n;
+  memcpy(buf, c->out, k);
+  memmove(c->out, c->out + k, c->len - k);
+  c->len -= k;
+  return k;
+}
+
 static void chan_free(struct ssh_chan *c)
 {
   if (c->ch) {

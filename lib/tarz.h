@@ -88,8 +88,12 @@ size_t sums_batch(struct ment **cand, size_t n, size_t max, int64_t *bytes);
 char *manifest_cmd(const char *dest, char *const *excl, int nexcl,
                    int nolink);
 /* The whole listing command around the manifest_cmd() sections: exit 97
- * without GNU find; the output gzip'd (gz 1: -1, 6: -6) if gzip is there. */
-char *plan_fetch_cmd(const char *sections, int gz);
+ * without GNU find; the output gzip'd (gz 1: -1, 6: -6) if gzip is there,
+ * then PLAN_LIST_END; then it reads a line N from stdin and runs the Nth
+ * of the streams ("N) COMMAND ;;" lines of a case), or ends at EOF. */
+char *plan_fetch_cmd(const char *sections, int gz, const char *streams);
+#define PLAN_LIST_END "\0@\0#\0"   /* cannot occur in a listing: no %y is # */
+#define PLAN_LIST_ENDLEN 5
 /* The command that unpacks one tar stream into a staging dir and, when
  * the stream carried the script "a", runs it; output (stderr too) goes to
  * stdout; exit 98 without tar. The first stream (made NULL) creates the
@@ -125,6 +129,32 @@ struct plan_opts {
 void plan_make(struct plan *p, struct manifest *loc, struct manifest *rem,
                const struct plan_opts *o);
 void plan_release(struct plan *p);
+
+/* lib/syncsend.c: one host of mvm-sync, once its listing is in. */
+struct tree {            /* one SRC[:DEST] */
+  char *src, *dest, *stage;
+  struct manifest loc;
+};
+struct sync_host {
+  struct ssh *s;
+  int io;                /* --io-timeout */
+  int compress;          /* -1 auto, 0 never, 1 always */
+  int link;              /* the probe's verdict: -1 not yet, 0 slow, 1 fast */
+  double slow;           /* bytes/s: a slower link gets compression */
+  double since, due;     /* the current remote command's deadline */
+  struct ssh_chan *lc;   /* the listing's channel, waiting for a stream */
+};
+/* Every wait on h->s from now on fails secs from now: a hung remote
+ * command (or a stalled stream: its sink moves it on) never blocks us. */
+void sync_deadline(struct sync_host *h, double secs);
+/* -1 with mvm.err "TREE: STEP: why" (no TREE for the listing of all, no
+ * STEP for a TREE's own error), "no progress ..." past the deadline. */
+int sync_fail(struct sync_host *h, const struct tree *t, const char *step);
+/* Send plan p of tree t (number idx): one tar stream, two when the
+ * automatic compression switches. 0 or -1 (mvm.err). */
+int sync_send(struct sync_host *h, struct tree *t, int idx, struct plan *p);
+/* --checksum: SHA-256 of the files whose sizes agree, on both sides. */
+int sync_hash(struct sync_host *h, struct tree *t, struct manifest *rem);
 
 /* tar writer: gzip level 1..9 through zlib, or level < 0 for plain tar.
  * The sink returns 0 or -1 (with mvm.err): the stream then fails. */

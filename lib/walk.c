@@ -4,7 +4,7 @@
  * still the inode the walk saw. A user who can write the source tree and
  * swaps a directory for a symlink between the walk and the send (or during
  * the walk) gets an error, never a root sync uploading what the link points
- * at. */
+ * at. And plan_tree(): where SRC[:DEST] goes. */
 #include "mvm.h"
 #include <dirent.h>
 #include <limits.h>
@@ -229,4 +229,40 @@ int file_sha256(int fd, const char *name, unsigned char sum[32])
 out:
   EVP_MD_CTX_free(c);
   return rc;
+}
+
+int plan_tree(const char *arg, const char *destdir, char **src, char **dest,
+              char **stage)
+{
+  char *colon, *d = NULL, *b, *real, *base = NULL;
+  struct stat st;
+  size_t n;
+
+  *src = xstrdup(arg);
+  *dest = *stage = NULL;
+  if ((colon = strrchr(*src, ':')) && lstat(*src, &st)) {
+    *colon = 0;
+    if (!*(d = colon + 1)) return error("empty DEST in '%s'", arg), 1;
+  }
+  n = strlen(*src);
+  while (n > 1 && (*src)[n - 1] == '/') (*src)[--n] = 0;
+  if (!d) {        /* the name as given; "." and ".." by their real name */
+    if (!(real = realpath(*src, NULL)))
+      return error("cannot open '%s': %s", *src, strerror(errno));
+    b = strrchr(*src, '/');
+    b = b ? b + 1 : *src;
+    if (!strcmp(b, ".") || !strcmp(b, "..")) b = strrchr(real, '/') + 1;
+    d = base = xstrdup(*b ? b : "root");
+    free(real);
+  }
+  *dest = *d == '/' ? xstrdup(d) : xasprintf("%s/%s", destdir, d);
+  free(base);
+  n = strlen(*dest);
+  while (n > 1 && (*dest)[n - 1] == '/') (*dest)[--n] = 0;
+  b = strrchr(*dest, '/');
+  if (!b[1] || !strcmp(b + 1, ".") || !strcmp(b + 1, ".."))
+    return error("bad destination '%s'", *dest), 1;
+  /* the prefix of mktemp's template: short enough for NAME_MAX */
+  *stage = xasprintf("%.*s/.mvm-sync.%.32s", (int)(b - *dest), *dest, b + 1);
+  return 0;
 }
