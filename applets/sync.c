@@ -40,6 +40,7 @@ const char sync_usage[] =
 static struct {
   int dry, delete, checksum, compress;   /* compress: -1 auto, 0, 1 */
   double slow;           /* bytes/s: a slower link gets compression */
+  unsigned far_us;       /* a round trip (us) this long is a network */
   char **excl;
   struct tree *t;
   int nexcl, nt, jobs, io;
@@ -150,7 +151,7 @@ static int fetch(struct sync_host *h, char **out, size_t *len)
 static int sync_one(struct rec *r, void *arg)
 {
   struct sync_host h = { .io = TT.io, .compress = TT.compress, .link = -1,
-                         .slow = TT.slow };
+                         .slow = TT.slow, .far_us = TT.far_us };
   struct manifest rem;
   char *out = NULL;
   size_t len = 0, used, synced = 0, off = 0;
@@ -216,6 +217,8 @@ int sync_main(int argc, char **argv)
   TT.compress = -1;
   TT.slow = getenv("MVM_SYNC_SLOW_LINK") ?   /* for tests */
             xatoi_range(getenv("MVM_SYNC_SLOW_LINK"), 0, 1L << 40) : 16e6;
+  TT.far_us = getenv("MVM_SYNC_FAR_RTT") ?   /* for tests */
+               xatoi_range(getenv("MVM_SYNC_FAR_RTT"), 0, 10000000) : 2000;
   TT.o.timeout = 30;
   TT.jobs = 8;
   TT.io = 600;

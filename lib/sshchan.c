@@ -16,6 +16,7 @@ struct ssh_chan {
   int toobig;
   char line[CHAN_LINE_MAX];         /* partial stderr line */
   size_t llen;
+  double wait_net, wait_win;        /* ssh_chan_waits() */
 };
 
 /* Relay one stderr line, made safe for a terminal. */
@@ -117,6 +118,7 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
 {
   const char *p = buf;
   unsigned long win;
+  double t0;
   ssize_t w;
   int got;
 
@@ -138,9 +140,17 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
      * adjust will come. ssh_chan_finish() then gets its status. */
     if (libssh2_channel_eof(c->ch))
       return error("the remote command ended before reading its input");
+    t0 = now_s();
     if (ssh__wait(c->s)) return -1;
+    *(win ? &c->wait_net : &c->wait_win) += now_s() - t0;
   }
   return 0;
+}
+
+void ssh_chan_waits(const struct ssh_chan *c, double *net, double *window)
+{
+  *net = c->wait_net;
+  *window = c->wait_win;
 }
 
 int ssh_chan_poll(struct ssh_chan *c, double secs)

@@ -4,6 +4,9 @@
  * Every remote command runs under a deadline that progress moves on
  * (--io-timeout), and every failure names the tree and the step. */
 #include "mvm.h"
+#include <linux/tcp.h>   /* tcpi_min_rtt: not in glibc 2.36's */
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define OUT_MAX (4 << 20)      /* remote tar and script output */
 #define PROBE_BYTES (8 << 20)  /* auto compression judges this much */
@@ -71,14 +74,30 @@ static int xfer_sink(void *arg, const void *buf, size_t n)
 }
 
 /* Auto compression: when the stream has written PROBE_BYTES, judge the
- * link by how fast they went; 1 fast (go on plain), 0 slow (switch). */
+ * link by how fast they went; 1 fast (go on plain), 0 slow (switch). Slow
+ * needs a network to blame as well: a round trip of h->far_us or more
+ * (the least the kernel has seen: on loopback tens of us, on a loaded
+ * machine too, where the smoothed one grows past a ms), or
+ * writes that waited on a full socket more than on the host's window. A
+ * near host that unpacks slower than we send (a loaded machine, small
+ * files, loopback) would gain nothing: compression costs both ends CPU
+ * for the same files. */
 static int judge(struct xfer *x, uint64_t raw, int *link)
 {
   double dt = now_s() - x->start, rate = raw / (dt > 1e-6 ? dt : 1e-6);
+  double net, win;
+  struct tcp_info ti = { 0 };
+  socklen_t len = sizeof(ti);
 
-  *link = rate >= x->h->slow;
-  debug("probe: %.1f MB plain in %.3fs: %.0f MB/s, %s", raw / 1e6, dt,
-        rate / 1e6, *link ? "no compression" : "compressing the rest");
+  ssh_chan_waits(x->c, &net, &win);
+  if (getsockopt(x->h->s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+    ti.tcpi_min_rtt = 0;
+  *link = rate >= x->h->slow ||
+          (ti.tcpi_min_rtt < x->h->far_us && net <= win);
+  debug("probe: %.1f MB plain in %.3fs: %.0f MB/s, round trip %uus, "
+        "waited %.3fs on the socket, %.3fs on the host: %s", raw / 1e6, dt,
+        rate / 1e6, ti.tcpi_min_rtt, net, win,
+        *link ? "no compression" : "compressing the rest");
   return *link;
 }
 

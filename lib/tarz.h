@@ -141,6 +141,7 @@ struct sync_host {
   int compress;          /* -1 auto, 0 never, 1 always */
   int link;              /* the probe's verdict: -1 not yet, 0 slow, 1 fast */
   double slow;           /* bytes/s: a slower link gets compression */
+  unsigned far_us;       /* a round trip this long is a network link */
   double since, due;     /* the current remote command's deadline */
   struct ssh_chan *lc;   /* the listing's channel, waiting for a stream */
 };
