@@ -106,12 +106,18 @@ static int fetch(struct sync_host *h, char **out, size_t *len)
   struct buf b = { 0 };
   char *m = fetch_cmd(TT.compress < 0 ? 1 : TT.compress * 6), chunk[65536];
   size_t n = 0;
-  int rc = 0, end = 0;
+  int rc = 0, end = 0, i;
 
   sync_deadline(h, TT.io);
   h->lc = ssh_chan_open(h->s, m);
   free(m);
   if (!h->lc) return sync_fail(h, NULL, "listing the remote trees");
+  for (i = 0; i < TT.nt; i++)     /* while the host lists, walk ours */
+    if (manifest_walk(&TT.t[i].loc, TT.t[i].src, TT.excl, TT.nexcl)) {
+      ssh_chan_abort(h->lc);
+      h->lc = NULL;
+      return -1;
+    }
   while (!end && b.len <= MANIFEST_MAX) {
     n = ssh_chan_read(h->lc, chunk, sizeof(chunk));
     if (!n || n == (size_t)-1) break;         /* it ended, or an error */
@@ -186,6 +192,7 @@ static int sync_one(struct rec *r, void *arg)
 
 static void add_tree(const char *arg, const char *destdir)
 {
+  struct stat st;
   struct tree *t;
   int rc;
 
@@ -193,8 +200,10 @@ static void add_tree(const char *arg, const char *destdir)
   t = memset(TT.t + TT.nt++, 0, sizeof(*t));
   if ((rc = plan_tree(arg, destdir, &t->src, &t->dest, &t->stage)) > 0)
     help_exit("%s", mvm.err);
-  if (rc || manifest_walk(&t->loc, t->src, TT.excl, TT.nexcl))
-    die("%s", mvm.err);
+  if (rc) die("%s", mvm.err);
+  /* each host's worker walks it, while that host lists its side */
+  if (stat(t->src, &st)) die("cannot open '%s': %s", t->src, strerror(errno));
+  if (!S_ISDIR(st.st_mode)) die("'%s' is not a directory", t->src);
 }
 
 int sync_main(int argc, char **argv)
