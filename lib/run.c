@@ -3,7 +3,10 @@
  * worker for up to o->jobs hosts at once, and is the only writer of stdout:
  * each finished record goes out with one write() as soon as its worker is
  * done, so lines never interleave. Error records, comments and blank lines
- * pass through untouched; a worker that dies still yields its record. */
+ * pass through untouched; a worker that dies still yields its record.
+ * Interrupted, a stage ends its workers and says which hosts it has seen
+ * (they may still run); mvm-teardown (o->finish) instead destroys every
+ * host it reads, and only a second signal stops it. */
 #include "mvm.h"
 
 struct worker {
@@ -23,18 +26,15 @@ static struct {
   int nw, running, failed, badinput;
   int tty, drawn;
   int stopped;            /* workers were told to end (interrupted) */
+  int aborted;            /* o->finish, second signal: workers killed */
+  int noout;              /* stdout is gone (o->finish goes on anyway) */
+  struct buf left;        /* aborted: the ids not destroyed */
+  int nleft;
+  sigset_t mask;          /* the signal mask outside ppoll() */
   struct lines in;
   char **arg;             /* next host argument, or NULL: stdin */
   int done_input;
 } R;
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-  (void)sig;
-  interrupted++;
-}
 
 /* The live status line, for a terminal only: one line at the bottom. */
 static void status_clear(void)
@@ -68,10 +68,17 @@ static void status_draw(void)
 static void emit(const char *line, size_t len)
 {
   status_clear();
-  if (writeall(1, line, len)) {
-    if (errno == EPIPE) exit(EXIT_HOSTFAIL);
-    pdie("cannot write records to stdout");
+  if (R.noout || !writeall(1, line, len)) return;
+  if (R.o->finish) {          /* destroying goes on without a reader */
+    pwarn("cannot write records to stdout (destroying goes on)");
+    R.noout = 1;
+    return;
   }
+  if (errno == EPIPE) {
+    hosts_hint();
+    exit(EXIT_HOSTFAIL);
+  }
+  pdie("cannot write records to stdout");
 }
 
 static void emit_rec(struct rec *r)
@@ -89,10 +96,15 @@ static void child(struct worker *w, int fd, int errfd)
   char *s;
   int rc, null;
 
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGHUP, SIG_DFL);
+  /* ^C reaches the whole process group, workers too: a destroy must not
+   * stop half-way (the runner kills the worker on a second signal). */
+  void (*h)(int) = R.o->finish ? SIG_IGN : SIG_DFL;
+
+  signal(SIGINT, h);
+  signal(SIGTERM, h);
+  signal(SIGHUP, h);
   signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &R.mask, NULL);
   if (errfd >= 0) xdup2(errfd, 2);
   /* The parent alone reads records and writes them: a worker gets neither
    * stream, so a stray printf cannot corrupt the record stream and a
@@ -105,7 +117,10 @@ static void child(struct worker *w, int fd, int errfd)
   mvm.status_fd = fd;
   mvm.err[0] = 0;
   rc = R.o->each(r, R.o->arg);
-  if (rc) rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
+  if (rc) {
+    rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
+    errmsg(NULL, "%s", *mvm.err ? mvm.err : "failed");
+  }
   s = rec_format(r);
   writeall(fd, rc ? "F" : "R", 1);
   writeall(fd, s, strlen(s));
@@ -143,6 +158,7 @@ static void dispatch(struct rec *r)
     char *s = xasprintf("%s\n", r->line ? r->line : "");
 
     if (r->addr) R.failed = 1;
+    hosts_seen(r, 1);         /* a failed host may still exist */
     emit(s, strlen(s));       /* the line as read, in one write */
     free(s);
     rec_release(r);
@@ -152,9 +168,11 @@ static void dispatch(struct rec *r)
     warn("%s", r->bad);
     R.badinput = 1;
     rec_fail(r, R.o->stage, "malformed record (%s)", r->bad);
-  } else if (interrupted) {
+  } else if (sig_caught() && !R.o->finish) {
+    hosts_seen(r, 1);
     rec_fail(r, R.o->stage, "interrupted");
   } else {
+    hosts_seen(r, 1);
     return start(r);
   }
   emit_rec(r);
@@ -241,11 +259,14 @@ static void finish(struct worker *w)
   }
   if (w->result) {
     if (w->result[0] == 'F') R.failed = 1;
+    else if (R.o->finish) hosts_seen(&w->in, -1);    /* destroyed */
     emit(w->result + 1, strlen(w->result + 1));
   } else {
     rec_unset(&w->in, "error");
-    if (interrupted) rec_fail(&w->in, R.o->stage, "interrupted");
+    if (R.aborted) rec_fail(&w->in, R.o->stage, "aborted");
+    else if (sig_caught()) rec_fail(&w->in, R.o->stage, "interrupted");
     else rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
+    if (!sig_caught()) rec_errmsg(&w->in);
     emit_rec(&w->in);
   }
   close(w->fd);
@@ -275,14 +296,57 @@ static void drain(struct worker *w)
 }
 
 /* On the first signal: end the running workers (their records come out as
- * error=STAGE:interrupted) rather than wait out a 20-minute stage. */
+ * error=STAGE:interrupted) rather than wait out a 20-minute stage; but
+ * never a destroy (o->finish). */
 static void stop_workers(void)
 {
   int i;
 
-  for (i = 0; i < R.nw; i++)
+  for (i = 0; i < R.nw && !R.o->finish; i++)
     if (R.w[i].pid) kill(R.w[i].pid, SIGTERM);
   R.stopped = 1;
+}
+
+static void name_left(const struct rec *r)
+{
+  const char *id = rec_get(r, "id");
+
+  if (!id || !strcmp(id, "-") || R.left.len > 2000) return;
+  if (R.nleft++) buf_add(&R.left, " ", 1);
+  buf_add(&R.left, id, strlen(id));
+}
+
+/* o->finish, a second signal: kill the destroys in flight and name them
+ * and every record already waiting on stdin; nothing more is read. */
+static void abort_all(void)
+{
+  struct pollfd p = { .fd = R.in.fd, .events = POLLIN };
+  char *line;
+  size_t len;
+  int i, toolong, rc, lines = 0;
+
+  R.aborted = 1;
+  for (i = 0; i < R.nw; i++)
+    if (R.w[i].pid) {
+      kill(R.w[i].pid, SIGKILL);
+      name_left(&R.w[i].in);
+    }
+  while (!R.arg && !R.done_input && lines < 10000) {
+    rc = lines_next(&R.in, &line, &len, &toolong);
+    if (rc > 0) {
+      struct rec r;
+
+      rec_parse(&r, line, len, R.in.lineno);
+      hosts_seen(&r, 1);
+      if (r.addr && !r.bad) name_left(&r);
+      rec_release(&r);
+      free(line);
+      lines++;
+    } else if (rc < 0 || poll(&p, 1, 0) != 1 || lines_fill(&R.in) <= 0) {
+      break;
+    }
+  }
+  R.done_input = 1;
 }
 
 static void loop(void)
@@ -291,7 +355,8 @@ static void loop(void)
   int n, i, want_in;
 
   for (;;) {
-    if (interrupted && !R.stopped) stop_workers();
+    if (sig_caught() && !R.stopped) stop_workers();
+    if (sig_count() > 1 && R.o->finish && !R.aborted) abort_all();
     want_in = feed();
     if (!R.running && R.done_input) break;
     n = 0;
@@ -303,9 +368,13 @@ static void loop(void)
         pfd[n++] = (struct pollfd){ .fd = R.w[i].errfd, .events = POLLIN };
     }
     status_draw();
-    if (poll(pfd, n, R.tty ? 1000 : -1) < 0) {
+    /* Signals are blocked but inside ppoll(): none is missed between the
+     * checks above and the wait. */
+    if (ppoll(pfd, n, R.tty ? &(struct timespec){ 1, 0 } : NULL,
+              &R.mask) < 0) {
       if (errno != EINTR) pdie("poll");
-      if (interrupted > 1) R.done_input = 1;   /* second ^C: stop reading */
+      if (sig_count() > 1 && !R.o->finish)
+        R.done_input = 1;      /* second ^C: stop reading */
       continue;
     }
     for (i = 0; i < n; i++) {
@@ -326,9 +395,24 @@ static void loop(void)
   free(pfd);
 }
 
+/* How it ended, on stderr: what an interrupted stage leaves running. */
+static void report(void)
+{
+  if (!sig_caught()) return;
+  if (R.aborted)
+    warn("aborted: %d host(s) not destroyed: %s", R.nleft,
+         R.left.s ? R.left.s : "");
+  else if (R.o->finish)
+    warn("interrupted: every host read was handed to its provider's"
+         " destroy");
+  else
+    warn("interrupted: every record read so far was written");
+  hosts_hint();
+}
+
 int run_records(const struct run_opts *o)
 {
-  struct sigaction sa = { .sa_handler = on_sigint };
+  sigset_t block;
 
   memset(&R, 0, sizeof(R));
   R.o = o;
@@ -339,17 +423,23 @@ int run_records(const struct run_opts *o)
   lines_init(&R.in, 0);
   /* ^C, a closed terminal or a polite kill: finish what runs, write
    * every record read; a second signal stops reading input. */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  sig_catch();
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  sigprocmask(SIG_BLOCK, &block, &R.mask);
   signal(SIGPIPE, SIG_IGN);
   loop();
+  sigprocmask(SIG_SETMASK, &R.mask, NULL);
   status_clear();
+  report();
   lines_release(&R.in);
   free(R.w);
-  if (interrupted) warn("interrupted: every record read so far was written");
+  free(R.left.s);
+  if (sig_caught()) return sig_status(EXIT_HOSTFAIL);
   if (R.badinput) return EXIT_USAGE;
-  return R.failed || interrupted ? EXIT_HOSTFAIL : EXIT_OK;
+  return R.failed ? EXIT_HOSTFAIL : EXIT_OK;
 }
 
 static int unimplemented(struct rec *r, void *arg)

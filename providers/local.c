@@ -164,6 +164,8 @@ int local_new(struct local_host *h, const char *prov, const char *label,
   int lfd, fd, r = -1;
 
   memset(h, 0, sizeof(*h));
+  /* Interrupted (lib/sig.c): start no more hosts, report those started. */
+  if (sig_caught()) return error("interrupted");
   if (state_dir(prov, base, sizeof(base))) return -1;
   if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0 ||
       read(fd, rnd, sizeof(rnd)) != sizeof(rnd)) {
