@@ -264,9 +264,13 @@ static void finish(struct worker *w)
   } else {
     rec_unset(&w->in, "error");
     if (R.aborted) rec_fail(&w->in, R.o->stage, "aborted");
-    else if (sig_caught()) rec_fail(&w->in, R.o->stage, "interrupted");
-    else rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
-    if (!sig_caught()) rec_errmsg(&w->in);
+    else if (sig_caught() || st == 128 + SIGINT || st == 128 + SIGTERM ||
+             st == 128 + SIGHUP)     /* the group's ^C, ours still pending */
+      rec_fail(&w->in, R.o->stage, "interrupted");
+    else {
+      rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
+      rec_errmsg(&w->in);
+    }
     emit_rec(&w->in);
   }
   close(w->fd);
