@@ -254,7 +254,7 @@ static int create(const struct up_args *a)
   sig_abort_line("mvm-provision: aborted: %d host(s) may still be running:"
                  " mvm-teardown %s %s", a->count, pn, a->label);
   if (sig_caught()) {
-    warn("interrupted before any host was created");
+    errmsg(NULL, "interrupted before any host was created");
     return sig_status(EXIT_HOSTFAIL);
   }
   info("creating %d host(s) with %s: label %s, type %s, region %s",
@@ -264,7 +264,7 @@ static int create(const struct up_args *a)
   else if (TT.emitted < a->count)
     warn("%s: reported %d of %d hosts", TT.p->name, TT.emitted, a->count);
   if (sig_caught()) {
-    warn("interrupted: every host created was reported");
+    errmsg(NULL, "interrupted: every host created was reported");
     hosts_hint();
   }
   return sig_status(rc || TT.failed || TT.emitted < a->count ?

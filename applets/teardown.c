@@ -137,6 +137,6 @@ int teardown_main(int argc, char **argv)
     return sig_status(EXIT_HOSTFAIL);
   }
   if (TT.emitted) info("%d host(s) destroyed", TT.emitted);
-  if (sig_caught()) warn("interrupted: the destroy went on to its end");
+  if (sig_caught()) errmsg(NULL, "interrupted: the destroy went on to its end");
   return sig_status(TT.failed ? EXIT_HOSTFAIL : EXIT_OK);
 }

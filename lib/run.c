@@ -308,6 +308,9 @@ static void stop_workers(void)
 
   for (i = 0; i < R.nw && !R.o->finish; i++)
     if (R.w[i].pid) kill(R.w[i].pid, SIGTERM);
+  if (R.o->finish)
+    info("interrupted: finishing the %d destroy(s) running and every record"
+         " still to come (again to abort)", R.running);
   R.stopped = 1;
 }
 
@@ -404,13 +407,13 @@ static void report(void)
 {
   if (!sig_caught()) return;
   if (R.aborted)
-    warn("aborted: %d host(s) not destroyed: %s", R.nleft,
-         R.left.s ? R.left.s : "");
+    errmsg(NULL, "aborted: %d host(s) not destroyed: %s", R.nleft,
+           R.left.s ? R.left.s : "");
   else if (R.o->finish)
-    warn("interrupted: every host read was handed to its provider's"
-         " destroy");
+    errmsg(NULL, "interrupted: every host read was handed to its"
+           " provider's destroy");
   else
-    warn("interrupted: every record read so far was written");
+    errmsg(NULL, "interrupted: every record read so far was written");
   hosts_hint();
 }
 
