@@ -8,97 +8,18 @@
  * (they may still run); mvm-teardown (o->finish) instead destroys every
  * host it reads, and only a second signal stops it. */
 #include "mvm.h"
+#include "runner.h"
 
-struct worker {
-  pid_t pid;
-  int fd, errfd;          /* records+status pipe; stderr pipe on a tty */
-  struct rec in;          /* the input record, for a worker that dies */
-  char *buf;              /* what the worker sent so far */
-  size_t len;
-  char *result;           /* "R..." or "F..." record line, once sent */
-  char stage[80];         /* its last status() */
-  double start;
-};
-
-static struct {
-  const struct run_opts *o;
-  struct worker *w;
-  int nw, running, failed, badinput;
-  int tty, drawn;
-  int stopped;            /* workers were told to end (interrupted) */
-  int aborted;            /* o->finish, second signal: workers killed */
-  int noout;              /* stdout is gone (o->finish goes on anyway) */
-  struct buf left;        /* aborted: the ids not destroyed */
-  int nleft;
-  sigset_t mask;          /* the signal mask outside ppoll() */
-  struct lines in;
-  char **arg;             /* next host argument, or NULL: stdin */
-  int done_input;
-} R;
-
-/* The live status line, for a terminal only: one line at the bottom. */
-static void status_clear(void)
-{
-  if (R.drawn) writeall(2, "\r\033[K", 4);
-  R.drawn = 0;
-}
-
-static void status_draw(void)
-{
-  char line[512];
-  size_t n;
-  int i;
-
-  if (!R.tty || !R.running) return;
-  for (i = 0; i < R.nw; i++)          /* quick hosts draw nothing */
-    if (R.w[i].pid && now_s() - R.w[i].start >= 1.0) break;
-  if (i == R.nw) return;
-  n = snprintf(line, sizeof(line), "\r\033[K%s: %d running:", mvm.applet,
-               R.running);
-  for (i = 0; i < R.nw && n < 200; i++)
-    if (R.w[i].pid)
-      n += snprintf(line + n, sizeof(line) - n, " %s %.0fs: %s;",
-                    R.w[i].in.addr, now_s() - R.w[i].start, R.w[i].stage);
-  if (n > 130) n = 130;     /* keep it on one line of a narrow terminal */
-  writeall(2, line, n);
-  R.drawn = 1;
-}
-
-/* Every record leaves through here: one write, never interleaved. */
-static void emit(const char *line, size_t len)
-{
-  status_clear();
-  if (R.noout || !writeall(1, line, len)) return;
-  if (R.o->finish) {          /* destroying goes on without a reader */
-    pwarn("cannot write records to stdout (destroying goes on)");
-    R.noout = 1;
-    return;
-  }
-  if (errno == EPIPE) {
-    hosts_hint();
-    exit(EXIT_HOSTFAIL);
-  }
-  pdie("cannot write records to stdout");
-}
-
-static void emit_rec(struct rec *r)
-{
-  char *s = rec_format(r);
-
-  if (r->addr && rec_failed(r)) R.failed = 1;
-  emit(s, strlen(s));
-  free(s);
-}
+struct runner run_state;
 
 static void child(struct worker *w, int fd, int errfd)
 {
-  struct rec *r = &w->in;
-  char *s;
-  int rc, null;
-
   /* ^C reaches the whole process group, workers too: a destroy must not
    * stop half-way (the runner kills the worker on a second signal). */
   void (*h)(int) = R.o->finish ? SIG_IGN : SIG_DFL;
+  struct rec *r = &w->in;
+  char *s;
+  int rc, null;
 
   signal(SIGINT, h);
   signal(SIGTERM, h);
@@ -159,7 +80,7 @@ static void dispatch(struct rec *r)
 
     if (r->addr) R.failed = 1;
     hosts_seen(r, 1);         /* a failed host may still exist */
-    emit(s, strlen(s));       /* the line as read, in one write */
+    run_emit(s, strlen(s));       /* the line as read, in one write */
     free(s);
     rec_release(r);
     return;
@@ -175,7 +96,7 @@ static void dispatch(struct rec *r)
     hosts_seen(r, 1);
     return start(r);
   }
-  emit_rec(r);
+  run_emit_rec(r);
   rec_release(r);
 }
 
@@ -214,22 +135,6 @@ static int feed(void)
   return 0;
 }
 
-/* Relay a worker's stderr around the status line, whole lines at a time. */
-static void relay_stderr(struct worker *w)
-{
-  char buf[4096];
-  ssize_t n = read(w->errfd, buf, sizeof(buf));
-
-  if (n <= 0) {
-    close(w->errfd);
-    w->errfd = -1;
-    return;
-  }
-  status_clear();
-  writeall(2, buf, n);
-  status_draw();
-}
-
 /* Keep the status lines, hold the final record line. */
 static void take_output(struct worker *w)
 {
@@ -255,12 +160,12 @@ static void finish(struct worker *w)
   int st = xwaitpid(w->pid);
 
   if (w->errfd >= 0) {
-    while (w->errfd >= 0) relay_stderr(w);
+    while (w->errfd >= 0) run_relay_stderr(w);
   }
   if (w->result) {
     if (w->result[0] == 'F') R.failed = 1;
     else if (R.o->finish) hosts_seen(&w->in, -1);    /* destroyed */
-    emit(w->result + 1, strlen(w->result + 1));
+    run_emit(w->result + 1, strlen(w->result + 1));
   } else {
     rec_unset(&w->in, "error");
     if (R.aborted) rec_fail(&w->in, R.o->stage, "aborted");
@@ -271,7 +176,7 @@ static void finish(struct worker *w)
       rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
       rec_errmsg(&w->in);
     }
-    emit_rec(&w->in);
+    run_emit_rec(&w->in);
   }
   close(w->fd);
   free(w->buf);
@@ -313,16 +218,6 @@ static void stop_workers(void)
          " still to come (again to abort)", R.running);
   R.stopped = 1;
 }
-
-static void name_left(const struct rec *r)
-{
-  const char *id = rec_get(r, "id");
-
-  if (!id || !strcmp(id, "-") || R.left.len > 2000) return;
-  if (R.nleft++) buf_add(&R.left, " ", 1);
-  buf_add(&R.left, id, strlen(id));
-}
-
 /* o->finish, a second signal: kill the destroys in flight and name them
  * and every record already waiting on stdin; nothing more is read. */
 static void abort_all(void)
@@ -336,7 +231,7 @@ static void abort_all(void)
   for (i = 0; i < R.nw; i++)
     if (R.w[i].pid) {
       kill(R.w[i].pid, SIGKILL);
-      name_left(&R.w[i].in);
+      run_name_left(&R.w[i].in);
     }
   while (!R.arg && !R.done_input && lines < 10000) {
     rc = lines_next(&R.in, &line, &len, &toolong);
@@ -345,7 +240,7 @@ static void abort_all(void)
 
       rec_parse(&r, line, len, R.in.lineno);
       hosts_seen(&r, 1);
-      if (r.addr && !r.bad) name_left(&r);
+      if (r.addr && !r.bad) run_name_left(&r);
       rec_release(&r);
       free(line);
       lines++;
@@ -374,7 +269,7 @@ static void loop(void)
       if (R.w[i].errfd >= 0)
         pfd[n++] = (struct pollfd){ .fd = R.w[i].errfd, .events = POLLIN };
     }
-    status_draw();
+    run_status_draw();
     /* Signals are blocked but inside ppoll(): none is missed between the
      * checks above and the wait. */
     if (ppoll(pfd, n, R.tty ? &(struct timespec){ 1, 0 } : NULL,
@@ -394,27 +289,12 @@ static void loop(void)
       }
       for (j = 0; j < R.nw; j++) {
         if (!R.w[j].pid) continue;
-        if (R.w[j].errfd == fd) relay_stderr(R.w + j);
+        if (R.w[j].errfd == fd) run_relay_stderr(R.w + j);
         else if (R.w[j].fd == fd) drain(R.w + j);
       }
     }
   }
   free(pfd);
-}
-
-/* How it ended, on stderr: what an interrupted stage leaves running. */
-static void report(void)
-{
-  if (!sig_caught()) return;
-  if (R.aborted)
-    errmsg(NULL, "aborted: %d host(s) not destroyed: %s", R.nleft,
-           R.left.s ? R.left.s : "");
-  else if (R.o->finish)
-    errmsg(NULL, "interrupted: every host read was handed to its"
-           " provider's destroy");
-  else
-    errmsg(NULL, "interrupted: every record read so far was written");
-  hosts_hint();
 }
 
 int run_records(const struct run_opts *o)
@@ -439,8 +319,8 @@ int run_records(const struct run_opts *o)
   signal(SIGPIPE, SIG_IGN);
   loop();
   sigprocmask(SIG_SETMASK, &R.mask, NULL);
-  status_clear();
-  report();
+  run_status_clear();
+  run_report();
   lines_release(&R.in);
   free(R.w);
   free(R.left.s);

@@ -35,7 +35,7 @@ void sig_catch(void)
  * it only counts (the runner's loop handles it). */
 void sig_abort_line(const char *fmt, ...)
 {
-  char line[sizeof(abort_line)];
+  char line[sizeof(abort_line)] = "";
   va_list ap;
   int n = 0;
 
