@@ -265,6 +265,7 @@ static pid_t spawn(const struct local_host *h, char **argv)
     close(fd);
     return error("cannot create a pipe: %s", strerror(errno));
   }
+  local_cgroup_make(h);      /* providers/localcg.c: why */
   fflush(NULL);
   if ((pid = fork()) < 0) {
     close(fd);
@@ -276,6 +277,7 @@ static pid_t spawn(const struct local_host *h, char **argv)
     int nul = open("/dev/null", O_RDONLY), i;
 
     setsid();
+    local_cgroup_enter();
     dup2(nul, 0);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -434,6 +436,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
 
 void local_rm(const struct local_host *h)
 {
+  if (h->dir[0]) local_cgroup_rm(h);
   if (h->dir[0] && nftw(h->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
     if (errno != ENOENT) pwarn("cannot remove '%s'", h->dir);
 }

@@ -66,6 +66,11 @@ void local_emit(const struct up_args *a, int i, const struct local_host *h,
                 const char *prov, const char *fail, emit_fn emit);
 /* Tail of the host's console.log, for an error message (static buffer). */
 const char *local_logtail(const struct local_host *h);
+/* providers/localcg.c: each host in a cgroup of its own (made and noted
+ * in its state before the fork, entered by the child, removed with it). */
+int local_cgroup_make(const struct local_host *h);
+void local_cgroup_enter(void);
+void local_cgroup_rm(const struct local_host *h);
 /* Remove the host's state directory (recursively). */
 void local_rm(const struct local_host *h);
 
