@@ -250,6 +250,8 @@ static int create(const struct up_args *a)
                                                              : TT.p->name;
   int rc;
 
+  sig_first_line("mvm-provision: interrupted: reporting the hosts being"
+                 " created (again to abort)");
   sig_catch();
   sig_abort_line("mvm-provision: aborted: %d host(s) may still be running:"
                  " mvm-teardown %s %s", a->count, pn, a->label);

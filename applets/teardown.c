@@ -127,6 +127,8 @@ int teardown_main(int argc, char **argv)
   }
   info("destroying %s hosts tagged mvm-ephemeral=true%s%s", p->name,
        label ? ", label " : "", label ? label : "");
+  sig_first_line("mvm-teardown: interrupted: the destroy goes on (again to"
+                 " abort)");
   sig_catch();
   sig_abort_line("mvm-teardown: aborted: hosts of %s%s%s may still be"
                  " running: mvm-teardown %s%s%s", p->name,

@@ -101,6 +101,7 @@ void msg_init(const char *applet);
  * reports; a second one writes the sig_abort_line() (if any) and exits. */
 void sig_catch(void);
 void sig_abort_line(const char *fmt, ...) PRINTF(1, 2);
+void sig_first_line(const char *line);
 int sig_caught(void);                 /* the first signal's number, or 0 */
 int sig_count(void);
 int sig_status(int rc);               /* 128 + signal once one came, else rc */

@@ -8,13 +8,15 @@
 #include <sys/resource.h>
 
 static volatile sig_atomic_t first, count;
-static char abort_line[512];
-static size_t abort_len;
+static char abort_line[512], first_line[256];
+static size_t abort_len, first_len;
 
 static void on_signal(int sig)
 {
   if (!first) first = sig;
-  if (++count > 1 && abort_len) {
+  if (++count == 1 && first_len && write(2, first_line, first_len) < 0)
+    first_len = 0;
+  if (count > 1 && abort_len) {
     /* Only async-signal-safe calls here: the line was made in advance. */
     if (write(2, abort_line, abort_len) < 0) _exit(128 + first);
     _exit(128 + first);
@@ -50,6 +52,15 @@ void sig_abort_line(const char *fmt, ...)
   abort_len = 0;              /* never half a line if a signal comes now */
   memcpy(abort_line, line, n);
   abort_len = n;
+}
+
+/* What the first signal writes (a fixed line, made now), NULL: nothing. */
+void sig_first_line(const char *line)
+{
+  first_len = 0;
+  if (!line) return;
+  snprintf(first_line, sizeof(first_line), "%s\n", line);
+  first_len = strlen(first_line);
 }
 
 int sig_caught(void)

@@ -111,6 +111,7 @@ static int run(const char *file, int afd, char **args, char **env,
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_DFL);   /* provision ignores it; `yes | head` must not */
     for (; env && *env; env++) putenv(*env);
     xexec(argv);
   }
