@@ -98,19 +98,36 @@ void local_cgroup_enter(void)
   }
 }
 
+/* Kill whatever is still in one cgroup directory, then try to remove it
+ * (innermost first, so it is called depth-first). */
 static int rm_dir(const char *path, const struct stat *sb, int flag,
                   struct FTW *ftw)
 {
+  char procs[PATH_MAX + 16], *list, *p;
+
   (void)sb;
   (void)ftw;
-  if (flag == FTW_DP) rmdir(path);
+  if (flag != FTW_DP) return 0;
+  snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+  if (!access(procs, R_OK)) {
+    list = xreadfile(procs, 1 << 20, NULL);
+    for (p = list; *p; p += strcspn(p, "\n"), p += !!*p)
+      if (atoi(p) > 1) kill(atoi(p), SIGKILL);
+    free(list);
+  }
+  rmdir(path);
   return 0;
 }
 
-/* Once the host's processes are gone: its cgroups, innermost first. */
+/* Once the host is being removed: nothing of it may outlive that. A
+ * container's init can outlive a killed systemd-nspawn (seen: systemd
+ * reparented to PID 1 after the SIGKILL of a host that would not power
+ * off), so every process left in its cgroups is killed, and the cgroups
+ * removed once empty (a few seconds at most: SIGKILL is not ignored). */
 void local_cgroup_rm(const struct local_host *h)
 {
   char path[PATH_MAX + 16], *list, *s, *e;
+  int tries;
 
   snprintf(path, sizeof(path), "%s/cgroups", h->dir);
   if (access(path, R_OK)) return;
@@ -119,8 +136,13 @@ void local_cgroup_rm(const struct local_host *h)
     e = s + strcspn(s, "\n");
     if (*e) *e++ = 0;
     /* only what local_cgroup_make() can have written */
-    if (!strncmp(s, "/sys/fs/cgroup/", 15) && strstr(s, "/mvmbox-mvm-"))
+    if (strncmp(s, "/sys/fs/cgroup/", 15) || !strstr(s, "/mvmbox-mvm-"))
+      continue;
+    for (tries = 0; tries < 100 && !access(s, F_OK); tries++) {
       nftw(s, rm_dir, 16, FTW_DEPTH | FTW_PHYS);
+      if (!access(s, F_OK)) usleep(50000);
+    }
+    if (!access(s, F_OK)) warn("%s: cannot remove its cgroup %s", h->id, s);
   }
   free(list);
 }
