@@ -56,8 +56,12 @@ static void emit(struct rec *r)
   for (i = 0; i < ARRAY_LEN(first); i++)
     if (rec_get(r, first[i])) rec_set(&o, first[i], "%s", rec_get(r, first[i]));
   for (j = 0; j < r->n; j++) rec_set(&o, r->f[j].key, "%s", r->f[j].val);
-  if (rec_failed(&o)) TT.failed++;
+  if (rec_failed(&o)) {
+    TT.failed++;
+    rec_errmsg(&o);
+  }
   TT.emitted++;
+  hosts_seen(&o, 1);          /* named if interrupted: they may run on */
   line = rec_format(&o);
   if (writeall(1, line, strlen(line))) {
     TT.failed++;        /* the host exists: say where it is, at least */
@@ -241,32 +245,37 @@ static int options(int argc, char **argv)
 }
 
 /* A host being created must still be reported: the first ^C (or TERM,
- * HUP) waits for up() to hand over what it started; a second one ends the
- * process at once, as the user then asks. */
-static void on_signal(int sig)
-{
-  static const char m[] = "mvm-provision: interrupted: reporting the hosts"
-                          " being created (again to abort)\n";
-
-  writeall(2, m, sizeof(m) - 1);
-  signal(sig, SIG_DFL);
-}
-
+ * HUP) lets up() hand over what it started (a provider starts no more
+ * hosts once sig_caught()); a second one ends the process at once, as the
+ * user then asks, with the teardown that is left to do. */
 static int create(const struct up_args *a)
 {
-  struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+  const char *ad = getenv("MVM_ADAPTER");
+  const char *pn = !strcmp(TT.p->name, "script") && ad && *ad ? ad
+                                                             : TT.p->name;
   int rc;
 
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  sig_first_line("mvm-provision: interrupted: reporting the hosts being"
+                 " created (again to abort)");
+  sig_catch();
+  sig_abort_line("mvm-provision: aborted: %d host(s) may still be running:"
+                 " mvm-teardown %s %s", a->count, pn, a->label);
+  if (sig_caught()) {
+    errmsg(NULL, "interrupted before any host was created");
+    return sig_status(EXIT_HOSTFAIL);
+  }
   info("creating %d host(s) with %s: label %s, type %s, region %s",
        a->count, TT.p->name, a->label, a->type, a->region);
   if ((rc = TT.p->up(a, emit)))
-    warn("%s: %s", TT.p->name, mvm.err);
+    errmsg(NULL, "%s: %s", TT.p->name, mvm.err);
   else if (TT.emitted < a->count)
     warn("%s: reported %d of %d hosts", TT.p->name, TT.emitted, a->count);
-  return rc || TT.failed || TT.emitted < a->count ? EXIT_HOSTFAIL : EXIT_OK;
+  if (sig_caught()) {
+    errmsg(NULL, "interrupted: every host created was reported");
+    hosts_hint();
+  }
+  return sig_status(rc || TT.failed || TT.emitted < a->count ?
+                    EXIT_HOSTFAIL : EXIT_OK);
 }
 
 int provision_main(int argc, char **argv)
@@ -276,6 +285,7 @@ int provision_main(int argc, char **argv)
   unsigned flags;
 
   signal(SIGPIPE, SIG_IGN);     /* a closed stdout must not kill up() */
+  no_core_dumps();              /* host private keys live in this process */
   TT.p = provider_find(argv[optind]);
   flags = TT.p->flags;
   a.args = argv + optind + 1;

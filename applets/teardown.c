@@ -4,7 +4,10 @@
  * Without: exactly the hosts of the records on stdin, by their provider=
  * and id=, including records that carry error= (a host that failed a
  * stage still exists), each in a worker of lib/run.c. Writes one record
- * per destroyed host, stage=down. */
+ * per destroyed host, stage=down. Destroying is the one thing an
+ * interrupt must not stop: the first INT/TERM/HUP lets every destroy of
+ * what was read (or of the label) finish, a second one aborts, naming
+ * what is left. */
 #include "mvm.h"
 #include "provider.h"
 
@@ -34,7 +37,10 @@ static void emit(struct rec *r)
   char *line;
 
   rec_set(r, "stage", "down");
-  if (rec_failed(r)) TT.failed = 1;
+  if (rec_failed(r)) {
+    TT.failed = 1;
+    rec_errmsg(r);
+  }
   TT.emitted++;
   line = rec_format(r);
   if (writeall(1, line, strlen(line)))
@@ -81,6 +87,9 @@ static int one(struct rec *r, void *arg)
   (void)arg;
   if (!id && rec_failed(r)) return 0;  /* never created: nothing to do */
   if (!pn || !id) return error("no %s in the record", pn ? "id" : "provider");
+  /* By record is exactly that host: never widen an empty id to "all". */
+  if (!*id || !strcmp(id, "-"))
+    return error("refusing a record without a usable id= (id='%s')", id);
   if (!p) return error("unknown provider '%s'", pn);
   if (TT.dry) {
     info("dry-run: would destroy %s id=%s", pn, id);
@@ -117,7 +126,7 @@ int teardown_main(int argc, char **argv)
   if (argc - optind > 2) help_exit("too many arguments");
   if (optind == argc) {
     struct run_opts o = { .stage = "down", .jobs = TT.jobs, .each = one,
-                          .all = 1 };
+                          .all = 1, .finish = 1 };
 
     if (isatty(0)) help_exit("give PROVIDER [LABEL], or records on stdin");
     return run_records(&o);
@@ -136,10 +145,18 @@ int teardown_main(int argc, char **argv)
   }
   info("destroying %s hosts tagged mvm-ephemeral=true%s%s", p->name,
        label ? ", label " : "", label ? label : "");
+  sig_first_line("mvm-teardown: interrupted: the destroy goes on (again to"
+                 " abort)");
+  sig_catch();
+  sig_abort_line("mvm-teardown: aborted: hosts of %s%s%s may still be"
+                 " running: mvm-teardown %s%s%s", p->name,
+                 label ? " label " : "", label ? label : "", argv[optind],
+                 label ? " " : "", label ? label : "");
   if (p->down(label, NULL, emit)) {
-    warn("%s: %s", p->name, mvm.err);
-    return EXIT_HOSTFAIL;
+    errmsg(NULL, "%s: %s", p->name, mvm.err);
+    return sig_status(EXIT_HOSTFAIL);
   }
   if (TT.emitted) info("%d host(s) destroyed", TT.emitted);
-  return TT.failed ? EXIT_HOSTFAIL : EXIT_OK;
+  if (sig_caught()) errmsg(NULL, "interrupted: the destroy went on to its end");
+  return sig_status(TT.failed ? EXIT_HOSTFAIL : EXIT_OK);
 }

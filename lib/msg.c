@@ -97,15 +97,43 @@ void debug(const char *fmt, ...)
   va_end(ap);
 }
 
+/* A caller may pass mvm.err itself ("%s (more)", mvm.err): format into
+ * a copy, never into the buffer being read. */
 int error(const char *fmt, ...)
 {
+  char e[sizeof(mvm.err)];
   va_list ap;
 
   va_start(ap, fmt);
-  vsnprintf(mvm.err, sizeof(mvm.err), fmt, ap);
+  vsnprintf(e, sizeof(e), fmt, ap);
   va_end(ap);
+  memcpy(mvm.err, e, sizeof(e));
   debug("%s", mvm.err);
   return -1;
+}
+
+/* What fails a host (and so the exit status): one line on stderr,
+ * "mvm-APPLET: HOST: error: reason", terminal or not; host NULL: the
+ * worker's (mvm.host). */
+void errmsg(const char *host, const char *fmt, ...)
+{
+  const char *keep = mvm.host;
+  va_list ap;
+
+  if (host) mvm.host = host;
+  va_start(ap, fmt);
+  vmsg("error: ", fmt, ap, 0);
+  va_end(ap);
+  mvm.host = keep;
+  if (!mvm.exitval) mvm.exitval = EXIT_HOSTFAIL;
+}
+
+/* A record's error=STAGE:reason, as errmsg() of its address. */
+void rec_errmsg(const struct rec *r)
+{
+  const char *e = rec_get(r, "error"), *c = e ? strchr(e, ':') : NULL;
+
+  if (e) errmsg(r->addr, "%s", c && c - e < 20 ? c + 1 : e);
 }
 
 void help_exit(const char *fmt, ...)

@@ -45,6 +45,7 @@ struct mvm_ctx {
   char err[256];        /* why the last int-returning call failed */
 };
 extern struct mvm_ctx mvm;
+struct rec;
 
 /* Exit codes, the same in every applet (DESIGN.md). */
 enum { EXIT_OK = 0, EXIT_HOSTFAIL = 1, EXIT_USAGE = 2, EXIT_NOAPPLET = 127 };
@@ -90,9 +91,26 @@ void pwarn(const char *fmt, ...) PRINTF(1, 2);
 void info(const char *fmt, ...) PRINTF(1, 2);
 void debug(const char *fmt, ...) PRINTF(1, 2);
 int error(const char *fmt, ...) PRINTF(1, 2);    /* sets mvm.err, returns -1 */
+void errmsg(const char *host, const char *fmt, ...) PRINTF(2, 3);
+void rec_errmsg(const struct rec *r);  /* errmsg() of a record's error= */
 void help_exit(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void status(const char *fmt, ...) PRINTF(1, 2);  /* live per-host stage line */
 void msg_init(const char *applet);
+
+/* lib/sig.c: the first INT/TERM/HUP is noted, what runs finishes and
+ * reports; a second one writes the sig_abort_line() (if any) and exits. */
+void sig_catch(void);
+void sig_abort_line(const char *fmt, ...) PRINTF(1, 2);
+void sig_first_line(const char *line);
+int sig_caught(void);                 /* the first signal's number, or 0 */
+int sig_count(void);
+int sig_status(int rc);               /* 128 + signal once one came, else rc */
+void no_core_dumps(void);             /* for processes holding key material */
+/* Hosts seen (+1 per record of a host that exists) and destroyed (-1),
+ * by provider and label; hosts_hint() prints, per label with hosts left,
+ * "N host(s) may still be running: mvm-teardown PROVIDER LABEL". */
+void hosts_seen(const struct rec *r, int delta);
+int hosts_hint(void);
 
 /* lib/record.c: the host-record format of DESIGN.md and mvm-records(5).
  * A record is an address plus ordered key=value fields (values decoded);
@@ -154,6 +172,9 @@ struct run_opts {
   void *arg;
   int all;              /* each() also gets records that carry error=
                          * (mvm-teardown: a failed host still exists) */
+  int finish;           /* an interrupt must not stop each() (mvm-teardown:
+                         * every record read gets destroyed); a second one
+                         * aborts, naming the hosts left */
 };
 int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
 /* For applets that are not done yet: pass error records through, fail the

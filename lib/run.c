@@ -3,96 +3,29 @@
  * worker for up to o->jobs hosts at once, and is the only writer of stdout:
  * each finished record goes out with one write() as soon as its worker is
  * done, so lines never interleave. Error records, comments and blank lines
- * pass through untouched; a worker that dies still yields its record. */
+ * pass through untouched; a worker that dies still yields its record.
+ * Interrupted, a stage ends its workers and says which hosts it has seen
+ * (they may still run); mvm-teardown (o->finish) instead destroys every
+ * host it reads, and only a second signal stops it. */
 #include "mvm.h"
+#include "runner.h"
 
-struct worker {
-  pid_t pid;
-  int fd, errfd;          /* records+status pipe; stderr pipe on a tty */
-  struct rec in;          /* the input record, for a worker that dies */
-  char *buf;              /* what the worker sent so far */
-  size_t len;
-  char *result;           /* "R..." or "F..." record line, once sent */
-  char stage[80];         /* its last status() */
-  double start;
-};
-
-static struct {
-  const struct run_opts *o;
-  struct worker *w;
-  int nw, running, failed, badinput;
-  int tty, drawn;
-  int stopped;            /* workers were told to end (interrupted) */
-  struct lines in;
-  char **arg;             /* next host argument, or NULL: stdin */
-  int done_input;
-} R;
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-  (void)sig;
-  interrupted++;
-}
-
-/* The live status line, for a terminal only: one line at the bottom. */
-static void status_clear(void)
-{
-  if (R.drawn) writeall(2, "\r\033[K", 4);
-  R.drawn = 0;
-}
-
-static void status_draw(void)
-{
-  char line[512];
-  size_t n;
-  int i;
-
-  if (!R.tty || !R.running) return;
-  for (i = 0; i < R.nw; i++)          /* quick hosts draw nothing */
-    if (R.w[i].pid && now_s() - R.w[i].start >= 1.0) break;
-  if (i == R.nw) return;
-  n = snprintf(line, sizeof(line), "\r\033[K%s: %d running:", mvm.applet,
-               R.running);
-  for (i = 0; i < R.nw && n < 200; i++)
-    if (R.w[i].pid)
-      n += snprintf(line + n, sizeof(line) - n, " %s %.0fs: %s;",
-                    R.w[i].in.addr, now_s() - R.w[i].start, R.w[i].stage);
-  if (n > 130) n = 130;     /* keep it on one line of a narrow terminal */
-  writeall(2, line, n);
-  R.drawn = 1;
-}
-
-/* Every record leaves through here: one write, never interleaved. */
-static void emit(const char *line, size_t len)
-{
-  status_clear();
-  if (writeall(1, line, len)) {
-    if (errno == EPIPE) exit(EXIT_HOSTFAIL);
-    pdie("cannot write records to stdout");
-  }
-}
-
-static void emit_rec(struct rec *r)
-{
-  char *s = rec_format(r);
-
-  if (r->addr && rec_failed(r)) R.failed = 1;
-  emit(s, strlen(s));
-  free(s);
-}
+struct runner run_state;
 
 static void child(struct worker *w, int fd, int errfd)
 {
+  /* ^C reaches the whole process group, workers too: a destroy must not
+   * stop half-way (the runner kills the worker on a second signal). */
+  void (*h)(int) = R.o->finish ? SIG_IGN : SIG_DFL;
   struct rec *r = &w->in;
   char *s;
   int rc, null;
 
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGHUP, SIG_DFL);
+  signal(SIGINT, h);
+  signal(SIGTERM, h);
+  signal(SIGHUP, h);
   signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &R.mask, NULL);
   if (errfd >= 0) xdup2(errfd, 2);
   /* The parent alone reads records and writes them: a worker gets neither
    * stream, so a stray printf cannot corrupt the record stream and a
@@ -105,7 +38,10 @@ static void child(struct worker *w, int fd, int errfd)
   mvm.status_fd = fd;
   mvm.err[0] = 0;
   rc = R.o->each(r, R.o->arg);
-  if (rc) rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
+  if (rc) {
+    rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
+    errmsg(NULL, "%s", *mvm.err ? mvm.err : "failed");
+  }
   s = rec_format(r);
   writeall(fd, rc ? "F" : "R", 1);
   writeall(fd, s, strlen(s));
@@ -143,7 +79,8 @@ static void dispatch(struct rec *r)
     char *s = xasprintf("%s\n", r->line ? r->line : "");
 
     if (r->addr) R.failed = 1;
-    emit(s, strlen(s));       /* the line as read, in one write */
+    hosts_seen(r, 1);         /* a failed host may still exist */
+    run_emit(s, strlen(s));       /* the line as read, in one write */
     free(s);
     rec_release(r);
     return;
@@ -152,12 +89,14 @@ static void dispatch(struct rec *r)
     warn("%s", r->bad);
     R.badinput = 1;
     rec_fail(r, R.o->stage, "malformed record (%s)", r->bad);
-  } else if (interrupted) {
+  } else if (sig_caught() && !R.o->finish) {
+    hosts_seen(r, 1);
     rec_fail(r, R.o->stage, "interrupted");
   } else {
+    hosts_seen(r, 1);
     return start(r);
   }
-  emit_rec(r);
+  run_emit_rec(r);
   rec_release(r);
 }
 
@@ -196,22 +135,6 @@ static int feed(void)
   return 0;
 }
 
-/* Relay a worker's stderr around the status line, whole lines at a time. */
-static void relay_stderr(struct worker *w)
-{
-  char buf[4096];
-  ssize_t n = read(w->errfd, buf, sizeof(buf));
-
-  if (n <= 0) {
-    close(w->errfd);
-    w->errfd = -1;
-    return;
-  }
-  status_clear();
-  writeall(2, buf, n);
-  status_draw();
-}
-
 /* Keep the status lines, hold the final record line. */
 static void take_output(struct worker *w)
 {
@@ -237,16 +160,23 @@ static void finish(struct worker *w)
   int st = xwaitpid(w->pid);
 
   if (w->errfd >= 0) {
-    while (w->errfd >= 0) relay_stderr(w);
+    while (w->errfd >= 0) run_relay_stderr(w);
   }
   if (w->result) {
     if (w->result[0] == 'F') R.failed = 1;
-    emit(w->result + 1, strlen(w->result + 1));
+    else if (R.o->finish) hosts_seen(&w->in, -1);    /* destroyed */
+    run_emit(w->result + 1, strlen(w->result + 1));
   } else {
     rec_unset(&w->in, "error");
-    if (interrupted) rec_fail(&w->in, R.o->stage, "interrupted");
-    else rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
-    emit_rec(&w->in);
+    if (R.aborted) rec_fail(&w->in, R.o->stage, "aborted");
+    else if (sig_caught() || st == 128 + SIGINT || st == 128 + SIGTERM ||
+             st == 128 + SIGHUP)     /* the group's ^C, ours still pending */
+      rec_fail(&w->in, R.o->stage, "interrupted");
+    else {
+      rec_fail(&w->in, R.o->stage, "worker died (status %d)", st);
+      rec_errmsg(&w->in);
+    }
+    run_emit_rec(&w->in);
   }
   close(w->fd);
   free(w->buf);
@@ -275,14 +205,50 @@ static void drain(struct worker *w)
 }
 
 /* On the first signal: end the running workers (their records come out as
- * error=STAGE:interrupted) rather than wait out a 20-minute stage. */
+ * error=STAGE:interrupted) rather than wait out a 20-minute stage; but
+ * never a destroy (o->finish). */
 static void stop_workers(void)
 {
   int i;
 
-  for (i = 0; i < R.nw; i++)
+  for (i = 0; i < R.nw && !R.o->finish; i++)
     if (R.w[i].pid) kill(R.w[i].pid, SIGTERM);
+  if (R.o->finish)
+    info("interrupted: finishing the %d destroy(s) running and every record"
+         " still to come (again to abort)", R.running);
   R.stopped = 1;
+}
+/* o->finish, a second signal: kill the destroys in flight and name them
+ * and every record already waiting on stdin; nothing more is read. */
+static void abort_all(void)
+{
+  struct pollfd p = { .fd = R.in.fd, .events = POLLIN };
+  char *line;
+  size_t len;
+  int i, toolong, rc, lines = 0;
+
+  R.aborted = 1;
+  for (i = 0; i < R.nw; i++)
+    if (R.w[i].pid) {
+      kill(R.w[i].pid, SIGKILL);
+      run_name_left(&R.w[i].in);
+    }
+  while (!R.arg && !R.done_input && lines < 10000) {
+    rc = lines_next(&R.in, &line, &len, &toolong);
+    if (rc > 0) {
+      struct rec r;
+
+      rec_parse(&r, line, len, R.in.lineno);
+      hosts_seen(&r, 1);
+      if (r.addr && !r.bad) run_name_left(&r);
+      rec_release(&r);
+      free(line);
+      lines++;
+    } else if (rc < 0 || poll(&p, 1, 0) != 1 || lines_fill(&R.in) <= 0) {
+      break;
+    }
+  }
+  R.done_input = 1;
 }
 
 static void loop(void)
@@ -291,7 +257,8 @@ static void loop(void)
   int n, i, want_in;
 
   for (;;) {
-    if (interrupted && !R.stopped) stop_workers();
+    if (sig_caught() && !R.stopped) stop_workers();
+    if (sig_count() > 1 && R.o->finish && !R.aborted) abort_all();
     want_in = feed();
     if (!R.running && R.done_input) break;
     n = 0;
@@ -302,10 +269,14 @@ static void loop(void)
       if (R.w[i].errfd >= 0)
         pfd[n++] = (struct pollfd){ .fd = R.w[i].errfd, .events = POLLIN };
     }
-    status_draw();
-    if (poll(pfd, n, R.tty ? 1000 : -1) < 0) {
+    run_status_draw();
+    /* Signals are blocked but inside ppoll(): none is missed between the
+     * checks above and the wait. */
+    if (ppoll(pfd, n, R.tty ? &(struct timespec){ 1, 0 } : NULL,
+              &R.mask) < 0) {
       if (errno != EINTR) pdie("poll");
-      if (interrupted > 1) R.done_input = 1;   /* second ^C: stop reading */
+      if (sig_count() > 1 && !R.o->finish)
+        R.done_input = 1;      /* second ^C: stop reading */
       continue;
     }
     for (i = 0; i < n; i++) {
@@ -318,7 +289,7 @@ static void loop(void)
       }
       for (j = 0; j < R.nw; j++) {
         if (!R.w[j].pid) continue;
-        if (R.w[j].errfd == fd) relay_stderr(R.w + j);
+        if (R.w[j].errfd == fd) run_relay_stderr(R.w + j);
         else if (R.w[j].fd == fd) drain(R.w + j);
       }
     }
@@ -328,7 +299,7 @@ static void loop(void)
 
 int run_records(const struct run_opts *o)
 {
-  struct sigaction sa = { .sa_handler = on_sigint };
+  sigset_t block;
 
   memset(&R, 0, sizeof(R));
   R.o = o;
@@ -339,17 +310,23 @@ int run_records(const struct run_opts *o)
   lines_init(&R.in, 0);
   /* ^C, a closed terminal or a polite kill: finish what runs, write
    * every record read; a second signal stops reading input. */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  sig_catch();
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  sigprocmask(SIG_BLOCK, &block, &R.mask);
   signal(SIGPIPE, SIG_IGN);
   loop();
-  status_clear();
+  sigprocmask(SIG_SETMASK, &R.mask, NULL);
+  run_status_clear();
+  run_report();
   lines_release(&R.in);
   free(R.w);
-  if (interrupted) warn("interrupted: every record read so far was written");
+  free(R.left.s);
+  if (sig_caught()) return sig_status(EXIT_HOSTFAIL);
   if (R.badinput) return EXIT_USAGE;
-  return R.failed || interrupted ? EXIT_HOSTFAIL : EXIT_OK;
+  return R.failed ? EXIT_HOSTFAIL : EXIT_OK;
 }
 
 static int unimplemented(struct rec *r, void *arg)

@@ -180,6 +180,8 @@ int local_new(struct local_host *h, const char *prov, const char *label,
   int lfd, fd, r = -1;
 
   memset(h, 0, sizeof(*h));
+  /* Interrupted (lib/sig.c): start no more hosts, report those started. */
+  if (sig_caught()) return error("interrupted");
   if (state_dir(prov, base, sizeof(base))) return -1;
   if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0 ||
       read(fd, rnd, sizeof(rnd)) != sizeof(rnd)) {
@@ -279,6 +281,7 @@ static pid_t spawn(const struct local_host *h, char **argv)
     close(fd);
     return error("cannot create a pipe: %s", strerror(errno));
   }
+  local_cgroup_make(h);      /* providers/localcg.c: why */
   fflush(NULL);
   if ((pid = fork()) < 0) {
     close(fd);
@@ -290,6 +293,7 @@ static pid_t spawn(const struct local_host *h, char **argv)
     int nul = open("/dev/null", O_RDONLY), i;
 
     setsid();
+    local_cgroup_enter();
     dup2(nul, 0);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -442,6 +446,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
 
 void local_rm(const struct local_host *h)
 {
+  if (h->dir[0]) local_cgroup_rm(h);
   if (h->dir[0] && nftw(h->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
     if (errno != ENOENT) pwarn("cannot remove '%s'", h->dir);
 }

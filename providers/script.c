@@ -3,15 +3,19 @@
  * provider_up LABEL CLOUD_INIT (the IP on stdout's last line) and
  * provider_down LABEL-OR-EMPTY. The file is $MVM_ADAPTER (provider_find
  * sets it when PROVIDER is a path). Never writes stdout: the adapter's
- * other stdout lines go to stderr. */
+ * other stdout lines go to stderr. The file is resolved once, checked from
+ * itself up to / and opened once; bash sources that open file
+ * (/dev/fd/N), never a name it could look up or that could be swapped. */
 #include "mvm.h"
 #include "provider.h"
 
 #define OUT_MAX (1024 * 1024)
 
-/* Checks the four functions exist (up.sh's declare -F), then calls one. */
+/* Checks the four functions exist (up.sh's declare -F), then calls one.
+ * $0 names the adapter in messages, $1 is the descriptor to source. */
 static const char prog[] =
-  ". \"$0\" || exit 2\n"
+  ". \"/dev/fd/$1\" || exit 2\n"
+  "eval \"exec $1<&-\"; shift\n"
   "for f in provider_default_instance_type provider_default_region \\\n"
   "    provider_up provider_down; do\n"
   "  declare -F \"$f\" >/dev/null ||\n"
@@ -19,60 +23,95 @@ static const char prog[] =
   "done\n"
   "\"$@\"\n";
 
-/* Like sshd's StrictModes: a script we source must be ours (or root's),
- * and neither it nor its directory writable by anyone else. */
-static int trusted(const char *f)
+/* Like sshd's secure_filename(): the script and every directory up to /
+ * must be owned by root or us and not writable by group or others (a
+ * sticky directory such as /tmp may be: nobody else can rename our entry
+ * in it), so that no one else can change what the name leads to. */
+static int trusted_path(const char *path, const struct stat *file)
 {
-  char *dir = xstrdup(f), *slash = strrchr(dir, '/');
-  struct stat st, ds;
-  int ok;
+  char *p = xstrdup(path), *slash;
+  struct stat st = *file;
+  int ok = S_ISREG(st.st_mode) && !(st.st_mode & 022);
 
-  if (slash) *slash = 0;
-  ok = !stat(f, &st) && !stat(slash ? (*dir ? dir : "/") : ".", &ds) &&
-       (st.st_uid == geteuid() || !st.st_uid) && !(st.st_mode & 022) &&
-       (ds.st_uid == geteuid() || !ds.st_uid) &&
-       (!(ds.st_mode & 022) || (ds.st_mode & S_ISVTX));
-  free(dir);
+  while (ok && (st.st_uid == geteuid() || !st.st_uid)) {
+    if (!(slash = strrchr(p, '/')) || p[1] == 0) break;   /* "/" done */
+    slash[slash == p] = 0;                 /* parent; "/x" -> "/" */
+    ok = !lstat(p, &st) && S_ISDIR(st.st_mode) &&
+         (!(st.st_mode & 022) || (st.st_mode & S_ISVTX));
+  }
+  ok = ok && (st.st_uid == geteuid() || !st.st_uid);
+  free(p);
   return ok;
 }
 
-/* The adapter to run: the record's adapter= (how mvm-provision made the
- * host), else MVM_ADAPTER (set from a PROVIDER given as a path). Text on
- * stdin names the script, so it must pass trusted(). */
-static const char *adapter(const struct rec *r)
+/* The adapter to run, opened: the record's adapter= (how mvm-provision
+ * made the host; text on stdin, so it must be an absolute path), else
+ * MVM_ADAPTER (set from a PROVIDER given as a path, relative to the
+ * current directory, never searched in $PATH). *name gets the resolved
+ * path (malloc'd). Returns the descriptor, or -1 (mvm.err). */
+static int adapter(const struct rec *r, char **name)
 {
   const char *f = r ? rec_get(r, "adapter") : NULL;
+  struct stat ls, fs;
+  char *real;
+  int fd;
 
+  *name = NULL;
+  if (f && *f != '/')
+    return error("script: refusing adapter '%s': adapter= must be an"
+                 " absolute path", f);
   if (!f) f = getenv("MVM_ADAPTER");
-  if (f && *f && !access(f, R_OK) && !trusted(f)) {
-    error("script: refusing adapter '%s': it or its directory is writable"
-          " by others, or not owned by you or root", f);
-    return NULL;
-  }
   if (!f || !*f)
-    error("script: no adapter: give its path as PROVIDER or set MVM_ADAPTER");
-  else if (access(f, R_OK))
-    error("script: cannot read adapter '%s'", f), f = NULL;
-  return f && *f ? f : NULL;
+    return error("script: no adapter: give its path as PROVIDER or set"
+                 " MVM_ADAPTER");
+  if (!(real = realpath(f, NULL)))
+    return error("script: cannot read adapter '%s': %s", f, strerror(errno));
+  if (lstat(real, &ls) || !trusted_path(real, &ls)) {
+    error("script: refusing adapter '%s': it or a directory above it is"
+          " writable by others, or not owned by you or root", real);
+    free(real);
+    return -1;
+  }
+  /* The checked file, and no other: same inode, still safe, once open. */
+  fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0 || fstat(fd, &fs) || fs.st_dev != ls.st_dev ||
+      fs.st_ino != ls.st_ino || !trusted_path(real, &fs)) {
+    error("script: refusing adapter '%s': it changed while being opened",
+          real);
+    if (fd >= 0) close(fd);
+    free(real);
+    return -1;
+  }
+  *name = real;
+  return fd;
 }
 
-/* Run FILE's function with args; *out = its stdout (malloc'd; past
- * OUT_MAX only the last line is kept, and *cut set); its exit status.
- * env: NULL-terminated "K=V" list. */
-static int run(const char *file, char **args, char **env, char **out,
-               int *cut)
+/* Run the function of the adapter open on AFD (named FILE) with args;
+ * *out = its stdout (malloc'd; past OUT_MAX only the last line is kept,
+ * and *cut set); its exit status. env: NULL-terminated "K=V" list. */
+static int run(const char *file, int afd, char **args, char **env,
+               char **out, int *cut)
 {
-  char *argv[8] = { "bash", "-c", (char *)prog, (char *)file }, *buf;
+  char num[16], *argv[9] = { "bash", "-c", (char *)prog, (char *)file, num };
+  char *buf;
   size_t len = 0, cap = 4096;
   int fd[2], i;
   ssize_t n;
   pid_t pid;
 
-  for (i = 0; i < 3 && args[i]; i++) argv[4 + i] = args[i];
+  snprintf(num, sizeof(num), "%d", afd);
+  for (i = 0; i < 3 && args[i]; i++) argv[5 + i] = args[i];
   xpipe(fd);
   if (!(pid = xfork())) {
     close(fd[0]);
     xdup2(fd[1], 1);
+    if (fcntl(afd, F_SETFD, 0)) _exit(127);     /* bash inherits it */
+    /* ^C reaches the whole process group: an adapter's up or down is
+     * never cut half-way (the applet decides when to give up). */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_DFL);   /* provision ignores it; `yes | head` must not */
     for (; env && *env; env++) putenv(*env);
     xexec(argv);
   }
@@ -100,10 +139,11 @@ static int run(const char *file, char **args, char **env, char **out,
 
 /* run(); *last = the last non-empty stdout line (malloc'd), earlier lines
  * to stderr. */
-static int call(const char *file, char **args, char **env, char **last)
+static int call(const char *file, int afd, char **args, char **env,
+                char **last)
 {
   char *buf, *s, *e;
-  int cut = 0, st = run(file, args, env, &buf, &cut);
+  int cut = 0, st = run(file, afd, args, env, &buf, &cut);
 
   *last = NULL;
   for (s = buf; *s; s = e + !!*e) {
@@ -124,14 +164,14 @@ static int call(const char *file, char **args, char **env, char **last)
 
 static const char *dflt(const char *fn, char *keep, size_t len)
 {
-  const char *f = adapter(NULL);
-  char *args[] = { (char *)fn, NULL }, *last = NULL;
+  char *args[] = { (char *)fn, NULL }, *last = NULL, *f;
+  int afd = adapter(NULL, &f);
 
-  if (!f || call(f, args, NULL, &last)) {
-    warn("%s", mvm.err);
-    return "";
-  }
-  snprintf(keep, len, "%s", last ? last : "");
+  *keep = 0;
+  if (afd < 0 || call(f, afd, args, NULL, &last)) warn("%s", mvm.err);
+  else snprintf(keep, len, "%s", last ? last : "");
+  if (afd >= 0) close(afd);
+  free(f);
   free(last);
   return keep;
 }
@@ -151,7 +191,7 @@ static const char *script_region(void)
 }
 
 /* One host: the user-data in a private temporary file, provider_up. */
-static int up_one(const struct up_args *a, const char *file, int i,
+static int up_one(const struct up_args *a, const char *file, int afd, int i,
                   emit_fn emit)
 {
   char dir[] = "/tmp/mvm-script.XXXXXX", ud[64], pk[64], *last = NULL;
@@ -174,7 +214,7 @@ static int up_one(const struct up_args *a, const char *file, int i,
   env[1] = xasprintf("REGION=%s", a->region ? a->region : "");
   env[2] = xasprintf("LABEL=%s", a->label);
   env[3] = xasprintf("SSH_PUBKEY=%s", pk);
-  if (call(file, args, env, &last)) goto out;
+  if (call(file, afd, args, env, &last)) goto out;
   if (!last || !rec_addr_ok(last)) {
     error("adapter %s: last line of provider_up is not an address", file);
     goto out;
@@ -210,34 +250,35 @@ out:
  * (prog's loop says which one is missing, on stderr). */
 static int script_check(const struct up_args *a)
 {
-  const char *file = adapter(NULL);
-  char *args[] = { "true", NULL }, *out;
-  int cut;
+  char *args[] = { "true", NULL }, *out, *file;
+  int cut, rc = 0, afd = adapter(NULL, &file);
 
   (void)a;
-  if (!file) return -1;
-  if (run(file, args, NULL, &out, &cut)) {
-    free(out);
-    return error("adapter %s cannot be used: it must source cleanly and"
-                 " define provider_default_instance_type,"
-                 " provider_default_region, provider_up and provider_down",
-                 file);
-  }
+  if (afd < 0) return -1;
+  if (run(file, afd, args, NULL, &out, &cut))
+    rc = error("adapter %s cannot be used: it must source cleanly and"
+               " define provider_default_instance_type,"
+               " provider_default_region, provider_up and provider_down",
+               file);
   free(out);
-  return 0;
+  free(file);
+  close(afd);
+  return rc;
 }
 
 static int script_up(const struct up_args *a, emit_fn emit)
 {
-  const char *file = adapter(NULL);
-  int i;
+  char *file;
+  int i, rc = 0, afd = adapter(NULL, &file);
 
-  if (!file) return -1;
-  for (i = 0; i < a->count; i++)
-    if (up_one(a, file, i, emit))
-      return error("%s (%d of %d hosts made; mvm-teardown %s %s destroys"
-                   " the label)", mvm.err, i, a->count, file, a->label);
-  return 0;
+  if (afd < 0) return -1;
+  for (i = 0; i < a->count && !rc; i++)
+    if (sig_caught() ? error("interrupted") : up_one(a, file, afd, i, emit))
+      rc = error("%s (%d of %d hosts made; mvm-teardown %s %s destroys"
+                 " the label)", mvm.err, i, a->count, file, a->label);
+  close(afd);
+  free(file);
+  return rc;
 }
 
 /* provider_down takes a label: for one record, its label= (the adapter
@@ -245,16 +286,21 @@ static int script_up(const struct up_args *a, emit_fn emit)
 static int script_down(const char *label, const struct rec *only,
                        emit_fn emit)
 {
-  const char *file = adapter(only);
-  char *args[] = { "provider_down", NULL, NULL }, *last = NULL;
+  char *args[] = { "provider_down", NULL, NULL }, *last = NULL, *file;
   struct rec r;
-  int i;
+  int i, rc;
 
-  if (!file) return -1;
-  if (only && !(label = rec_get(only, "label")))
-    return error("no label= in the record: the adapter destroys by label");
+  /* The adapter destroys by label, and an empty one means every host:
+   * a record must never widen to that. */
+  if (only && (!(label = rec_get(only, "label")) || !*label))
+    return error("refusing a record without a label=: the adapter destroys"
+                 " by label, and an empty one means every host");
   args[1] = (char *)(label ? label : "");
-  if (call(file, args, NULL, &last)) return -1;
+  if ((i = adapter(only, &file)) < 0) return -1;
+  rc = call(file, i, args, NULL, &last);
+  close(i);
+  free(file);
+  if (rc) return -1;
   if (last) info("%s", last);
   free(last);
   if (!only) return 0;
@@ -271,23 +317,27 @@ static int script_down(const char *label, const struct rec *only,
  * ...]), those provider_down LABEL-OR-EMPTY would destroy. */
 static int script_list(const char *label, emit_fn emit)
 {
-  const char *file = adapter(NULL);
   char *has[] = { "declare", "-F", "provider_list", NULL }, *out, *s, *e;
   char *args[] = { "provider_list", (char *)(label ? label : ""), NULL };
-  int cut = 0, rc = 0;
+  char *file;
+  int cut = 0, rc = 0, afd = adapter(NULL, &file);
   long n = 0;
 
-  if (!file) return -1;
-  if (run(file, has, NULL, &out, &cut)) {
+  if (afd < 0) return -1;
+  if (run(file, afd, has, NULL, &out, &cut)) {
+    rc = error("adapter %s defines no provider_list: cannot list the"
+               " hosts its provider_down would destroy", file);
+  } else {
     free(out);
-    return error("adapter %s defines no provider_list: cannot list the"
-                 " hosts its provider_down would destroy", file);
-  }
-  free(out);
-  if (run(file, args, NULL, &out, &cut) || cut) {
-    free(out);
-    return error("adapter %s: provider_list %s", file,
+    if (run(file, afd, args, NULL, &out, &cut) || cut)
+      rc = error("adapter %s: provider_list %s", file,
                  cut ? "printed too much" : "failed");
+  }
+  if (rc) {
+    free(out);
+    free(file);
+    close(afd);
+    return rc;
   }
   for (s = out; *s && !rc; s = e + !!*e) {
     struct rec r, o;
@@ -311,6 +361,8 @@ static int script_list(const char *label, emit_fn emit)
     rec_release(&r);
   }
   free(out);
+  free(file);
+  close(afd);
   return rc;
 }
 

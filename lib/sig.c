@@ -1,0 +1,162 @@
+/* lib/sig.c - interrupts, the same in every applet. ^C on a terminal goes
+ * to the whole pipeline, and a stage that created or read hosts must not
+ * just vanish: the first INT, TERM or HUP is only noted (what runs
+ * finishes and says what is left), a second one aborts. The exit status
+ * after a signal is 128 + its number, as shells and coreutils report. */
+#include "mvm.h"
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static volatile sig_atomic_t first, count;
+static char abort_line[512], first_line[256];
+static size_t abort_len, first_len;
+
+static void on_signal(int sig)
+{
+  if (!first) first = sig;
+  if (++count == 1 && first_len && write(2, first_line, first_len) < 0)
+    first_len = 0;
+  if (count > 1 && abort_len) {
+    /* Only async-signal-safe calls here: the line was made in advance. */
+    if (write(2, abort_line, abort_len) < 0) _exit(128 + first);
+    _exit(128 + first);
+  }
+}
+
+void sig_catch(void)
+{
+  struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
+/* What a second signal writes before it ends the process at once; NULL:
+ * it only counts (the runner's loop handles it). */
+void sig_abort_line(const char *fmt, ...)
+{
+  char line[sizeof(abort_line)] = "";
+  va_list ap;
+  int n = 0;
+
+  if (fmt) {
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    if (n > (int)sizeof(line) - 2) n = sizeof(line) - 2;
+    line[n++] = '\n';
+  }
+  abort_len = 0;              /* never half a line if a signal comes now */
+  memcpy(abort_line, line, n);
+  abort_len = n;
+}
+
+/* What the first signal writes (a fixed line, made now), NULL: nothing. */
+void sig_first_line(const char *line)
+{
+  first_len = 0;
+  if (!line) return;
+  snprintf(first_line, sizeof(first_line), "%s\n", line);
+  first_len = strlen(first_line);
+}
+
+int sig_caught(void)
+{
+  return first;
+}
+
+int sig_count(void)
+{
+  return count;
+}
+
+/* The exit status: 128 + the first signal once one came, else rc. */
+int sig_status(int rc)
+{
+  return first ? 128 + first : rc;
+}
+
+/* Any process that holds private keys: no core file, no ptrace by other
+ * processes of the same user, no /proc/PID/mem for them. */
+void no_core_dumps(void)
+{
+  struct rlimit rl = { 0, 0 };
+
+  if (setrlimit(RLIMIT_CORE, &rl)) pdie("setrlimit RLIMIT_CORE");
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) pdie("prctl PR_SET_DUMPABLE");
+}
+
+/* The hosts a stage has seen records of and not destroyed, by provider
+ * and label: what an interrupted stage names for mvm-teardown. */
+#define GROUPS_MAX 64
+static struct group {
+  char *prov, *label;
+  int n;
+} G[GROUPS_MAX];
+static int ngroups;
+
+/* A record of a host that exists: it has an id, and is not one that
+ * creates nothing (static) or was destroyed already (stage=down). */
+static int exists(const struct rec *r)
+{
+  const char *p = rec_get(r, "provider"), *id = rec_get(r, "id");
+  const char *st = rec_get(r, "stage");
+
+  return r->addr && !r->bad && p && strcmp(p, "static") && id && *id &&
+         strcmp(id, "-") && !(st && !strcmp(st, "down"));
+}
+
+/* delta +1: a record of a host was seen; -1: that host was destroyed. */
+void hosts_seen(const struct rec *r, int delta)
+{
+  const char *p, *a = rec_get(r, "adapter"), *l = rec_get(r, "label");
+  int i;
+
+  if (!exists(r)) return;
+  p = rec_get(r, "provider");
+  if (!p) return;
+  if (a && *a && !strcmp(p, "script")) p = a;  /* teardown takes the path */
+  if (!l) l = "";
+  for (i = 0; i < ngroups; i++)
+    if (!strcmp(G[i].prov, p) && !strcmp(G[i].label, l)) break;
+  if (i == ngroups) {
+    if (delta < 0) return;
+    if (ngroups == GROUPS_MAX) i = GROUPS_MAX - 1;  /* lumped, still counted */
+    else {
+      G[i].prov = xstrdup(p);
+      G[i].label = xstrdup(l);
+      ngroups++;
+    }
+  }
+  G[i].n += delta;
+}
+
+/* Printed into a command line: only what needs no quoting. */
+static int plain(const char *s)
+{
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && !strchr("._-+/:@=,", *s)) return 0;
+  return 1;
+}
+
+/* One stderr line per provider and label with hosts left; 0 if none. */
+int hosts_hint(void)
+{
+  int i, total = 0;
+
+  for (i = 0; i < ngroups; i++) {
+    if (G[i].n <= 0) continue;
+    total += G[i].n;
+    if (*G[i].label && plain(G[i].label) && plain(G[i].prov))
+      fprintf(stderr, "%s: %d host(s) may still be running: mvm-teardown"
+              " %s %s\n", mvm.applet, G[i].n, G[i].prov, G[i].label);
+    else
+      fprintf(stderr, "%s: %d host(s) of %s may still be running, without a"
+              " label: pipe their records to mvm-teardown\n", mvm.applet,
+              G[i].n, G[i].prov);
+  }
+  return total;
+}
