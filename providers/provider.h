@@ -47,8 +47,9 @@ const struct provider *const *provider_list(void);        /* NULL-terminated */
 /* What the applets must know about a provider beyond its four functions;
  * kept in the table of providers/providers.c, one line per provider. */
 enum {
-  PF_LOCAL = 1,           /* a host on this machine: no toolchain part (no
-                           * internet), KVM gate optional */
+  PF_LOCAL = 1,           /* a host on this machine: local.yaml instead of
+                           * the toolchain part (no internet), KVM gate
+                           * optional */
   PF_NOCREATE = 2,        /* creates nothing (static): no user-data, no key */
 };
 unsigned provider_flags(const struct provider *p);
