@@ -170,7 +170,7 @@ static int run_probe(struct ssh *s, const char *env, struct kreport *k,
                      char *why, size_t n)
 {
   char *dir = NULL, *out = NULL, *path, *q, *cmd;
-  size_t len = kvmprobe_end - kvmprobe_start;
+  size_t len = kvmprobe_size;
   int rc;
 
   /* one round trip: the host's architecture, and a directory if it fits */

@@ -46,7 +46,8 @@ void kvm_group_name(gid_t gid, char *buf, size_t n);
 /* The static probe, embedded in mvmbox by probe/embed.S: mvm-kvmcheck
  * sends it to each host. PROBE_ARCH is `uname -m` of the hosts it runs
  * on (the architecture it was built for), "" if there is none. */
-extern const unsigned char kvmprobe_start[], kvmprobe_end[];
+extern const unsigned char kvmprobe_start[];
+extern const uint64_t kvmprobe_size;
 #if defined(__x86_64__)
 #define PROBE_ARCH "x86_64"
 #elif defined(__aarch64__)

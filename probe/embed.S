@@ -1,5 +1,6 @@
 /* probe/embed.S - the static probe (probe/mvm-kvmprobe) inside mvmbox, as
- * the bytes kvmprobe_start..kvmprobe_end of .rodata. mvm-kvmcheck sends
+ * kvmprobe_size bytes at kvmprobe_start in .rodata (the size is computed
+ * here: C may not subtract pointers to two objects). mvm-kvmcheck sends
  * them to each host. Embedded at build time rather than looked up at run
  * time: mvmbox stays one self-contained file (no DATADIR to find, no probe
  * of another build next to it), and the probe always matches the checks
@@ -9,8 +10,11 @@
 	.section .rodata
 	.balign 16
 	.globl kvmprobe_start
-	.globl kvmprobe_end
+	.globl kvmprobe_size
 kvmprobe_start:
 	.incbin "probe/mvm-kvmprobe"
 kvmprobe_end:
+	.balign 8
+kvmprobe_size:
+	.quad kvmprobe_end - kvmprobe_start
 	.section .note.GNU-stack,"",%progbits
