@@ -164,5 +164,7 @@ int run_unimplemented(const char *stage);
 #include "tarz.h"
 #include "kvm.h"
 #include "userdata.h"
+#include "tmpl.h"
+#include "deploy.h"
 
 #endif

@@ -206,6 +206,27 @@ out:
   return rc;
 }
 
+/* The adapter can be read, is trusted and defines the four functions
+ * (prog's loop says which one is missing, on stderr). */
+static int script_check(const struct up_args *a)
+{
+  const char *file = adapter(NULL);
+  char *args[] = { "true", NULL }, *out;
+  int cut;
+
+  (void)a;
+  if (!file) return -1;
+  if (run(file, args, NULL, &out, &cut)) {
+    free(out);
+    return error("adapter %s cannot be used: it must source cleanly and"
+                 " define provider_default_instance_type,"
+                 " provider_default_region, provider_up and provider_down",
+                 file);
+  }
+  free(out);
+  return 0;
+}
+
 static int script_up(const struct up_args *a, emit_fn emit)
 {
   const char *file = adapter(NULL);
@@ -269,19 +290,23 @@ static int script_list(const char *label, emit_fn emit)
                  cut ? "printed too much" : "failed");
   }
   for (s = out; *s && !rc; s = e + !!*e) {
-    struct rec r;
+    struct rec r, o;
+    int i;
 
     e = s + strcspn(s, "\n");
     if (e == s) continue;
-    if (rec_parse(&r, s, e - s, ++n) || !r.addr)
+    if (rec_parse(&r, s, e - s, ++n) || !r.addr) {
       rc = error("adapter %s: provider_list line %ld is not a host record",
                  file, n);
-    else {
-      rec_set(&r, "provider", "script");
-      rec_set(&r, "adapter", "%s", file);
-      if (!rec_get(&r, "id")) rec_set(&r, "id", "%s", r.addr);
-      if (label && !rec_get(&r, "label")) rec_set(&r, "label", "%s", label);
-      emit(&r);
+    } else {              /* as provision writes them: provider, id first */
+      rec_new(&o, r.addr);
+      rec_set(&o, "provider", "script");
+      rec_set(&o, "id", "%s", rec_get(&r, "id") ? rec_get(&r, "id") : r.addr);
+      if (label) rec_set(&o, "label", "%s", label);
+      for (i = 0; i < r.n; i++) rec_set(&o, r.f[i].key, "%s", r.f[i].val);
+      rec_set(&o, "adapter", "%s", file);
+      emit(&o);
+      rec_release(&o);
     }
     rec_release(&r);
   }
@@ -296,4 +321,5 @@ const struct provider provider_script = {
   .up = script_up,
   .down = script_down,
   .list = script_list,
+  .check = script_check,
 };
