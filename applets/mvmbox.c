@@ -4,6 +4,7 @@
  * the GNU way (anywhere before "--", stdout, exit 0). The only file that
  * knows the applet table. */
 #include "mvm.h"
+#include "provider.h"
 
 enum { AF_RECORDS = 1, AF_RECORDS_OPTIONAL = 2 };
 
@@ -112,6 +113,7 @@ static int run(const struct applet *a, int argc, char **argv)
   int i;
 
   msg_init(a->name);
+  ssh_pins = provider_pins;     /* lib/ssh.c refuses TOFU for PF_PINS */
   for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--help")) {
       printf("%s\n  --help, --version  this text, the version (the options"

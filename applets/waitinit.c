@@ -15,14 +15,17 @@ const char waitinit_usage[] =
 "hostkey=SHA256:... when it had none) as soon as its host is ready.\n"
 "\n"
 "  -t TIMEOUT     per host, seconds (or Nm, Nh); default 20m\n"
-"  -i IDENTITY    private key file (default: MVM_SSH_KEY, ssh-agent,\n"
-"                 ~/.ssh/id_ed25519, id_ecdsa, id_rsa)\n"
+"  -i IDENTITY    private key file, not the .pub (default: MVM_SSH_KEY,\n"
+"                 ssh-agent, ~/.ssh/id_ed25519, id_ecdsa, id_rsa)\n"
 "  -u USER        login user for records without user= (default mvm)\n"
 "  -j N           hosts at once (default 32)\n"
 "  --strict       fail a host whose cloud-init finished degraded\n"
 "  --marker PATH  also wait until PATH exists on the host\n"
 "  -q             quiet: no progress or remote output\n"
-"  -v             debug output\n";
+"  -v             debug output\n"
+"\n"
+"A host given by name takes HostName, Port, User and IdentityFile from\n"
+"~/.ssh/config where the record and the options do not say.\n";
 
 #define STATUS_MAX (1 << 20)
 
@@ -310,6 +313,7 @@ static int waitinit_one(struct rec *r, void *arg)
   for (;;) {
     left = deadline - now_s();
     o.timeout = left < 1 ? 1 : (int)(left + 0.5);
+    o.deadline = deadline;      /* not o.timeout rounded: the -t given */
     if (!(s = ssh_open(r, &o))) {
       char cause[sizeof(mvm.err)];
       const char *p = strstr(mvm.err, ": ");

@@ -98,6 +98,7 @@ void msg_init(const char *applet);
  * A record is an address plus ordered key=value fields (values decoded);
  * '#' lines and blank lines are "passthrough" records with addr == NULL. */
 #define REC_LINE_MAX (64 * 1024)
+#define REC_FIELDS_MAX 1024  /* more fields in a line: malformed */
 struct field {
   char *key;
   char *val;

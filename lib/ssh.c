@@ -13,12 +13,7 @@
 #define SSH_ATTEMPT_MAX 30.0    /* one connect + handshake + auth attempt */
 #define SSH_ATTEMPT_MIN 0.3     /* no attempt starts with less time left */
 
-/* Prefer the key types OpenSSH generates first, so a pinned ed25519 key
- * (what mvm-provision hands out) is the one the server shows. Only names
- * libssh2 1.10 knows: it removes unknown ones with an overlapping memcpy. */
-static const char hostkey_pref[] =
-  "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
-  "ssh-rsa";
+int (*ssh_pins)(const char *provider);
 
 const char *ssh_host(const struct ssh *s)
 {
@@ -36,6 +31,7 @@ int ssh__fail(struct ssh *s, const char *what)
   char *msg = NULL;
   int rc = libssh2_session_last_error(s->sess, &msg, NULL, 0);
 
+  if (*s->ioerr) return error("%s: %s", what, s->ioerr);   /* ours */
   switch (rc) {
   case LIBSSH2_ERROR_SOCKET_DISCONNECT:
   case LIBSSH2_ERROR_SOCKET_RECV:
@@ -55,12 +51,12 @@ int ssh__wait(struct ssh *s)
 {
   struct pollfd p = { .fd = s->fd };
   int dir = libssh2_session_block_directions(s->sess), next = SSH_KEEPALIVE;
-  double ms = next * 1000.0;
+  double ms = next * 1000.0, end = s->io_end > 0 ? s->io_end : s->deadline;
 
   if (libssh2_keepalive_send(s->sess, &next) == 0 && next > 0)
     ms = next * 1000.0;
-  if (s->deadline > 0) {
-    double left = (s->deadline - now_s()) * 1000.0;
+  if (end > 0) {
+    double left = (end - now_s()) * 1000.0;
 
     if (left <= 0) return error("timeout");
     if (left < ms) ms = left;
@@ -149,48 +145,86 @@ static int attempt(struct ssh *s, struct rec *r, const char *user,
   if (end > deadline) end = deadline;
   status("connecting");
   if ((s->fd = tcp_connect(s->host, s->port, end)) < 0) return -1;
-  if (!(s->sess = libssh2_session_init())) return error("out of memory");
-  libssh2_session_set_blocking(s->sess, 1);
-  libssh2_session_set_timeout(s->sess, (long)((end - now_s()) * 1000) + 1);
+  if (!(s->sess = libssh2_session_init_ex(NULL, NULL, NULL, s)))
+    return error("out of memory");
+  /* every read bounded by the attempt's end: lib/sshio.c */
+  s->io_end = end;
+  s->banner = 0;
+  s->taplen = s->nread = 0;
+  *s->ioerr = 0;
+  libssh2_session_callback_set(s->sess, LIBSSH2_CALLBACK_RECV,
+                               (void *)ssh__recv);
+  /* Non-blocking, waits in ssh__wait() to io_end: libssh2's own timeout
+   * counts whole seconds of time() and ends up to 1 s early. */
+  libssh2_session_set_blocking(s->sess, 0);
   libssh2_session_method_pref(s->sess, LIBSSH2_METHOD_HOSTKEY, s->pref);
-  if ((rc = libssh2_session_handshake(s->sess, s->fd))) {
-    /* asking for the pinned key's type, the server has no more types */
-    if (*s->seen && rc == LIBSSH2_ERROR_KEX_FAILURE)
-      return ssh__refuse(s, rec_get(r, "hostkey"), "the record");
+  while ((rc = libssh2_session_handshake(s->sess, s->fd)) ==
+         LIBSSH2_ERROR_EAGAIN)
+    if (ssh__wait(s)) return error("ssh handshake: %s", "timeout");
+  if (rc) {
+    /* no host key type both sides know (any more) */
+    if (rc == LIBSSH2_ERROR_KEX_FAILURE)
+      return ssh__no_type(s, rec_get(r, "hostkey"));
     return ssh__fail(s, "ssh handshake");
   }
   if ((rc = ssh__hostkey(s, r, fp, sizeof(fp)))) return rc;
   status("authenticating");
   if ((rc = ssh__auth(s, user, o))) return rc;
-  if (!rec_get(r, "hostkey")) rec_set(r, "hostkey", "%s", fp);
+  if (!rec_get(r, "hostkey")) {
+    const char *type = libssh2_session_methods(s->sess,
+                                               LIBSSH2_METHOD_HOSTKEY);
+
+    info("no hostkey= in the record: trusting %s (%s) on first use", fp,
+         type ? type : "?");
+    rec_set(r, "hostkey", "%s", fp);
+  }
   /* Not before the handshake: libssh2 1.10 then fails the key exchange. */
   libssh2_keepalive_config(s->sess, 1, SSH_KEEPALIVE);
-  libssh2_session_set_timeout(s->sess, 0);
-  libssh2_session_set_blocking(s->sess, 0);
+  s->io_end = 0;
+  return 0;
+}
+
+/* -1 (mvm.err) if ssh_open() must give up before any connection. */
+static int refuse_early(const struct rec *r)
+{
+  const char *pin = rec_get(r, "hostkey"), *prov = rec_get(r, "provider");
+
+  /* An empty hostkey= is a pin gone wrong upstream (a provider that lost
+   * the key, a hand-edited record), not "no pin": trusting on first use
+   * here would hide that, so refuse rather than connect unpinned. */
+  if (pin && !*pin)
+    return error("empty hostkey pin in the record: refusing to connect "
+                 "unpinned");
+  /* The same for a provider that always hands out the host key. */
+  if (!pin && prov && ssh_pins && ssh_pins(prov))
+    return error("no hostkey= in a record of provider %s, which always "
+                 "pins: refusing to trust on first use", prov);
   return 0;
 }
 
 struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
 {
   struct ssh *s = xzalloc(sizeof(*s));
-  const char *user = rec_get(r, "user"), *pin = rec_get(r, "hostkey");
+  const char *user = rec_get(r, "user"), *stage = rec_get(r, "stage");
   double start = now_s(), deadline, delay = 0.25, left;
   static int inited;
   int rc, tries = 0, told = 0;
+  char last[sizeof(mvm.err)] = "";
+  struct sshconf conf;
+  struct ssh_opts lo;
 
-  if (!user || !*user) user = o->user ? o->user : "mvm";
-  deadline = start + (o->timeout > 0 ? o->timeout : 10);
+  lo = *o;
+  deadline = o->deadline > 0 ? o->deadline
+                             : start + (o->timeout > 0 ? o->timeout : 10);
   s->fd = -1;
   s->addr = xstrdup(r->addr ? r->addr : "");
-  snprintf(s->pref, sizeof(s->pref), "%s", hostkey_pref);
-  /* An empty hostkey= is a pin gone wrong upstream (a provider that lost
-   * the key, a hand-edited record), not "no pin": trusting on first use
-   * here would hide that, so refuse rather than connect unpinned. */
-  if (pin && !*pin) {
-    error("empty hostkey pin in the record: refusing to connect unpinned");
-    goto fail;
-  }
-  if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 22)) goto fail;
+  snprintf(s->pref, sizeof(s->pref), "%s", SSH_HOSTKEY_TYPES);
+  if (refuse_early(r)) goto fail;
+  if (rec_hostport(r, s->host, sizeof(s->host), &s->port, 0)) goto fail;
+  if (ssh__by_name(s, &conf, &lo)) goto fail;
+  if (!s->port) s->port = 22;
+  if (!user || !*user) user = o->user ? o->user : *conf.user ? conf.user
+                                                             : "mvm";
   if (!inited && libssh2_init(0)) {
     error("cannot initialise libssh2");
     goto fail;
@@ -199,18 +233,25 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   inited = 1;
   for (;;) {
     tries++;
-    if (!(rc = attempt(s, r, user, o, deadline))) break;
+    if (!(rc = attempt(s, r, user, &lo, deadline))) break;
     session_drop(s, "retry");
     if (rc == -3) continue;
     if (rc == -2 || o->timeout <= 0) goto fail;
+    /* A host past stage init has its keys: a refusal will not change. */
+    if (stage && *stage && !strncmp(mvm.err, "auth failed", 11)) {
+      snprintf(last, sizeof(last), "%s", mvm.err);
+      error("%s; not retried: the record is at stage=%s", last, stage);
+      goto fail;
+    }
+    /* An attempt the deadline cut short says only "timeout": the cause
+     * is what the last complete attempt failed of. */
+    if (now_s() < deadline - 0.01 || !*last)
+      snprintf(last, sizeof(last), "%s", mvm.err);
     /* Leave the last attempt a fair chance, or its cause would be a
      * meaningless "connect timeout". */
     left = deadline - now_s() - SSH_ATTEMPT_MIN;
     if (left <= 0) {
-      char cause[sizeof(mvm.err)];
-
-      snprintf(cause, sizeof(cause), "%s", mvm.err);
-      error("timeout after %.0fs: %s", now_s() - start, cause);
+      error("timeout after %.0fs: %s", now_s() - start, last);
       goto fail;
     }
     if (!told && !strncmp(mvm.err, "auth failed", 11)) {
@@ -244,10 +285,18 @@ void ssh_close(struct ssh *s)
 int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs)
 {
   switch (c) {
-  case 'i':
+  case 'i': {
+    size_t n = strlen(arg);
+
     if (access(arg, R_OK)) pdie("cannot read identity '%s'", arg);
+    if (ssh_pubkey_file(arg) && n > 4 && !strcmp(arg + n - 4, ".pub"))
+      die("identity '%s' is a public key: give the private key (-i %.*s)",
+          arg, (int)n - 4, arg);
+    if (ssh_pubkey_file(arg))
+      die("identity '%s' is a public key: give the private key", arg);
     o->identity = arg;
     return 1;
+  }
   case 'u':
     if (!*arg || strpbrk(arg, " \t\n:@/")) die("bad user '%s'", arg);
     o->user = arg;
@@ -271,6 +320,28 @@ int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs)
   }
   }
   return 0;
+}
+
+int ssh_pubkey_file(const char *path)
+{
+  static const char *const pem[] = { "-----BEGIN PUBLIC KEY-----",
+                                     "---- BEGIN SSH2 PUBLIC KEY ----" };
+  char buf[64], *sp;
+  ssize_t n;
+  size_t i;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+  if (fd < 0) return 0;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  for (i = 0; i < ARRAY_LEN(pem); i++)
+    if (!strncmp(buf, pem[i], strlen(pem[i]))) return 1;
+  /* "ssh-ed25519 AAAA...", "ecdsa-sha2-nistp256 AAAA...", "sk-...": a
+   * type of [a-z0-9@.-], a space, then base64 of the blob ("AAAA") */
+  sp = buf + strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789@.-");
+  return sp > buf && *sp == ' ' && !strncmp(sp + 1, "AAAA", 4);
 }
 
 char *sh_quote(const char *s)

@@ -4,6 +4,7 @@
 #ifndef MVM_SSH_H
 #define MVM_SSH_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <libssh2.h>
@@ -17,7 +18,23 @@ struct ssh_opts {
                           * (else "mvm") */
   int timeout;           /* seconds for connect + retries while the host
                           * boots; <= 0: one attempt, 10 s connect */
+  double deadline;       /* > 0: the now_s() limit instead of timeout */
 };
+
+/* Does the named provider always hand its hosts their host key (its
+ * PF_PINS flag)? Then a record of it without hostkey= is refused, not
+ * trusted on first use. lib/ knows no providers: applets/mvmbox.c sets it
+ * to provider_pins for every applet; NULL (unit tests): never. */
+extern int (*ssh_pins)(const char *provider);
+
+/* The host key types libssh2 1.10 can verify, in the order asked for:
+ * the ones OpenSSH generates first, so a pinned ed25519 key (what
+ * mvm-provision hands out) is the one the server shows. Only names libssh2
+ * 1.10 knows: it removes unknown ones with an overlapping memcpy. It has
+ * no rsa-sha2-256/512, so an RSA key of an OpenSSH >= 8.8 server (which
+ * refuses ssh-rsa, SHA-1) cannot be verified. */
+#define SSH_HOSTKEY_TYPES "ssh-ed25519,ecdsa-sha2-nistp256," \
+  "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa"
 
 /* The getopt letters ssh_common_opt() handles, for an applet's optstring. */
 #define SSH_OPTSTR "i:u:j:t:"
@@ -60,6 +77,19 @@ int ssh_put(struct ssh *s, const char *path, const void *data, size_t len,
 /* Parse the options every SSH applet shares (-i -u -j -t): returns 1 if c
  * was one of them. jobs may be NULL. */
 int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs);
+/* Is path an SSH public key (a "TYPE BASE64" line or a PEM/RFC 4716
+ * public key) rather than a private one? For "give the private key". */
+int ssh_pubkey_file(const char *path);
+/* lib/sshconfig.c: what ~/.ssh/config says of a host given by name
+ * (HostName, User, Port, IdentityFile; "" and 0 when it says nothing).
+ * 0, or -1 (mvm.err) for a bad file or a ProxyJump/ProxyCommand. */
+struct sshconf {
+  char hostname[256];
+  char user[64];
+  int port;
+  char identity[PATH_MAX];
+};
+int sshconf_lookup(const char *host, struct sshconf *c);
 /* Quote a string for the remote sh (single quotes). malloc'd. */
 char *sh_quote(const char *s);
 
@@ -91,14 +121,25 @@ struct ssh {
   char host[256];        /* without port or brackets */
   int port;
   double deadline;       /* 0 or now_s() limit of every wait */
+  double io_end;         /* the attempt's limit while connecting, or 0 */
   char pref[128];        /* host key types still to ask for */
   char seen[256];        /* keys shown that did not match the pin */
+  char offered[160];     /* the keys offered, for "auth failed" */
+  int banner;            /* bytes of the peer's first line so far; -1 done */
+  char ioerr[96];        /* why ssh__recv() failed a read, or "" */
+  unsigned char tap[4096];  /* the first bytes read: banner, KEXINIT */
+  size_t taplen;
+  size_t nread;          /* bytes read in this attempt */
 };
 int ssh__wait(struct ssh *s);                  /* socket ready, or -1 */
 int ssh__fail(struct ssh *s, const char *what); /* -1, libssh2's reason */
 int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);
 int ssh__refuse(struct ssh *s, const char *want, const char *where);
+int ssh__no_type(struct ssh *s, const char *want);
 int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o);
 void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen);
+int ssh__by_name(struct ssh *s, struct sshconf *c, struct ssh_opts *o);
+LIBSSH2_RECV_FUNC(ssh__recv);  /* lib/sshio.c: bounded, checked reads */
+int ssh__server_hostkeys(const struct ssh *s, char *out, size_t outlen);
 
 #endif

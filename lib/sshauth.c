@@ -1,8 +1,24 @@
 /* lib/sshauth.c - public-key authentication for lib/ssh.c: the -i file,
  * else MVM_SSH_KEY, else ssh-agent (SSH_AUTH_SOCK) and ~/.ssh/id_ed25519,
- * id_ecdsa, id_rsa (OpenSSH key format). Runs on a blocking session with a
- * timeout. Never prints or copies key material. */
+ * id_ecdsa, id_rsa (OpenSSH key format). Runs on the non-blocking session
+ * of an attempt, waiting in ssh__wait() until the attempt's end. Never
+ * prints or copies key material. */
 #include "mvm.h"
+
+/* Name a key we offer, for the message if all are refused. */
+static void offer(struct ssh *s, const char *what)
+{
+  size_t n = strlen(s->offered);
+
+  snprintf(s->offered + n, sizeof(s->offered) - n, "%s%s", n ? ", " : "",
+           what);
+}
+
+static int refused(struct ssh *s, const char *user)
+{
+  return error("auth failed for user %s (offered %s)", user,
+               *s->offered ? s->offered : "no key");
+}
 
 /* -1: retry later (keys may not be installed yet); -2: give up. */
 static int auth_fail(struct ssh *s, const char *user, int rc,
@@ -12,10 +28,13 @@ static int auth_fail(struct ssh *s, const char *user, int rc,
       rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
   {
     debug("key %s refused", what);
-    return error("auth failed for user %s", user);
+    return refused(s, user);
   }
   if (rc == LIBSSH2_ERROR_FILE) {
-    error("cannot use key %s (unreadable, encrypted or unsupported)", what);
+    if (ssh_pubkey_file(what))
+      error("key %s is a public key: give the private key", what);
+    else
+      error("cannot use key %s (unreadable, encrypted or unsupported)", what);
     return -2;
   }
   return ssh__fail(s, "authentication");
@@ -32,10 +51,22 @@ static int try_agent(struct ssh *s, const char *user, int *tried)
   if (libssh2_agent_connect(a) || libssh2_agent_list_identities(a))
     goto out;
   while (libssh2_agent_get_identity(a, &id, prev) == 0) {
+    char what[80];
+
     (*tried)++;
-    if (!libssh2_agent_userauth(a, user, id)) {
+    snprintf(what, sizeof(what), "agent:%s", id->comment && *id->comment ?
+             id->comment : "key");
+    offer(s, what);
+    while ((e = libssh2_agent_userauth(a, user, id)) == LIBSSH2_ERROR_EAGAIN)
+      if (ssh__wait(s)) break;
+    if (!e) {
       rc = 0;
       break;
+    }
+    if (e == LIBSSH2_ERROR_EAGAIN) {
+      error("authentication: timeout");
+      rc = -1;
+      goto timeout;
     }
     e = libssh2_session_last_errno(s->sess);
     if (e != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
@@ -44,10 +75,11 @@ static int try_agent(struct ssh *s, const char *user, int *tried)
       break;
     prev = id;
   }
+  if (rc) refused(s, user);
+timeout:
   libssh2_agent_disconnect(a);
 out:
   libssh2_agent_free(a);
-  if (rc) error("auth failed for user %s", user);
   return rc;
 }
 
@@ -55,8 +87,10 @@ static int try_file(struct ssh *s, const char *user, const char *path)
 {
   int rc;
 
-  rc = libssh2_userauth_publickey_fromfile_ex(s->sess, user, strlen(user),
-                                              NULL, path, NULL);
+  offer(s, path);
+  while ((rc = libssh2_userauth_publickey_fromfile_ex(s->sess, user,
+                 strlen(user), NULL, path, NULL)) == LIBSSH2_ERROR_EAGAIN)
+    if (ssh__wait(s)) return error("authentication: timeout");
   if (!rc) return 0;
   return auth_fail(s, user, rc, path);
 }
@@ -69,9 +103,12 @@ int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o)
   int tried = 0, rc = -1;
   size_t i;
 
+  *s->offered = 0;
   if (!file) file = getenv("MVM_SSH_KEY");
   if (file && *file) return try_file(s, user, file);
-  list = libssh2_userauth_list(s->sess, user, strlen(user));
+  while (!(list = libssh2_userauth_list(s->sess, user, strlen(user))) &&
+         libssh2_session_last_errno(s->sess) == LIBSSH2_ERROR_EAGAIN)
+    if (ssh__wait(s)) return error("authentication: timeout");
   if (!list) {
     if (libssh2_userauth_authenticated(s->sess)) return 0;
     return ssh__fail(s, "authentication");
@@ -86,12 +123,12 @@ int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o)
     if (access(path, R_OK)) continue;
     tried++;
     if (!(rc = try_file(s, user, path))) return 0;
-    if (rc == -1 && !strncmp(mvm.err, "auth", 4)) continue;
+    if (rc == -1 && !strncmp(mvm.err, "auth failed", 11)) continue;
     return rc;
   }
   if (!tried) {
     error("no identity: use -i FILE, MVM_SSH_KEY or ssh-agent");
     return -2;
   }
-  return error("auth failed for user %s", user);
+  return refused(s, user);
 }

@@ -53,6 +53,37 @@ int ssh__refuse(struct ssh *s, const char *want, const char *where)
   return -2;
 }
 
+/* The handshake found no host key type left that both sides know. If the
+ * server (its KEXINIT) offers types libssh2 cannot verify, say so rather
+ * than cry MITM: the pin may well be of that key. Else, with keys shown
+ * and refused, it is the mismatch. -2, or -1 (retry) when nothing was
+ * shown and the server's offer is unknown. */
+int ssh__no_type(struct ssh *s, const char *want)
+{
+  char algs[512], other[256] = "", pat[128], *a, *save = NULL;
+  size_t n;
+
+  if (!ssh__server_hostkeys(s, algs, sizeof(algs)))
+    for (a = strtok_r(algs, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+      snprintf(pat, sizeof(pat), ",%s,", a);
+      if (!strstr("," SSH_HOSTKEY_TYPES ",", pat)) {
+        n = strlen(other);
+        snprintf(other + n, sizeof(other) - n, "%s%s", n ? "/" : "", a);
+      }
+    }
+  if (*other) {
+    if (*s->seen)
+      warn("the server's %s did not match the pin %s", s->seen,
+           want ? want : "");
+    error("host key cannot be verified here: the server's %s key is of a "
+          "type libssh2 %s cannot check; it checks ssh-ed25519, "
+          "ecdsa-sha2-*, ssh-rsa (SHA-1)", other, LIBSSH2_VERSION);
+    return -2;
+  }
+  if (*s->seen) return ssh__refuse(s, want, "the record");
+  return ssh__fail(s, "ssh handshake");
+}
+
 /* Note a key that is not the pinned one and drop its type from the types
  * to ask for; -3 to ask again for another type, -2 (refused) when the
  * server has shown all it has. */

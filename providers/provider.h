@@ -66,5 +66,8 @@ struct provider {
  * listing the known names, if there is no such provider. */
 const struct provider *provider_find(const char *name);
 const struct provider *const *provider_list(void);        /* NULL-terminated */
+/* Does the provider of this name have PF_PINS? 0 for an unknown name (a
+ * record's provider= is input: never dies). For ssh_opts.pins. */
+int provider_pins(const char *name);
 
 #endif

@@ -28,6 +28,15 @@ const struct provider *const *provider_list(void)
   return table;
 }
 
+int provider_pins(const char *name)
+{
+  const struct provider *const *l;
+
+  for (l = provider_list(); *l; l++)
+    if (!strcmp((*l)->name, name)) return !!((*l)->flags & PF_PINS);
+  return 0;
+}
+
 const struct provider *provider_find(const char *name)
 {
   const struct provider *const *l = provider_list();

@@ -152,8 +152,83 @@ static void roundtrip(void)
   TEST_DONE();
 }
 
+/* Key comparisons the parser made (lib/record.c counts them). */
+extern unsigned long rec_work;
+
+/* A line of n distinct fields "kN=v". */
+static char *many_fields(int n)
+{
+  char *line = xmalloc(16 + (size_t)n * 12), *p = line;
+  int i;
+
+  p += sprintf(p, "h");
+  for (i = 0; i < n; i++) p += sprintf(p, " k%d=v", i);
+  return line;
+}
+
+static void raw_bytes_and_caps(void)
+{
+  static const char *const bad[] = {
+    "h a=x\ty", "h a=\x01", "h a=x\x7f", "h a=\xff", "h a=\xc3",
+    "h a=\xc3(", "h a=\xed\xa0\x80", "h a=\xf8\x88\x80\x80\x80",
+  };
+  struct rec r;
+  unsigned long w100, w1000;
+  char *line;
+  size_t i;
+
+  TEST_START("raw control and non-UTF-8 bytes are refused, not re-encoded");
+  for (i = 0; i < ARRAY_LEN(bad); i++) {
+    ASSERT_INT_EQ(rec_parse(&r, bad[i], strlen(bad[i]), 4), -1);
+    ASSERT_TRUE(r.bad && strstr(r.bad, "%-encoded"));
+    rec_release(&r);
+  }
+  line = "h a=\xc3\xa9\xe2\x82\xac";
+  ASSERT_INT_EQ(rec_parse(&r, line, strlen(line), 4), 0);
+  ASSERT_STR_EQ(rec_get(&r, "a"), "\xc3\xa9\xe2\x82\xac");
+  rec_release(&r);
+  TEST_DONE();
+
+  TEST_START("the number of fields is capped");
+  line = many_fields(REC_FIELDS_MAX + 1);
+  ASSERT_INT_EQ(rec_parse(&r, line, strlen(line), 1), -1);
+  ASSERT_TRUE(r.bad && strstr(r.bad, "fields"));
+  rec_release(&r);
+  free(line);
+  line = many_fields(REC_FIELDS_MAX);
+  ASSERT_INT_EQ(rec_parse(&r, line, strlen(line), 1), 0);
+  ASSERT_INT_EQ(r.n, REC_FIELDS_MAX);
+  rec_release(&r);
+  free(line);
+  TEST_DONE();
+
+  /* Work, not time: 10x the fields must cost about 10x the comparisons
+   * (a quadratic parser makes it 100x). */
+  TEST_START("parsing is linear in the number of fields");
+  line = many_fields(100);
+  rec_work = 0;
+  ASSERT_INT_EQ(rec_parse(&r, line, strlen(line), 1), 0);
+  w100 = rec_work;
+  rec_release(&r);
+  free(line);
+  line = many_fields(1000);
+  rec_work = 0;
+  ASSERT_INT_EQ(rec_parse(&r, line, strlen(line), 1), 0);
+  w1000 = rec_work;
+  ASSERT_STR_EQ(rec_get(&r, "k999"), "v");
+  rec_release(&r);
+  free(line);
+  ASSERT_TRUE(w100 > 0 && w1000 < 20 * w100);
+  ASSERT_INT_EQ(rec_parse(&r, "h a=1 b=2 a=3", 13, 1), 0);  /* last wins */
+  ASSERT_INT_EQ(r.n, 2);
+  ASSERT_STR_EQ(rec_get(&r, "a"), "3");
+  rec_release(&r);
+  TEST_DONE();
+}
+
 static void test_record(void)
 {
+  raw_bytes_and_caps();
   parse_cases();
   nul_and_passthrough();
   set_unset_fail();

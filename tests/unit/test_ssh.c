@@ -50,6 +50,117 @@ static void test_ssh_offline(void)
 }
 UNIT_REGISTER(test_ssh_offline)
 
+static void put_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* Public keys given as -i, ~/.ssh/config, the server's KEXINIT. */
+static void test_ssh_inputs(void)
+{
+  static const struct { const char *text; int pub; } k[] = {
+    { "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA x@y\n", 1 },
+    { "ecdsa-sha2-nistp256 AAAAE2VjZHNh\n", 1 },
+    { "sk-ssh-ed25519@openssh.com AAAAGnNr\n", 1 },
+    { "-----BEGIN PUBLIC KEY-----\nMCow\n", 1 },
+    { "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n", 0 },
+    { "ssh-ed25519 not base64\n", 0 }, { "", 0 },
+  };
+  char dir[] = "/tmp/mvm-test-ssh.XXXXXX", path[PATH_MAX], *home;
+  const char *save = getenv("HOME");
+  struct sshconf c;
+  struct ssh s;
+  unsigned char *p;
+  size_t i;
+
+  if (!mkdtemp(dir)) return;
+  snprintf(path, sizeof(path), "%s/key", dir);
+  TEST_START("ssh_pubkey_file tells a public key from a private one");
+  for (i = 0; i < ARRAY_LEN(k); i++) {
+    put_file(path, k[i].text);
+    ASSERT_INT_EQ(ssh_pubkey_file(path), k[i].pub);
+  }
+  ASSERT_INT_EQ(ssh_pubkey_file("/nonexistent/key"), 0);
+  TEST_DONE();
+
+  home = xstrdup(save ? save : "");
+  setenv("HOME", dir, 1);
+  snprintf(path, sizeof(path), "%s/.ssh", dir);
+  mkdir(path, 0700);
+  snprintf(path, sizeof(path), "%s/.ssh/config", dir);
+  TEST_START("sshconf_lookup: patterns, first value wins, tokens");
+  ASSERT_INT_EQ(sshconf_lookup("web1", &c), 0);         /* no file */
+  ASSERT_TRUE(!*c.hostname && !*c.user && !c.port && !*c.identity);
+  put_file(path, "# comment\n"
+           "Host web? !web9\n  HostName %h.example.com\n  Port=2222\n"
+           "Host *.EXAMPLE.com web*\n  User alice\n  Port 1\n"
+           "  IdentityFile ~/.ssh/id_%h\n"
+           "Match host web1\n  User mallory\n"
+           "Host *\n  User bob\n  HostName other\n");
+  ASSERT_INT_EQ(sshconf_lookup("web1", &c), 0);
+  ASSERT_STR_EQ(c.hostname, "web1.example.com");
+  ASSERT_INT_EQ(c.port, 2222);
+  ASSERT_STR_EQ(c.user, "alice");
+  snprintf(path, sizeof(path), "%s/.ssh/id_web1.example.com", dir);
+  ASSERT_STR_EQ(c.identity, path);
+  ASSERT_INT_EQ(sshconf_lookup("web9", &c), 0);         /* negated */
+  ASSERT_STR_EQ(c.hostname, "other");
+  ASSERT_INT_EQ(c.port, 1);
+  ASSERT_INT_EQ(sshconf_lookup("web12", &c), 0);        /* ? is one */
+  ASSERT_STR_EQ(c.hostname, "other");
+  ASSERT_INT_EQ(sshconf_lookup("db.example.com", &c), 0);
+  ASSERT_STR_EQ(c.user, "alice");
+  TEST_DONE();
+
+  TEST_START("sshconf_lookup: a bad Port, a ProxyJump, a bad token fail");
+  snprintf(path, sizeof(path), "%s/.ssh/config", dir);
+  put_file(path, "Host a\n Port 0\nHost b\n ProxyJump j\n"
+           "Host c\n ProxyJump none\n IdentityFile %r\nHost d\n User x\n");
+  ASSERT_INT_EQ(sshconf_lookup("a", &c), -1);
+  ASSERT_TRUE(strstr(mvm.err, "bad Port") != NULL);
+  ASSERT_INT_EQ(sshconf_lookup("b", &c), -1);
+  ASSERT_TRUE(strstr(mvm.err, "ProxyJump") != NULL);
+  ASSERT_INT_EQ(sshconf_lookup("c", &c), -1);
+  ASSERT_TRUE(strstr(mvm.err, "%r") != NULL);
+  ASSERT_INT_EQ(sshconf_lookup("d", &c), 0);
+  ASSERT_STR_EQ(c.user, "x");
+  TEST_DONE();
+  setenv("HOME", home, 1);
+  free(home);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s/.ssh", dir);
+  rmdir(path);
+  snprintf(path, sizeof(path), "%s/key", dir);
+  unlink(path);
+  rmdir(dir);
+
+  /* banner, then one packet: length, padding length, KEXINIT (20),
+   * cookie, kex_algorithms, server_host_key_algorithms, ... */
+  TEST_START("ssh__server_hostkeys reads the server's KEXINIT");
+  memset(&s, 0, sizeof(s));
+  p = s.tap;
+  p += sprintf((char *)p, "SSH-2.0-test\r\n");
+  memcpy(p, "\0\0\0\x40\x04\x14", 6);
+  p += 6 + 16;
+  memcpy(p, "\0\0\0\x04kex1\0\0\0\x18rsa-sha2-512,ssh-ed25519", 36);
+  s.taplen = 14 + 4 + 0x40;             /* banner + the whole packet */
+  {
+    char algs[64];
+
+    ASSERT_INT_EQ(ssh__server_hostkeys(&s, algs, sizeof(algs)), 0);
+    ASSERT_STR_EQ(algs, "rsa-sha2-512,ssh-ed25519");
+    s.taplen = 30;                      /* cut short: not seen */
+    ASSERT_INT_EQ(ssh__server_hostkeys(&s, algs, sizeof(algs)), -1);
+  }
+  TEST_DONE();
+}
+UNIT_REGISTER(test_ssh_inputs)
+
 /* A command that reads n bytes and writes them back on stdout and
  * stderr: with a full window both ways a blocking writer deadlocks. */
 static void live_echo(struct ssh *s, size_t n)
