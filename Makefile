@@ -24,14 +24,26 @@ APP_OBJS  = $(APP_SRCS:.c=.o)
 UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNIT_OBJS = $(UNIT_SRCS:.c=.o)
 FUZZERS   = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+# The static KVM probe mvm-kvmcheck sends to hosts (probe/kvmprobe.c): libc
+# only, never sanitized (ASAN cannot be static), embedded by probe/embed.S.
+PROBE_SRCS = probe/kvmprobe.c lib/kvm.c lib/kvmguest.c lib/kvmnames.c \
+             lib/kvmprobe.c lib/kvmreport.c lib/msg.c lib/seccomp.c lib/xwrap.c
+PROBE_CFLAGS = -Os -std=c11 -D_GNU_SOURCE -DMVM_STATIC_PROBE -Wall -Wextra \
+               -Wshadow -Ilib $(shell pkg-config --cflags libssh2)
 
 all: mvmbox
 
-mvmbox: $(APP_OBJS) $(LIB_OBJS)
+mvmbox: $(APP_OBJS) $(LIB_OBJS) probe/embed.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+probe/mvm-kvmprobe: $(PROBE_SRCS) $(wildcard lib/*.h)
+	$(CC) $(PROBE_CFLAGS) -static -s -o $@ $(PROBE_SRCS)
+
+probe/embed.o: probe/embed.S probe/mvm-kvmprobe
+	$(CC) -c -o $@ probe/embed.S
+
 # The unit binary links every applet and lib object except main().
-tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_OBJS)
+tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_OBJS) probe/embed.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 unit: tests/unit/unit
@@ -81,7 +93,7 @@ install: mvmbox
 	install -m 0755 templates/*.sh $(DESTDIR)$(DATADIR)/templates
 
 clean:
-	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d
+	rm -f mvmbox tests/unit/unit $(FUZZERS) probe/mvm-kvmprobe */*.o */*/*.o */*.d */*/*.d
 
 .PHONY: all unit test test-vm check bench image demo fuzz install clean
 -include $(wildcard */*.d tests/unit/*.d)

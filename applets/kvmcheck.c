@@ -1,7 +1,9 @@
 /* applets/kvmcheck.c - mvm-kvmcheck: the KVM gate. Local mode checks this
- * machine (lib/kvm.c, lib/kvmprobe.c, lib/seccomp.c) and prints one record
- * for it; remote mode runs the same checks on each host of the records
- * over SSH. Each check is one stderr line "ok|warn|fail NAME: detail". */
+ * machine (lib/kvm*.c, lib/seccomp.c) and prints one record for it; remote
+ * mode sends the static probe built from the same code (probe/kvmprobe.c,
+ * embedded in mvmbox) to each host of the records over SSH, runs it there
+ * and removes it, and decides the record from its report exactly as local
+ * mode does. Each check is one stderr line "ok|warn|fail NAME: detail". */
 #include "mvm.h"
 
 #include <jansson.h>
@@ -18,7 +20,8 @@ const char kvmcheck_usage[] =
 "With no records on stdin (a terminal, /dev/null or empty) and no HOST,\n"
 "check this machine and print \"localhost kvm=ok|fail seccomp=ok|fail\".\n"
 "Otherwise check each host of the records over SSH and add kvm= and\n"
-"seccomp= to its record.\n"
+"seccomp= to its record: a small static probe is sent to the host, run\n"
+"there and removed (a shell fallback where it cannot run).\n"
 "\n"
 "  -L, --local     check this machine even if stdin has records\n"
 "  --json          print a JSON report instead of the record (local mode)\n"
@@ -36,12 +39,11 @@ const char kvmcheck_usage[] =
 static struct {
   int local, json, jobs;
   struct ssh_opts o;
-  char *self;                    /* this binary, uploaded to each host */
-  size_t selflen;
 } TT;
 
-/* What a host that cannot run mvmbox can still tell: device node,
- * permissions and groups, kvm_pvm, nested. Lines like the real checks. */
+/* What a host that cannot run the probe (another architecture) can still
+ * tell: device node, permissions and groups, kvm_pvm, nested. Lines like
+ * the real checks. */
 static const char fallback_sh[] =
 "d=${MVM_KVM_DEV:-/dev/kvm} s=${MVM_KVM_SYSFS:-/sys/module} u=$(id -un)\n"
 "if [ ! -e \"$d\" ]; then\n"
@@ -122,17 +124,10 @@ static int check_local(void)
   const char *kvm, *sec;
   json_t *j;
   char *s;
-  int i;
+  int i, rc;
 
-  memset(&r, 0, sizeof(r));
-  kvm_check_all(&r);
-  if (seccomp_probe() == 0)
-    kreport_add(&r, "seccomp", KR_OK, "socket() fails with EPERM under a "
-                "BPF filter (no_new_privs) in a child, works in the parent");
-  else
-    kreport_add(&r, "seccomp", KR_FAIL, "%s", mvm.err);
-  kvm = kreport_kvm(&r) == KR_OK ? "ok" : "fail";
-  sec = r.c[r.n - 1].res == KR_OK ? "ok" : "fail";   /* seccomp: last */
+  kreport_gate(&r);
+  rc = kreport_verdict(&r, &kvm, &sec);
   for (i = 0; i < r.n; i++)
     show(NULL, kreport_word(r.c[i].res), r.c[i].name, r.c[i].detail);
   if (TT.json) {
@@ -144,103 +139,103 @@ static int check_local(void)
   } else {
     printf("localhost kvm=%s seccomp=%s\n", kvm, sec);
   }
-  return strcmp(kvm, "ok") || strcmp(sec, "ok") ? EXIT_HOSTFAIL : EXIT_OK;
+  return rc ? EXIT_HOSTFAIL : EXIT_OK;
 }
 
-/* Upload this binary to a fresh directory on the host and run the local
- * check there as the SSH user; the JSON report lands in *out. Returns the
- * remote exit status, or -1 with why set when it could not even try. */
-static int run_binary(struct ssh *s, const char *env, char **out,
-                      size_t *len, char *why, size_t n)
+/* A report into the record, the same for the probe's and the fallback's:
+ * each check shown, kvm= and seccomp= set, failed checks named. */
+static int take_report(struct rec *r, const struct kreport *k,
+                       const char *kvm, const char *sec)
 {
-  char *dir = NULL, *path, *qdir, *cmd;
-  int rc;
-
-  if (ssh_run(s, "mktemp -d /tmp/mvm-kvmcheck.XXXXXX", &dir, NULL, 4096)) {
-    snprintf(why, n, "no temporary directory on the host");
-    free(dir);
-    return -1;
-  }
-  dir[strcspn(dir, "\n")] = 0;
-  path = xasprintf("%s/mvmbox", dir);
-  qdir = sh_quote(dir);
-  status("uploading mvmbox (%zu bytes)", TT.selflen);
-  if (ssh_put(s, path, TT.self, TT.selflen, 0755)) {
-    snprintf(why, n, "upload failed: %.200s", mvm.err);
-    rc = -1;
-  } else {
-    status("running mvm-kvmcheck on the host");
-    cmd = xasprintf("%s%s/mvmbox mvm-kvmcheck --local --json 2>/dev/null; "
-                    "rc=$?; rm -rf %s; exit $rc", env, qdir, qdir);
-    rc = ssh_run(s, cmd, out, len, OUT_MAX);
-    free(cmd);
-    if (rc > 1) snprintf(why, n, "mvmbox does not run there (exit %d)", rc);
-  }
-  if (rc < 0 || rc > 1) {                 /* the run did not clean up */
-    cmd = xasprintf("rm -rf %s", qdir);
-    ssh_run(s, cmd, NULL, NULL, 0);
-    free(cmd);
-  }
-  free(path);
-  free(qdir);
-  free(dir);
-  return rc;
-}
-
-/* The host's JSON report into the record. 0 all ok, -1 failed (mvm.err),
- * -2 not a report. */
-static int take_json(struct rec *r, const char *out, size_t len)
-{
-  json_t *j = json_loadb(out, len, 0, NULL), *c;
-  const char *kvm, *sec, *res, *name;
   char failed[256] = "";
-  size_t i, n = 0;
-  int rc;
+  size_t n = 0;
+  int i;
 
-  kvm = json_string_value(json_object_get(j, "kvm"));
-  sec = json_string_value(json_object_get(j, "seccomp"));
-  if (!kvm || !sec || !json_is_array(json_object_get(j, "checks"))) {
-    json_decref(j);
-    return -2;
-  }
-  json_array_foreach(json_object_get(j, "checks"), i, c) {
-    res = json_string_value(json_object_get(c, "result"));
-    name = json_string_value(json_object_get(c, "name"));
-    if (!res || !name) continue;
-    show(r->addr, res, name, json_string_value(json_object_get(c, "detail")));
-    if (!strcmp(res, "fail") && n < sizeof(failed))
+  for (i = 0; i < k->n; i++) {
+    show(r->addr, kreport_word(k->c[i].res), k->c[i].name, k->c[i].detail);
+    if (k->c[i].res == KR_FAIL && n < sizeof(failed))
       n += snprintf(failed + n, sizeof(failed) - n, "%s%s", n ? " " : "",
-                    name);
+                    k->c[i].name);
   }
   rec_set(r, "kvm", "%s", kvm);
   rec_set(r, "seccomp", "%s", sec);
-  rc = strcmp(kvm, "ok") || strcmp(sec, "ok") ?
-       error("failed checks: %s", *failed ? failed : "?") : 0;
-  json_decref(j);
-  return rc;
+  if (!strcmp(kvm, "ok") && !strcmp(sec, "ok")) return 0;
+  return error("failed checks: %s", *failed ? failed : "?");
 }
 
-/* The shell fallback's "ok|warn|fail NAME: detail" lines into the record:
- * kvm=fail if one failed, else kvm=unknown; seccomp=unknown. */
-static int take_lines(struct rec *r, char *out, const char *why)
+/* Send the probe to a fresh directory on the host, run it there as the
+ * SSH user, remove it in the same command. 0 with the host's report in k,
+ * -1 failed (mvm.err), -2 it cannot run there (why set: fall back). */
+static int run_probe(struct ssh *s, const char *env, struct kreport *k,
+                     char *why, size_t n)
 {
-  char failed[256] = "", *line, *sp, *colon;
-  size_t n = 0;
+  char *dir = NULL, *out = NULL, *path, *q, *cmd;
+  size_t len = kvmprobe_size;
+  int rc;
 
-  for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-    if (!(sp = strchr(line, ' ')) || !(colon = strstr(sp, ": "))) continue;
-    *sp = *colon = 0;
-    show(r->addr, line, sp + 1, colon + 2);
-    if (!strcmp(line, "fail") && n < sizeof(failed))
-      n += snprintf(failed + n, sizeof(failed) - n, "%s%s", n ? " " : "",
-                    sp + 1);
+  /* one round trip: the host's architecture, and a directory if it fits */
+  cmd = xasprintf("m=$(uname -m); [ \"$m\" = %s ] || { echo \"$m\"; "
+                  "exit 3; }; mktemp -d /tmp/mvm-kvmcheck.XXXXXX",
+                  *PROBE_ARCH ? PROBE_ARCH : "none");
+  rc = ssh_run(s, cmd, &dir, NULL, 4096);
+  free(cmd);
+  if (rc) {
+    if (dir) dir[strcspn(dir, "\n")] = 0;
+    if (rc == 3) snprintf(why, n, "the probe is built for %s, the host is "
+                          "%.64s", *PROBE_ARCH ? PROBE_ARCH : "no "
+                          "architecture", dir);
+    else if (rc > 0) error("no temporary directory on the host (exit %d)",
+                           rc);
+    free(dir);
+    return rc == 3 ? -2 : -1;
   }
-  show(r->addr, "warn", "notrun", "api, caps, cpuid, vm, msrs, guest and "
-       "seccomp not checked: the shell fallback cannot");
-  rec_set(r, "kvm", "%s", n ? "fail" : "unknown");
-  rec_set(r, "seccomp", "unknown");
-  if (n) return error("failed checks: %s (%s)", failed, why);
-  return error("not verified: %s", why);
+  dir[strcspn(dir, "\n")] = 0;
+  path = xasprintf("%s/mvm-kvmprobe", dir);
+  q = sh_quote(dir);
+  status("sending the KVM probe (%zu bytes)", len);
+  if (ssh_put(s, path, kvmprobe_start, len, 0700)) {
+    snprintf(why, n, "%s", mvm.err);
+    cmd = xasprintf("rm -rf %s", q);
+    ssh_run(s, cmd, NULL, NULL, 0);
+    rc = error("sending the KVM probe: %s", why);
+  } else {
+    status("running the KVM probe");
+    cmd = xasprintf("%s%s/mvm-kvmprobe; rc=$?; rm -rf %s; exit $rc", env, q,
+                    q);
+    rc = ssh_run(s, cmd, &out, &len, OUT_MAX);
+    if (rc == 126)      /* the shell found it but could not execute it */
+      snprintf(why, n, "the probe cannot be executed in /tmp (noexec?)");
+    else if (rc == 0 || rc == 1)
+      rc = kreport_read(k, out, len) ? error("the KVM probe's report: %s",
+                                             mvm.err) : 0;
+    else if (rc > 0) rc = error("the KVM probe failed there (exit %d)", rc);
+  }
+  free(cmd);
+  free(out);
+  free(q);
+  free(path);
+  free(dir);
+  return rc == 126 ? -2 : rc;
+}
+
+/* The shell fallback's lines into the record: kvm=fail if one failed,
+ * else kvm=unknown; seccomp=unknown. */
+static int take_lines(struct rec *r, const char *out, size_t len,
+                      const char *why)
+{
+  char msg[sizeof(mvm.err) + 256];
+  struct kreport k;
+  int fails;
+
+  if (kreport_read(&k, out, len))
+    return error("the shell fallback's report: %s (%s)", mvm.err, why);
+  kreport_add(&k, "notrun", KR_WARN, "api, caps, cpuid, vm, msrs, guest and "
+              "seccomp not checked: the shell fallback cannot (%s)", why);
+  fails = kreport_kvm(&k) == KR_FAIL;
+  take_report(r, &k, fails ? "fail" : "unknown", "unknown");
+  if (!fails) return error("not verified: %s", why);
+  snprintf(msg, sizeof(msg), "%s (%s)", mvm.err, why);
+  return error("%.*s", (int)sizeof(mvm.err) - 1, msg);
 }
 
 /* MVM_KVM_* of our environment, passed on to the host's check (tests). */
@@ -265,29 +260,29 @@ static char *env_prefix(void)
 static int check_host(struct rec *r, void *arg)
 {
   char why[256] = "MVM_KVMCHECK_FALLBACK is set", *out = NULL, *env, *cmd;
+  const char *kvm, *sec;
+  struct kreport k;
   size_t len = 0;
   struct ssh *s;
   int rc = -2;
 
   (void)arg;
-  if (!getenv("MVM_KVMCHECK_FALLBACK")) *why = 0;
   status("connecting");
   if (!(s = ssh_open(r, &TT.o))) return -1;
   env = env_prefix();
   if (!getenv("MVM_KVMCHECK_FALLBACK")) {
-    rc = run_binary(s, env, &out, &len, why, sizeof(why));
-    if (rc == 0 || rc == 1) rc = take_json(r, out, len);
-    else rc = -2;
-    if (rc == -2 && !*why)
-      snprintf(why, sizeof(why), "mvmbox gave no report there");
+    *why = 0;
+    rc = run_probe(s, env, &k, why, sizeof(why));
+    if (rc == 0) {
+      kreport_verdict(&k, &kvm, &sec);
+      rc = take_report(r, &k, kvm, sec);
+    }
   }
   if (rc == -2) {
-    free(out);
-    out = NULL;
     debug("shell fallback: %s", why);
     cmd = xasprintf("%s%s", env, fallback_sh);
     if (ssh_run(s, cmd, &out, &len, OUT_MAX) < 0) rc = -1;
-    else rc = take_lines(r, out, why);
+    else rc = take_lines(r, out, len, why);
     free(cmd);
   }
   free(out);
@@ -301,10 +296,6 @@ static int check_remote(char **hosts)
   struct run_opts o = { .stage = "kvm", .jobs = TT.jobs, .each = check_host,
                         .hosts = hosts };
 
-  if (!getenv("MVM_KVMCHECK_FALLBACK"))
-    TT.self = xreadfile(getenv("MVM_KVMCHECK_SELF") ? getenv(
-                        "MVM_KVMCHECK_SELF") : "/proc/self/exe", 512 << 20,
-                        &TT.selflen);
   return run_records(&o);
 }
 

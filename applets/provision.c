@@ -149,7 +149,9 @@ static void compose(struct up_args *a, unsigned flags)
 
   if (!dir) die("%s", mvm.err);
   add_part(parts, &o.nparts, dir, "base.yaml");
-  if (!(flags & PF_LOCAL)) add_part(parts, &o.nparts, dir, "toolchain.yaml");
+  /* local hosts have no internet: their toolchain is the image's */
+  add_part(parts, &o.nparts, dir,
+           flags & PF_LOCAL ? "local.yaml" : "toolchain.yaml");
   if (TT.extra) add_part(parts, &o.nparts, NULL, TT.extra);
   if (gate && *gate) {
     if (strcmp(gate, "required") && strcmp(gate, "optional"))

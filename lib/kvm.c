@@ -5,8 +5,6 @@
  * run live in lib/kvmprobe.c. Never prints: results go to a struct kreport. */
 #include "mvm.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <linux/kvm.h>
@@ -27,39 +25,6 @@ static const struct { int cap; const char *name; } fc_caps[] = {
   CAP(DEVICE_CTRL), CAP(ARM_PSCI_0_2),
 #endif
 };
-
-void kreport_add(struct kreport *r, const char *name, int res,
-                 const char *fmt, ...)
-{
-  struct kcheck *c;
-  va_list ap;
-  char *p;
-
-  if (r->n >= KCHECK_MAX) return;
-  c = &r->c[r->n++];
-  c->name = name;
-  c->res = res;
-  va_start(ap, fmt);
-  vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-  va_end(ap);
-  for (p = c->detail; *p; p++)
-    if (*p == '\n' || *p == '\r') *p = ' ';
-}
-
-const char *kreport_word(int res)
-{
-  return res == KR_OK ? "ok" : res == KR_WARN ? "warn" : "fail";
-}
-
-int kreport_kvm(const struct kreport *r)
-{
-  int i;
-
-  for (i = 0; i < r->n; i++)
-    if (r->c[i].res == KR_FAIL && strcmp(r->c[i].name, "seccomp"))
-      return KR_FAIL;
-  return KR_OK;
-}
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -137,21 +102,17 @@ static int in_group(gid_t gid)
 /* Say which permission is missing for an EACCES/EPERM open. */
 static void explain_perm(struct kreport *r, const char *dev)
 {
-  struct passwd *pw = getpwuid(geteuid());
   struct stat st;
-  struct group *gr;
   char user[64], owner[64], group[64];
 
-  snprintf(user, sizeof(user), "%s", pw ? pw->pw_name : "?");
+  kvm_user_name(geteuid(), user, sizeof(user));
   if (stat(dev, &st)) {
     kreport_add(r, "open", KR_FAIL, "cannot open %s: permission denied",
                 dev);
     return;
   }
-  pw = getpwuid(st.st_uid);
-  gr = getgrgid(st.st_gid);
-  snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "?");
-  snprintf(group, sizeof(group), "%s", gr ? gr->gr_name : "?");
+  kvm_user_name(st.st_uid, owner, sizeof(owner));
+  kvm_group_name(st.st_gid, group, sizeof(group));
   if ((st.st_mode & 06) == 06) {
     kreport_add(r, "open", KR_FAIL, "permission denied: %s is %s:%s %04o, "
                 "open to everyone, yet the open was refused (ACL or security "

@@ -11,7 +11,7 @@ enum { KR_OK, KR_WARN, KR_FAIL };
 
 #define KCHECK_MAX 16
 struct kcheck {
-  const char *name;     /* "device", "open", ... (static string) */
+  char name[16];        /* "device", "open", ... */
   int res;              /* KR_OK, KR_WARN or KR_FAIL */
   char detail[384];     /* one line, no newline */
 };
@@ -20,13 +20,41 @@ struct kreport {
   int n;
 };
 
-/* Add a check result; details are cut to one line of detail[]. */
+/* lib/kvmreport.c. Add a check result; details are cut to one line of
+ * detail[]. */
 void kreport_add(struct kreport *r, const char *name, int res,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* "ok", "warn" or "fail". */
 const char *kreport_word(int res);
 /* KR_FAIL if any check other than "seccomp" failed, else KR_OK. */
 int kreport_kvm(const struct kreport *r);
+/* The whole gate on this machine: kvm_check_all(), then "seccomp". */
+void kreport_gate(struct kreport *r);
+/* kvm= and seccomp= of a report ("ok"/"fail"; no seccomp check is a
+ * fail): 0 when both are ok, else -1. */
+int kreport_verdict(const struct kreport *r, const char **kvm,
+                    const char **sec);
+/* The report as "ok|warn|fail NAME: detail" lines (the static probe's
+ * output), and read back from them: 0, or -1 with why in mvm.err. */
+int kreport_write(const struct kreport *r, FILE *f);
+int kreport_read(struct kreport *r, const char *text, size_t len);
+
+/* lib/kvmnames.c: user and group names for messages, "?" if unknown. */
+void kvm_user_name(uid_t uid, char *buf, size_t n);
+void kvm_group_name(gid_t gid, char *buf, size_t n);
+
+/* The static probe, embedded in mvmbox by probe/embed.S: mvm-kvmcheck
+ * sends it to each host. PROBE_ARCH is `uname -m` of the hosts it runs
+ * on (the architecture it was built for), "" if there is none. */
+extern const unsigned char kvmprobe_start[];
+extern const uint64_t kvmprobe_size;
+#if defined(__x86_64__)
+#define PROBE_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define PROBE_ARCH "aarch64"
+#else
+#define PROBE_ARCH ""
+#endif
 
 /* Run every KVM check on this machine, in the order Firecracker fails:
  * device, open, api, caps, cpuid, vm, msrs, guest, module, nested.

@@ -184,35 +184,33 @@ static int scalar(yaml_document_t *d, const char *s)
                                   YAML_ANY_SCALAR_STYLE);
 }
 
-/* The operator's key goes to every users entry that has a
- * ssh_authorized_keys list; if none has one, to the top-level list (the
- * image's default user). */
+/* The operator's key goes to the deploy user's ssh_authorized_keys (the
+ * users entry named DEPLOY_USER, the records' user=; the list is created
+ * when missing: an empty list is not valid cloud-config), else, when no
+ * part creates that user, to the top-level list (the image's default
+ * user). */
 static int add_pubkey(yaml_document_t *d, const char *pub)
 {
-  int users = map_get(d, 1, "users"), top, j, n, given = 0;
+  int users = map_get(d, 1, "users"), at = 1, keys = 0, j, n, u, name;
 
   if (users && N(d, users)->type != YAML_SEQUENCE_NODE)
     return error("users: not a list");
   n = users ? N(d, users)->data.sequence.items.top
               - N(d, users)->data.sequence.items.start : 0;
   for (j = 0; j < n; j++) {
-    int u = N(d, users)->data.sequence.items.start[j];
-    int keys = map_get(d, u, "ssh_authorized_keys");
-    if (!keys) continue;
-    if (N(d, keys)->type != YAML_SEQUENCE_NODE)
-      return error("users: ssh_authorized_keys: not a list");
-    yaml_document_append_sequence_item(d, keys, scalar(d, pub));
-    given++;
+    u = N(d, users)->data.sequence.items.start[j];
+    name = map_get(d, u, "name");
+    if (name && is_key(N(d, name), DEPLOY_USER, strlen(DEPLOY_USER))) at = u;
   }
-  if (given) return 0;
-  if (!(top = map_get(d, 1, "ssh_authorized_keys"))) {
-    top = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
-    yaml_document_append_mapping_pair(d, 1, scalar(d, "ssh_authorized_keys"),
-                                      top);
+  if (!(keys = map_get(d, at, "ssh_authorized_keys"))) {
+    keys = yaml_document_add_sequence(d, NULL, YAML_BLOCK_SEQUENCE_STYLE);
+    yaml_document_append_mapping_pair(d, at,
+                                      scalar(d, "ssh_authorized_keys"), keys);
   }
-  if (N(d, top)->type != YAML_SEQUENCE_NODE)
-    return error("ssh_authorized_keys: not a list");
-  yaml_document_append_sequence_item(d, top, scalar(d, pub));
+  if (N(d, keys)->type != YAML_SEQUENCE_NODE)
+    return error("%sssh_authorized_keys: not a list",
+                 at == 1 ? "" : "users: " DEPLOY_USER ": ");
+  yaml_document_append_sequence_item(d, keys, scalar(d, pub));
   return 0;
 }
 

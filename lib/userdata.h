@@ -22,6 +22,7 @@ int hostkey_pub_fingerprint(const char *line, char *out, size_t outlen);
 
 /* lib/userdata.c: one #cloud-config document from YAML parts. */
 #define USERDATA_MAX (1024 * 1024)
+#define DEPLOY_USER "mvm"     /* the users entry that gets the operator key */
 struct ud_part {
   const char *name;     /* for messages: "cloud-init/base.yaml" */
   const char *text;
@@ -30,7 +31,7 @@ struct ud_part {
 struct ud_opts {
   const struct ud_part *parts;  /* merged in order (see userdata.c) */
   int nparts;
-  const char *pubkey;   /* operator's key: users with ssh_authorized_keys */
+  const char *pubkey;   /* operator's key: user DEPLOY_USER (userdata.c) */
   int kvm_optional;     /* write /etc/mvm-kvm-gate = optional */
   const struct hostkey *key;    /* ssh_keys for the host, or NULL */
 };

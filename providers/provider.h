@@ -32,8 +32,9 @@ typedef void (*emit_fn)(struct rec *r);
 
 /* What the applets must know about a provider beyond its functions. */
 enum {
-  PF_LOCAL = 1,           /* a host on this machine: no toolchain part (no
-                           * internet), KVM gate optional */
+  PF_LOCAL = 1,           /* a host on this machine: local.yaml instead of
+                           * the toolchain part (no internet), KVM gate
+                           * optional */
   PF_NOCREATE = 2,        /* creates nothing (static): no user-data, no key */
   PF_PINS = 4,            /* always hands the host its SSH host key (records
                            * carry hostkey=): trust on first use is refused

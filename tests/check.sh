@@ -31,7 +31,7 @@ fi
 if command -v cppcheck >/dev/null; then
   cppcheck -q --error-exitcode=1 --enable=warning,portability \
     --inline-suppr -D_GNU_SOURCE -Ilib -Iproviders -Iapplets \
-    --suppress=missingIncludeSystem applets lib providers ||
+    --suppress=missingIncludeSystem applets lib providers probe ||
     fail "cppcheck"
 fi
 

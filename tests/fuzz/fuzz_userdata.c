@@ -5,7 +5,7 @@
 #include "mvm.h"
 
 static const char base[] =
-  "users:\n- default\n- name: mvm\n  ssh_authorized_keys: []\n"
+  "users:\n- default\n- name: mvm\n  shell: /bin/bash\n"
   "write_files:\n- path: /x\n  content: |\n    hi\nruncmd:\n- [true]\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

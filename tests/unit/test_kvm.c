@@ -1,5 +1,6 @@
-/* tests/unit/test_kvm.c - the KVM gate's report, the seccomp probe, and
- * the device checks through MVM_KVM_DEV. */
+/* tests/unit/test_kvm.c - the KVM gate's report (and its text form, the
+ * static probe's output, read back), the seccomp probe, and the device
+ * checks through MVM_KVM_DEV. */
 #include "unit.h"
 
 static void test_kvm(void)
@@ -33,6 +34,69 @@ static void test_kvm(void)
   ASSERT_STR_EQ(kreport_word(KR_WARN), "warn");
   kreport_add(&r, "guest", KR_FAIL, "shutdown");
   ASSERT_INT_EQ(kreport_kvm(&r), KR_FAIL);
+  TEST_DONE();
+
+  TEST_START("kreport: written and read back, the same verdict");
+  {
+    static const struct { const char *text, *err; } bad[] = {
+      { "", "empty report" },
+      { "ok device: x", "report line 1 does not end" },
+      { "ok device: x\nmaybe api: y\n", "report line 2 is not" },
+      { "ok Device: x\n", "report line 1 is not" },
+      { "ok device x\n", "report line 1 is not" },
+      { "ok averyveryverylongname: x\n", "report line 1 is not" },
+    };
+    const char *kvm, *sec;
+    struct kreport k;
+    char *text = NULL;
+    size_t len = 0, j;
+    FILE *f = open_memstream(&text, &len);
+
+    memset(&r, 0, sizeof(r));
+    kreport_add(&r, "device", KR_OK, "/dev/kvm is character device 10:232");
+    kreport_add(&r, "nested", KR_WARN, "a: b: c");
+    kreport_add(&r, "seccomp", KR_OK, "socket() fails");
+    ASSERT_INT_EQ(kreport_write(&r, f), 0);
+    fclose(f);
+    ASSERT_STR_EQ(text, "ok device: /dev/kvm is character device 10:232\n"
+                  "warn nested: a: b: c\nok seccomp: socket() fails\n");
+    ASSERT_INT_EQ(kreport_read(&k, text, len), 0);
+    ASSERT_INT_EQ(k.n, 3);
+    ASSERT_STR_EQ(k.c[1].name, "nested");
+    ASSERT_INT_EQ(k.c[1].res, KR_WARN);
+    ASSERT_STR_EQ(k.c[1].detail, "a: b: c");
+    ASSERT_INT_EQ(kreport_verdict(&k, &kvm, &sec), 0);
+    ASSERT_STR_EQ(kvm, "ok");
+    ASSERT_STR_EQ(sec, "ok");
+    free(text);
+    ASSERT_INT_EQ(kreport_read(&k, "fail device: no\n", 16), 0);
+    ASSERT_INT_EQ(kreport_verdict(&k, &kvm, &sec), -1);
+    ASSERT_STR_EQ(kvm, "fail");
+    ASSERT_STR_EQ(sec, "fail");      /* no seccomp check: not a pass */
+    for (j = 0; j < ARRAY_LEN(bad); j++) {
+      mvm.err[0] = 0;
+      if (!kreport_read(&k, bad[j].text, strlen(bad[j].text)))
+        UNIT_FAIL("accepted case %zu", j);
+      else if (strncmp(mvm.err, bad[j].err, strlen(bad[j].err)))
+        UNIT_FAIL("case %zu: '%s', want '%s...'", j, mvm.err, bad[j].err);
+    }
+  }
+  TEST_DONE();
+
+  TEST_START("kreport_read: at most KCHECK_MAX lines");
+  {
+    char many[40 * (KCHECK_MAX + 1)] = "";
+    struct kreport k;
+
+    for (i = 0; i <= KCHECK_MAX; i++) strcat(many, "ok api: 12\n");
+    ASSERT_INT_EQ(kreport_read(&k, many, strlen(many)), -1);
+    ASSERT_INT_EQ(strncmp(mvm.err, "report has over", 15), 0);
+  }
+  TEST_DONE();
+
+  TEST_START("the embedded probe is a static ELF");
+  ASSERT_TRUE(kvmprobe_size > 1024);
+  ASSERT_INT_EQ(memcmp(kvmprobe_start, "\177ELF", 4), 0);
   TEST_DONE();
 
   TEST_START("seccomp_probe passes");

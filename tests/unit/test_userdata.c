@@ -1,6 +1,6 @@
 /* tests/unit/test_userdata.c - lib/userdata.c: the merge rule, the
- * operator's key, the KVM gate switch, the host key block, and bad input
- * rejected with file and line (table-driven). */
+ * operator's key (to user mvm), the KVM gate switch, the host key block,
+ * and bad input rejected with file and line (table-driven). */
 #include "unit.h"
 
 static char *compose(const char *a, const char *b, const char *pub,
@@ -41,6 +41,9 @@ static void test_userdata(void)
     { "Content-Type: multipart/mixed\n", "a.yaml: MIME user-data" },
     { "users: 5\n", "users: not a list" },
     { "write_files: {}\n", "write_files: not a list" },
+    { "users: [{name: mvm, ssh_authorized_keys: k}]\n",
+      "users: mvm: ssh_authorized_keys: not a list" },
+    { "ssh_authorized_keys: k\n", "ssh_authorized_keys: not a list" },
     { "a: &x [*x]\n", "a.yaml: YAML nested too deeply" },
     { "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
       "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
@@ -59,11 +62,16 @@ static void test_userdata(void)
      "#cloud-config\np: '0644'\nl: |\n  x\n  y\nb: !!binary aGk=\n");
   ok("userdata: comments-only part merges nothing", "# nothing\n", "a: 1\n",
      NULL, 0, "#cloud-config\na: 1\n");
-  ok("userdata: key goes to users with ssh_authorized_keys",
-     "users:\n- default\n- name: u\n  ssh_authorized_keys: []\n"
-     "- name: d\n", NULL, "ssh-ed25519 K op", 0,
+  ok("userdata: key goes to user mvm only, its list created",
+     "users:\n- default\n- name: u\n  ssh_authorized_keys: [x]\n"
+     "- name: mvm\n  shell: /bin/sh\n", NULL, "ssh-ed25519 K op", 0,
      "#cloud-config\nusers:\n- default\n- name: u\n"
-     "  ssh_authorized_keys: [ssh-ed25519 K op]\n- name: d\n");
+     "  ssh_authorized_keys: [x]\n- name: mvm\n  shell: /bin/sh\n"
+     "  ssh_authorized_keys:\n  - ssh-ed25519 K op\n");
+  ok("userdata: key appended to mvm's own list (parts merged first)",
+     "users:\n- name: mvm\n  ssh_authorized_keys: [a]\n", NULL,
+     "ssh-ed25519 K", 0, "#cloud-config\nusers:\n- name: mvm\n"
+     "  ssh_authorized_keys: [a, ssh-ed25519 K]\n");
   ok("userdata: no such user: the top-level list (default user)",
      "a: 1\n", NULL, "ssh-ed25519 K", 0,
      "#cloud-config\na: 1\nssh_authorized_keys:\n- ssh-ed25519 K\n");
