@@ -128,14 +128,6 @@ void errmsg(const char *host, const char *fmt, ...)
   if (!mvm.exitval) mvm.exitval = EXIT_HOSTFAIL;
 }
 
-/* A record's error=STAGE:reason, as errmsg() of its address. */
-void rec_errmsg(const struct rec *r)
-{
-  const char *e = rec_get(r, "error"), *c = e ? strchr(e, ':') : NULL;
-
-  if (e) errmsg(r->addr, "%s", c && c - e < 20 ? c + 1 : e);
-}
-
 void help_exit(const char *fmt, ...)
 {
   va_list ap;
