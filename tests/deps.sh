@@ -13,8 +13,17 @@ for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
     missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+# Every nspawn test host's systemd, journald and logind take inotify
+# instances from root's one budget (the kernel counts per user, across
+# containers): the default of 128 runs out at about 15 hosts at once.
+want=1024
+have=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo "$want")
+if [ "$have" -lt "$want" ]; then
+  $SUDO sysctl -q -w fs.inotify.max_user_instances="$want" ||
+    echo "deps: cannot raise fs.inotify.max_user_instances ($have)" >&2
+fi
+[ -z "$missing" ] && exit 0
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
