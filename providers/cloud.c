@@ -47,38 +47,12 @@ static double env_s(const char *name, double def)
   return v > 0 ? v : def;
 }
 
-static void rfc3339(time_t t, char *buf, size_t len)
-{
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-}
-
-/* "2026-12-01T19:30:00Z", "...+00:00", "....123Z": seconds, -1 if not. */
-static time_t parse_time(const char *s)
-{
-  struct tm tm;
-  const char *p;
-  int sign, hh, mm;
-  time_t t;
-
-  memset(&tm, 0, sizeof(tm));
-  if (!s || (!(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) &&
-             !(p = strptime(s, "%Y%m%dT%H%M%S", &tm))))
-    return -1;
-  t = timegm(&tm);
-  if (*p == '.') p += 1 + strspn(p + 1, "0123456789");
-  if (*p == 'Z' || !*p) return t;
-  sign = *p == '-' ? -1 : 1;
-  if (sscanf(p + 1, "%d:%d", &hh, &mm) != 2) return -1;
-  return t - sign * (hh * 3600 + mm * 60);
-}
-
 int cloud_time(const char *in, char *out, size_t len, int compact)
 {
-  time_t t = parse_time(in);
+  time_t t = time_parse(in);
 
   if (t < 0) return -1;
-  strftime(out, len, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ",
-           gmtime(&t));
+  time_fmt(t, out, len, compact);
   return 0;
 }
 
@@ -372,8 +346,8 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
   int i, rc = 0;
 
   if (o->note) info("%s", o->note);
-  rfc3339(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
-          sizeof(u.expires));
+  time_fmt(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
+           sizeof(u.expires), 0);
   if (getentropy(rnd, sizeof(rnd))) return error("getentropy failed");
   snprintf(u.run, sizeof(u.run), "%02x%02x-", rnd[0], rnd[1]);
   u.token = xzalloc(a->count * sizeof(*u.token));
@@ -409,7 +383,7 @@ struct down {
 
 static void lived(const struct cloud_host *c, struct rec *r)
 {
-  time_t t = parse_time(c->created);
+  time_t t = time_parse(c->created);
 
   if (t > 0) rec_set(r, "lived", "%lld", (long long)(time(NULL) - t));
 }
@@ -451,6 +425,29 @@ static void down_lost(int i, int st, void *arg)
   rec_release(&r);
 }
 
+/* An intent line of the journal: did its create go through? Destroy the
+ * host of that name (and label) if so. */
+static int intent_host(struct down *d, const struct rec *only)
+{
+  const char *name = rec_get(only, "name"), *label = rec_get(only, "label");
+  struct rec r;
+  int i, rc = 0;
+
+  if (!name || !label) return error("an intent record needs name= and label=");
+  if (d->o->list(d->h, label, &d->l))
+    return error("%s: %s", d->o->name, mvm.err);
+  for (i = 0; i < d->l.n && !rc; i++) {
+    if (strcmp(d->l.h[i].name, name)) continue;
+    host_rec(d->o, &d->l.h[i], &r);
+    lived(&d->l.h[i], &r);
+    if ((rc = d->o->destroy(d->h, &d->l.h[i])) < 0)
+      rc = error("%s: %s", d->o->name, mvm.err);
+    else if (!rc) d->emit(&r);
+    rec_release(&r);
+  }
+  return rc < 0 ? -1 : 0;
+}
+
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit)
 {
@@ -461,7 +458,9 @@ int cloud_down(const struct cloud_ops *o, const char *label,
   int rc = 0, i;
 
   if (!(d.h = connect_api(o))) return -1;
-  if (only) {                 /* one record: its id= */
+  if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */
+    rc = intent_host(&d, only);
+  } else if (only) {          /* one record: its id= */
     c = cloud_list_add(&d.l);
     snprintf(c->id, sizeof(c->id), "%s", rec_get(only, "id"));
     if ((rc = o->destroy(d.h, c)) == 0) {
