@@ -56,6 +56,22 @@ int cloud_time(const char *in, char *out, size_t len, int compact)
   return 0;
 }
 
+/* mvm.err with the provider's name in front (error() must not read the
+ * buffer it writes). */
+static int pfx(const char *prov, const char *tail)
+{
+  char why[sizeof(mvm.err)];
+
+  snprintf(why, sizeof(why), "%s", mvm.err);
+  return error("%s: %s%s", prov, why, tail ? tail : "");
+}
+
+int cloud_parse(const struct http_resp *r, struct json **j)
+{
+  if ((*j = json_parse(r->body ? r->body : "", r->len))) return 0;
+  return pfx("bad answer", NULL);
+}
+
 static struct http *connect_api(const struct cloud_ops *o)
 {
   struct http *h = http_new(o->name, o->base);
@@ -184,8 +200,8 @@ static int find_name(const struct up *u, const char *name,
   return rc;
 }
 
-/* Create one host: 0 it exists (c filled), -1 it does not (mvm.err), -2
- * it may (mvm.err): never a blind second create. */
+/* Create one host: 0 it exists (c filled), -1 it does not or may (mvm.err
+ * says "may exist" then): never a blind second create. */
 static int create_host(const struct up *u, const struct cloud_req *q,
                        struct cloud_host *c)
 {
@@ -232,7 +248,7 @@ static int wait_ready(const struct up *u, struct cloud_host *c)
     status("waiting for an address (%s)", c->status);
     sleep_s(poll);
     if (u->o->get(u->h, c)) {
-      if (++fails >= GET_FAILS) return error("%s: %s", u->o->name, mvm.err);
+      if (++fails >= GET_FAILS) return pfx(u->o->name, NULL);
       continue;
     }
     fails = 0;
@@ -279,17 +295,23 @@ static void up_child(int i, int fd, void *arg)
     if (journal_add(&r)) warn("%s (host %s exists)", mvm.err, c.id);
     rec_release(&r);
     rc = wait_ready(u, &c);
-  } else if (rc == -2 || strstr(mvm.err, "may exist")) {
-    rc = error("%s; run mvm-teardown %s %s", mvm.err, u->o->name,
-               u->a->label);
+  } else if (strstr(mvm.err, "may exist")) {
+    char tail[160];
+
+    snprintf(tail, sizeof(tail), "; run mvm-teardown %s %s", u->o->name,
+             u->a->label);
+    rc = pfx(u->o->name, tail);
   } else {
-    rc = error("%s: %s", u->o->name, mvm.err);
+    rc = pfx(u->o->name, NULL);
   }
   host_rec(u->o, &c, &r);
   rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
     rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
-  if (rc) rec_fail(&r, "provision", "%s", mvm.err);
+  if (rc) {
+    warn("%s", mvm.err);      /* the record says it too */
+    rec_fail(&r, "provision", "%s", mvm.err);
+  }
   pool_send(fd, &r);
   rec_release(&r);
 }
@@ -435,13 +457,13 @@ static int intent_host(struct down *d, const struct rec *only)
 
   if (!name || !label) return error("an intent record needs name= and label=");
   if (d->o->list(d->h, label, &d->l))
-    return error("%s: %s", d->o->name, mvm.err);
+    return -1;
   for (i = 0; i < d->l.n && !rc; i++) {
     if (strcmp(d->l.h[i].name, name)) continue;
     host_rec(d->o, &d->l.h[i], &r);
     lived(&d->l.h[i], &r);
     if ((rc = d->o->destroy(d->h, &d->l.h[i])) < 0)
-      rc = error("%s: %s", d->o->name, mvm.err);
+      rc = -1;
     else if (!rc) d->emit(&r);
     rec_release(&r);
   }
@@ -473,9 +495,9 @@ int cloud_down(const struct cloud_ops *o, const char *label,
       emit(&r);
       rec_release(&r);
     }
-    rc = rc < 0 ? error("%s: %s", o->name, mvm.err) : 0;
+    rc = rc < 0 ? -1 : 0;
   } else if (o->list(d.h, label, &d.l)) {
-    rc = error("%s: %s", o->name, mvm.err);
+    rc = -1;
   } else if (d.l.n) {
     p.arg = &d;
     pool_run(&p, d.l.n, jobs_for(d.l.n));
@@ -493,7 +515,7 @@ int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
   int i, rc = 0;
 
   if (!h) return -1;
-  if (o->list(h, label, &l)) rc = error("%s: %s", o->name, mvm.err);
+  if (o->list(h, label, &l)) rc = -1;
   for (i = 0; !rc && i < l.n; i++) {
     host_rec(o, &l.h[i], &r);
     emit(&r);

@@ -8,6 +8,7 @@
 /* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
   P(hetzner) \
+  P(vultr) \
   P(nspawn) \
   P(qemu) \
   P(script) \
