@@ -7,7 +7,9 @@
 
 /* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
+  P(equinix) \
   P(hetzner) \
+  P(latitude) \
   P(vultr) \
   P(nspawn) \
   P(qemu) \

@@ -88,6 +88,19 @@ def resolve(spec, node, depth=0):
         return resolve(spec, target, depth + 1)
     out = {k: resolve(spec, v, depth + 1) for k, v in node.items()
            if k not in ("example", "examples", "x-codeSamples", "description")}
+    parts = out.get("allOf")
+    if parts and all(isinstance(x, dict) and "properties" in x and
+                     not any(k in x for k in ("anyOf", "oneOf", "allOf"))
+                     for x in parts):
+        # allOf of plain objects (Equinix's MetroInput + DeviceCreateInput):
+        # one object with every part's members, so strictness still holds.
+        del out["allOf"]
+        out.setdefault("type", "object")
+        out["properties"] = {}
+        out["required"] = []
+        for x in parts:
+            out["properties"].update(x["properties"])
+            out["required"] += x.get("required", [])
     if out.get("nullable") and "type" in out:
         out["type"] = [out["type"], "null"]
     if ("properties" in out and "additionalProperties" not in out
