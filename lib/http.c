@@ -232,7 +232,7 @@ static void log_request(const struct http *h, const char *method,
 
 /* One attempt: 0 with r->status set (any status), -1 no answer. */
 static int attempt(struct http *h, const char *method, const char *url,
-                   const char *body, struct answer *a)
+                   const char *body, int flags, struct answer *a)
 {
   struct curl_slist *sl = NULL;
   char line[8192], ua[64];
@@ -270,6 +270,10 @@ static int attempt(struct http *h, const char *method, const char *url,
   curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h->c, CURLOPT_NOSIGNAL, 1L);
+  /* libcurl silently resends a request whose reused connection died
+   * before an answer: a second create. Not idempotent: a new connection. */
+  if (!(flags & HTTP_RETRY))
+    curl_easy_setopt(h->c, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(h->c, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS,
                    (long)(env_num("MVM_HTTP_TIMEOUT", 60, 0.1, 3600) * 1000));
@@ -332,7 +336,7 @@ int http_req(struct http *h, const char *what, const char *method,
     memset(&a, 0, sizeof(a));
     a.r = r;
     rate_take(h->prov, h->rate, h->burst);
-    if (attempt(h, method, url, body, &a)) {
+    if (attempt(h, method, url, body, flags, &a)) {
       snprintf(msg, sizeof(msg), "%s", mvm.err);
       retry = flags & HTTP_RETRY;
     } else if ((r->status >= 200 && r->status < 300) ||

@@ -195,8 +195,25 @@ static int latitude_get(struct http *h, struct cloud_host *c)
   return rc < 0 ? -1 : 0;
 }
 
+/* Untagged, but named as the driver names LABEL's hosts (LABEL-xxxx-N):
+ * one whose create answer, or whose tagging, was lost. */
+static int ours(const struct json *a, const char *label)
+{
+  char name[80];
+  size_t n = strlen(label);
+  const char *p;
+
+  if (!json_text(a, name, sizeof(name), "hostname") ||
+      strncmp(name, label, n) || name[n] != '-')
+    return 0;
+  p = name + n + 1;
+  return strspn(p, "0123456789abcdef") == 4 && p[4] == '-' && p[5] &&
+         strspn(p + 5, "0123456789") == strlen(p + 5);
+}
+
 /* The project's servers, filtered here by tag name (the cassettes record
- * filter[project] only; paging is not recorded: one page). */
+ * filter[project] only; paging is not recorded: one page). With LABEL,
+ * also its untagged hosts (see ours()). */
 static int latitude_list(struct http *h, const char *label,
                          struct cloud_list *out)
 {
@@ -211,7 +228,9 @@ static int latitude_list(struct http *h, const char *label,
   for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
     const struct json *a = json_get(j, "data.%d.attributes", i);
 
-    if (!has_tag(a, CLOUD_TAG_EPH) || (label && !has_tag(a, want))) continue;
+    if (!has_tag(a, "mvm-ephemeral=true") || (label && !has_tag(a, want))) {
+      if (!label || !ours(a, label)) continue;
+    }
     if (!(c = cloud_list_add(out))) rc = error("list: over %d", CLOUD_LIST_MAX);
     else la_host(json_get(j, "data.%d", i), c);
   }
