@@ -115,6 +115,7 @@ class Spec:
     def __init__(self, path, prefix):
         self.doc = load_spec(path)
         self.prefix = prefix
+        self.cache = {}
         self.ops = []
         for tmpl, item in self.doc["paths"].items():
             rx = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(tmpl)) + "$"
@@ -123,9 +124,30 @@ class Spec:
                     params = item.get("parameters", []) + op.get("parameters", [])
                     self.ops.append((method.upper(), re.compile(rx), tmpl, op, params))
 
+    def compiled(self, method, tmpl, op, params):
+        """Query parameter names, request body and its validator, resolved
+        once per operation (the documents are large)."""
+        import jsonschema
+        key = (method, tmpl)
+        if key not in self.cache:
+            names = {}
+            for p in params:
+                p = resolve(self.doc, p)
+                if p.get("in") == "query":
+                    names[p["name"]] = p
+            rb = op.get("requestBody")
+            validator = None
+            if rb is not None:
+                rb = resolve(self.doc, rb)
+                content = rb.get("content", {})
+                for ct in ("application/json", "application/vnd.api+json"):
+                    if ct in content and content[ct].get("schema"):
+                        validator = jsonschema.Draft7Validator(content[ct]["schema"])
+            self.cache[key] = (names, rb, validator)
+        return self.cache[key]
+
     def check(self, method, path, query, body):
         """The list of ways this request breaks the spec."""
-        import jsonschema
         if not path.startswith(self.prefix):
             return ["path %s is outside %s" % (path, self.prefix)]
         sub = path[len(self.prefix):] or "/"
@@ -135,28 +157,16 @@ class Spec:
         else:
             return ["no operation %s %s in the spec" % (method, sub)]
         bad = []
-        names = {}
-        for p in params:
-            p = resolve(self.doc, p)
-            if p.get("in") == "query":
-                names[p["name"]] = p
+        names, rb, validator = self.compiled(method, tmpl, op, params)
         for k, _ in query:
             base = k.split("[")[0] if k not in names else k
             if k not in names and base not in names:
                 bad.append("%s %s: unknown query parameter %r" % (method, tmpl, k))
-        rb = op.get("requestBody")
         if rb is not None:
-            rb = resolve(self.doc, rb)
-            content = rb.get("content", {})
-            schema = None
-            for ct in ("application/json", "application/vnd.api+json"):
-                if ct in content:
-                    schema = content[ct].get("schema")
             if body is None and rb.get("required"):
                 bad.append("%s %s: no body" % (method, tmpl))
-            elif body is not None and schema is not None:
-                v = jsonschema.Draft7Validator(schema)
-                for e in v.iter_errors(body):
+            elif body is not None and validator is not None:
+                for e in validator.iter_errors(body):
                     bad.append("%s %s: body%s: %s" % (
                         method, tmpl, "".join("[%r]" % x for x in e.path),
                         e.message[:300]))
@@ -348,6 +358,11 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = dispatch
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024     # 1,000 clients connect at once
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 2:
@@ -357,8 +372,7 @@ def main():
     sys.path.insert(0, HERE)
     sys.modules.setdefault("fakecloud", sys.modules[__name__])
     mod = importlib.import_module("fake_" + prov)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", 0), Handler)
     srv.mod = mod
     srv.store = Store(mod)
     srv.store.faults = json.loads(opts.get("--faults", "{}"))
