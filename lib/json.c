@@ -154,20 +154,24 @@ static void redact(json_t *j, int depth)
 {
   const char *k;
   json_t *v;
+  void *it;
   size_t i;
 
   if (depth > 32) return;
   if (json_is_array(j)) {
-    json_array_foreach(j, i, v) redact(v, depth + 1);
+    for (i = 0; i < json_array_size(j); i++)
+      redact(json_array_get(j, i), depth + 1);
     return;
   }
   if (!json_is_object(j)) return;
-  json_object_foreach(j, k, v) {
+  for (it = json_object_iter(j); it; it = json_object_iter_next(j, it)) {
+    k = json_object_iter_key(it);
+    v = json_object_iter_value(it);
     if (secret_key(k) && json_is_string(v)) {
       char n[48];
 
       snprintf(n, sizeof(n), "<%zu bytes>", json_string_length(v));
-      json_object_set_new(j, k, json_string(n));
+      json_object_iter_set_new(j, it, json_string(n));
     } else {
       redact(v, depth + 1);
     }

@@ -72,7 +72,7 @@ int cloud_parse(const struct http_resp *r, struct json **j)
   return pfx("bad answer", NULL);
 }
 
-static struct http *connect_api(const struct cloud_ops *o)
+struct http *cloud_connect(const struct cloud_ops *o)
 {
   struct http *h = http_new(o->name, o->base);
 
@@ -88,7 +88,7 @@ static struct http *connect_api(const struct cloud_ops *o)
   return h;
 }
 
-static void host_rec(const struct cloud_ops *o, const struct cloud_host *c,
+void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
                      struct rec *r)
 {
   rec_new(r, *c->addr ? c->addr : "-");
@@ -101,7 +101,7 @@ static void host_rec(const struct cloud_ops *o, const struct cloud_host *c,
   if (*c->expires) rec_set(r, "expires", "%s", c->expires);
 }
 
-static int jobs_for(int n)
+int cloud_jobs(int n)
 {
   int j = (int)env_s("MVM_CLOUD_JOBS", 32);
 
@@ -275,7 +275,7 @@ static void up_child(int i, int fd, void *arg)
   snprintf(c.name, sizeof(c.name), "%s", name);
   snprintf(c.label, sizeof(c.label), "%s", u->a->label);
   snprintf(c.expires, sizeof(c.expires), "%s", u->expires);
-  host_rec(u->o, &c, &r);
+  cloud_rec(u->o, &c, &r);
   rec_set(&r, "intent", "create");
   if (journal_add(&r)) {
     rec_unset(&r, "intent");
@@ -291,7 +291,7 @@ static void up_child(int i, int fd, void *arg)
   if (!*c.label) snprintf(c.label, sizeof(c.label), "%s", u->a->label);
   if (!*c.expires) snprintf(c.expires, sizeof(c.expires), "%s", u->expires);
   if (!rc) {
-    host_rec(u->o, &c, &r);
+    cloud_rec(u->o, &c, &r);
     if (journal_add(&r)) warn("%s (host %s exists)", mvm.err, c.id);
     rec_release(&r);
     rc = wait_ready(u, &c);
@@ -304,7 +304,7 @@ static void up_child(int i, int fd, void *arg)
   } else {
     rc = pfx(u->o->name, NULL);
   }
-  host_rec(u->o, &c, &r);
+  cloud_rec(u->o, &c, &r);
   rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
     rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
@@ -379,11 +379,11 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
     uuid(u.token[i], sizeof(u.token[i]));
     rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
   }
-  if (!rc && !(u.h = connect_api(o))) rc = -1;
+  if (!rc && !(u.h = cloud_connect(o))) rc = -1;
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {
     p.arg = &u;
-    pool_run(&p, a->count, jobs_for(a->count));
+    pool_run(&p, a->count, cloud_jobs(a->count));
   }
   for (i = 0; i < a->count; i++)
     if (u.ud[i].s) freezero(u.ud[i].s, u.ud[i].cap);
@@ -391,137 +391,5 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
   free(u.gz);
   free(u.token);
   http_free(u.h);
-  return rc;
-}
-
-/* --- down and list ------------------------------------------------- */
-
-struct down {
-  const struct cloud_ops *o;
-  struct http *h;
-  struct cloud_list l;
-  emit_fn emit;
-};
-
-static void lived(const struct cloud_host *c, struct rec *r)
-{
-  time_t t = time_parse(c->created);
-
-  if (t > 0) rec_set(r, "lived", "%lld", (long long)(time(NULL) - t));
-}
-
-static void down_child(int i, int fd, void *arg)
-{
-  const struct down *d = arg;
-  const struct cloud_host *c = &d->l.h[i];
-  struct rec r;
-  int rc;
-
-  mvm.host = c->name[0] ? c->name : c->id;
-  host_rec(d->o, c, &r);
-  lived(c, &r);
-  if ((rc = d->o->destroy(d->h, c)) < 0)
-    rec_fail(&r, "down", "%s: %s", d->o->name, mvm.err);
-  else if (rc == 1)
-    rec_set(&r, "gone", "already");
-  pool_send(fd, &r);
-  rec_release(&r);
-}
-
-static void down_got(int i, struct rec *r, void *arg)
-{
-  const struct down *d = arg;
-
-  (void)i;
-  d->emit(r);
-}
-
-static void down_lost(int i, int st, void *arg)
-{
-  const struct down *d = arg;
-  struct rec r;
-
-  host_rec(d->o, &d->l.h[i], &r);
-  rec_fail(&r, "down", "worker died (status %d)", st);
-  d->emit(&r);
-  rec_release(&r);
-}
-
-/* An intent line of the journal: did its create go through? Destroy the
- * host of that name (and label) if so. */
-static int intent_host(struct down *d, const struct rec *only)
-{
-  const char *name = rec_get(only, "name"), *label = rec_get(only, "label");
-  struct rec r;
-  int i, rc = 0;
-
-  if (!name || !label) return error("an intent record needs name= and label=");
-  if (d->o->list(d->h, label, &d->l))
-    return -1;
-  for (i = 0; i < d->l.n && !rc; i++) {
-    if (strcmp(d->l.h[i].name, name)) continue;
-    host_rec(d->o, &d->l.h[i], &r);
-    lived(&d->l.h[i], &r);
-    if ((rc = d->o->destroy(d->h, &d->l.h[i])) < 0)
-      rc = -1;
-    else if (!rc) d->emit(&r);
-    rec_release(&r);
-  }
-  return rc < 0 ? -1 : 0;
-}
-
-int cloud_down(const struct cloud_ops *o, const char *label,
-               const struct rec *only, emit_fn emit)
-{
-  struct pool p = { down_child, down_got, down_lost, NULL };
-  struct down d = { o, NULL, { 0 }, emit };
-  struct cloud_host *c;
-  struct rec r;
-  int rc = 0, i;
-
-  if (!(d.h = connect_api(o))) return -1;
-  if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */
-    rc = intent_host(&d, only);
-  } else if (only) {          /* one record: its id= */
-    c = cloud_list_add(&d.l);
-    snprintf(c->id, sizeof(c->id), "%s", rec_get(only, "id"));
-    if ((rc = o->destroy(d.h, c)) == 0) {
-      rec_new(&r, only->addr);
-      for (i = 0; i < only->n; i++)
-        rec_set(&r, only->f[i].key, "%s", only->f[i].val);
-      snprintf(c->created, sizeof(c->created), "%s",
-               rec_get(only, "created") ? rec_get(only, "created") : "");
-      lived(c, &r);
-      emit(&r);
-      rec_release(&r);
-    }
-    rc = rc < 0 ? -1 : 0;
-  } else if (o->list(d.h, label, &d.l)) {
-    rc = -1;
-  } else if (d.l.n) {
-    p.arg = &d;
-    pool_run(&p, d.l.n, jobs_for(d.l.n));
-  }
-  cloud_list_release(&d.l);
-  http_free(d.h);
-  return rc;
-}
-
-int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
-{
-  struct cloud_list l = { 0 };
-  struct http *h = connect_api(o);
-  struct rec r;
-  int i, rc = 0;
-
-  if (!h) return -1;
-  if (o->list(h, label, &l)) rc = -1;
-  for (i = 0; !rc && i < l.n; i++) {
-    host_rec(o, &l.h[i], &r);
-    emit(&r);
-    rec_release(&r);
-  }
-  cloud_list_release(&l);
-  http_free(h);
   return rc;
 }

@@ -106,6 +106,14 @@ int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit);
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
 
+/* Shared by cloud.c and clouddown.c only: the API handle with the
+ * provider's credentials (NULL, mvm.err), a host as a record, and how
+ * many workers to run for N hosts. */
+struct http *cloud_connect(const struct cloud_ops *o);
+void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
+               struct rec *r);
+int cloud_jobs(int n);
+
 /* Helpers for provider files. */
 /* A time in RFC 3339 ("2026-12-01T19:30:00Z", offsets, fractions) or the
  * compact label-safe form ("20261201T193000Z") rewritten as RFC 3339 UTC,

@@ -10,11 +10,11 @@
   P(equinix) \
   P(hetzner) \
   P(latitude) \
-  P(vultr) \
   P(nspawn) \
   P(qemu) \
   P(script) \
-  P(static)
+  P(static) \
+  P(vultr)
 
 #define P(n) extern const struct provider provider_##n;
 PROVIDERS
