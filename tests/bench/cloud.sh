@@ -69,12 +69,14 @@ per=100
 [ "$N" -lt 100 ] && per=$N
 procs=$(( (N + per - 1) / per ))
 t0=$(now)
-i=0
+i=0 pids=
 while [ "$i" -lt "$procs" ]; do
   mvm-provision -n "$per" -l "r$i" hetzner > "r$i.out" 2> "r$i.err" &
+  pids="$pids $!"
   i=$((i + 1))
 done
-wait
+# shellcheck disable=SC2086
+wait $pids                # not a bare wait: the fake is a child too
 t1=$(now)
 made=$(cat r*.out | grep -c '^127')
 c429=$(fake_count 429)
