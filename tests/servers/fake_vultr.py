@@ -47,8 +47,10 @@ def bm(i):
 
 
 def public(i):
+    ud = base64.b64decode(i.get("user_data", ""))
     return {"id": "bm-%06d" % i["_id"], "name": i.get("label"),
-            "tags": i.get("tags", []), "addr": i["_addr"]}
+            "tags": i.get("tags", []), "addr": i["_addr"],
+            "user_data_gzip": ud[:2] == b"\x1f\x8b", "user_data_len": len(ud)}
 
 
 def create(st, m, query, body):
