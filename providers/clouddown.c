@@ -61,11 +61,15 @@ static void down_lost(int i, int st, void *arg)
  * host of that name (and label) if so. */
 static int intent_host(struct down *d, const struct rec *only)
 {
-  const char *name = rec_get(only, "name"), *label = rec_get(only, "label");
+  const char *n = rec_get(only, "name"), *l = rec_get(only, "label");
+  char name[80], label[64];
   struct rec r;
   int i, rc = 0;
 
-  if (!name || !label) return error("an intent record needs name= and label=");
+  /* Copies: emit() may rewrite ONLY (mvm-teardown's worker record). */
+  if (!n || !l) return error("an intent record needs name= and label=");
+  snprintf(name, sizeof(name), "%s", n);
+  snprintf(label, sizeof(label), "%s", l);
   if (d->o->list(d->h, label, &d->l))
     return -1;
   for (i = 0; i < d->l.n && !rc; i++) {
