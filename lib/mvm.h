@@ -166,6 +166,8 @@ int run_unimplemented(const char *stage);
 #include "userdata.h"
 #include "http.h"
 #include "json.h"
+#include "tmpl.h"
+#include "deploy.h"
 
 /* lib/conf.c: the cloud CLIs' own config files, read for credentials.
  * Each gives 0 and *out (malloc'd), 1 when the file or key is absent, -1
