@@ -8,7 +8,8 @@
 
 const char provision_usage[] =
 "usage: mvm-provision [-qv] [-n N] [-l LABEL] [--type TYPE] [-r REGION]"
-" [-k PUBKEY] [--user-data FILE] [--image FILE] [--dry-run] PROVIDER"
+" [-k PUBKEY] [--user-data FILE] [--image FILE] [--ttl TIME] [--dry-run]"
+" PROVIDER"
 " [HOST...]\n"
 "\n"
 "Create N hosts with PROVIDER and write one host record per host:\n"
@@ -24,17 +25,22 @@ const char provision_usage[] =
 "                    ~/.ssh/id_ed25519.pub)\n"
 "  --user-data FILE  a #cloud-config part merged after the project's\n"
 "  --image FILE      the provider's image (qemu: a cloud image file)\n"
+"  --ttl TIME        cloud hosts: tag mvm-expires=now+TIME for\n"
+"                    mvm-teardown --expired (N[smhd], default 4h)\n"
 "  --dry-run         check what the real run needs (root, programs, image,\n"
-"                    adapter, keys), print host 1's user-data as #| lines,\n"
-"                    create nothing\n"
+"                    adapter, keys), print host 1's user-data as #| lines\n"
+"                    (cloud: and the API calls), create nothing\n"
 "  -q, -v            quieter, more verbose\n"
 "\n"
 "PROVIDER: static (HOST... you already have), an original-style adapter\n"
-"(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, ...: an unknown\n"
-"name lists the known ones. See mvm-provision(1).\n";
+"(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, the clouds\n"
+"hetzner (no KVM), vultr, latitude, equinix (sunset 2026-06-30: expect it\n"
+"to fail) with MVM_<PROVIDER>_ENDPOINT to redirect: an unknown name lists\n"
+"the known ones. See mvm-provision(1).\n";
 
 static struct {
   int n, dry, emitted, failed;
+  long ttl;
   const char *label, *type, *region, *pubkey, *extra, *image;
   const struct provider *p;
 } TT;
@@ -199,6 +205,12 @@ static int dry_run(const struct up_args *a, unsigned flags)
          " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
          a->count, TT.p->name, a->label, a->type, a->region);
   if (flags & PF_NOCREATE) return 0;
+  if (flags & PF_DRYUP) {       /* the provider prints its API calls */
+    struct up_args d = *a;
+
+    d.dry_run = 1;
+    if (TT.p->up(&d, emit)) die("%s: %s", TT.p->name, mvm.err);
+  }
   printf("# dry-run: user-data of host 1 (private key left out):\n");
   ud = redact_key(a->user_data[0]);
   for (s = ud; *s; s = e + !!*e) {
@@ -209,6 +221,21 @@ static int dry_run(const struct up_args *a, unsigned flags)
   return 0;
 }
 
+/* --ttl: N seconds, or N with s, m, h or d; at most 30 days. */
+static long ttl_arg(const char *s)
+{
+  static const char units[] = "smhd";
+  static const long mult[] = { 1, 60, 3600, 86400 };
+  char *end;
+  long v = strtol(s, &end, 10);
+  const char *u = *end ? strchr(units, *end) : units;
+
+  if (end == s || v <= 0 || !u || (*end && end[1]) || v > 30L * 86400 ||
+      v * mult[u - units] > 30L * 86400)
+    help_exit("bad --ttl '%s': N[smhd], at most 30d", s);
+  return v * mult[u - units];
+}
+
 static int options(int argc, char **argv)
 {
   static const struct option lo[] = {
@@ -216,6 +243,7 @@ static int options(int argc, char **argv)
     { "image", required_argument, NULL, 'I' },
     { "dry-run", no_argument, NULL, 'D' },
     { "type", required_argument, NULL, 'T' },
+    { "ttl", required_argument, NULL, 'L' },
     { 0 }
   };
   int c, nset = 0;
@@ -237,6 +265,7 @@ static int options(int argc, char **argv)
     case 'U': TT.extra = optarg; break;
     case 'I': TT.image = optarg; break;
     case 'D': TT.dry = 1; break;
+    case 'L': TT.ttl = ttl_arg(optarg); break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
     default: help_exit(NULL);
@@ -298,6 +327,7 @@ int provision_main(int argc, char **argv)
   a.label = TT.label;
   a.user = "mvm";
   a.image = TT.image;
+  a.ttl = TT.ttl;
   a.count = TT.n;
   if (flags & PF_NOCREATE) {
     for (a.count = 0; a.args[a.count]; a.count++);

@@ -186,7 +186,49 @@ int run_unimplemented(const char *stage);
 #include "tarz.h"
 #include "kvm.h"
 #include "userdata.h"
+#include "http.h"
+#include "json.h"
 #include "tmpl.h"
 #include "deploy.h"
+
+/* lib/conf.c: the cloud CLIs' own config files, read for credentials.
+ * Each gives 0 and *out (malloc'd), 1 when the file or key is absent, -1
+ * when the file is there but unreadable or malformed (mvm.err). */
+char *conf_path(const char *env, const char *home_rel);  /* $ENV or ~/REL */
+/* YAML (~/.vultr-cli.yaml, metal.yaml): a top-level scalar KEY. */
+int conf_yaml(const char *path, const char *key, char **out);
+/* TOML or INI: KEY of the table TABLE (NULL: top level); for an array of
+ * tables ([[contexts]] in hcloud's cli.toml), the one whose MKEY is MVAL.
+ * Strings may be quoted. */
+int conf_toml(const char *path, const char *table, const char *mkey,
+              const char *mval, const char *key, char **out);
+
+/* lib/pool.c: N jobs in forked workers, at most JOBS at once; child(i,
+ * fd) writes records to fd with pool_send(); the parent gets each with
+ * got(), and lost() for a child that ended without sending any. */
+struct pool {
+  void (*child)(int i, int fd, void *arg);
+  void (*got)(int i, struct rec *r, void *arg);
+  void (*lost)(int i, int status, void *arg);
+  void *arg;
+};
+void pool_run(const struct pool *p, int n, int jobs);
+void pool_send(int fd, struct rec *r);
+void sleep_s(double s);       /* nanosleep, EINTR resumed */
+
+/* lib/codec.c: base64 (OpenSSL) and gzip (zlib) for API bodies. */
+char *b64_encode(const void *p, size_t n);      /* malloc'd */
+int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
+/* RFC 3339 (offsets, fractions) or compact "20261201T193000Z" -> time_t,
+ * -1 if neither; time_fmt() writes RFC 3339 UTC, or the compact form. */
+time_t time_parse(const char *s);
+void time_fmt(time_t t, char *buf, size_t len, int compact);
+
+/* lib/journal.c: the local journal of cloud creates,
+ * $MVM_JOURNAL or ${XDG_STATE_HOME:-~/.local/state}/mvmbox/journal. Each
+ * line is an ordinary host record (mvm-teardown < journal works), appended
+ * with one write and fsync'd before the call it announces. */
+int journal_add(const struct rec *r);
+const char *journal_path(void);
 
 #endif

@@ -22,6 +22,10 @@ struct up_args {
   const char *image;      /* provider-specific image override, or NULL */
   char **args;            /* the arguments after PROVIDER, NULL-terminated
                            * (static: the hosts); never NULL */
+  long ttl;               /* --ttl seconds: cloud hosts are tagged
+                           * mvm-expires=now+ttl (0: the default, 4 h) */
+  int dry_run;            /* PF_DRYUP providers: print the API calls,
+                           * create nothing */
 };
 
 /* emit(): called once per host as soon as the provider knows its id (and
@@ -39,6 +43,8 @@ enum {
   PF_PINS = 4,            /* always hands the host its SSH host key (records
                            * carry hostkey=): trust on first use is refused
                            * for its records */
+  PF_DRYUP = 8,           /* up() honours up_args.dry_run (cloud
+                           * providers: the API calls it would make) */
 };
 
 struct provider {

@@ -7,10 +7,14 @@
 
 /* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
+  P(equinix) \
+  P(hetzner) \
+  P(latitude) \
   P(nspawn) \
   P(qemu) \
   P(script) \
-  P(static)
+  P(static) \
+  P(vultr)
 
 #define P(n) extern const struct provider provider_##n;
 PROVIDERS

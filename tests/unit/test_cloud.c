@@ -1,0 +1,148 @@
+/* tests/unit/test_cloud.c - the cloud driver's small parts: the CLIs'
+ * config files (hcloud's cli.toml contexts, YAML keys), JSON paths and
+ * redaction, the error text of each provider's error shape, times in
+ * both forms, percent-encoding and base64. */
+#include "unit.h"
+
+UNIT_REGISTER(test_cloud)
+
+static char *tmpfile_with(const char *text)
+{
+  char *path = xstrdup("/tmp/mvm-unit-conf.XXXXXX");
+  int fd = mkstemp(path);
+
+  xwriteall(fd, text, strlen(text));
+  xclose(fd);
+  return path;
+}
+
+static void test_conf(void)
+{
+  char *p, *v = NULL;
+
+  TEST_START("conf_toml: hcloud's active context among [[contexts]]");
+  p = tmpfile_with("active_context = \"b\"  # mine\n\n[[contexts]]\n"
+                   "name = \"a\"\ntoken = \"ta\"\n\n[[contexts]]\n"
+                   "token = 'tb'\nname = \"b\"\n[other]\ntoken = \"x\"\n");
+  ASSERT_INT_EQ(conf_toml(p, NULL, NULL, NULL, "active_context", &v), 0);
+  ASSERT_STR_EQ(v, "b");
+  free(v);
+  ASSERT_INT_EQ(conf_toml(p, "contexts", "name", "b", "token", &v), 0);
+  ASSERT_STR_EQ(v, "tb");
+  free(v);
+  ASSERT_INT_EQ(conf_toml(p, "contexts", "name", "a", "token", &v), 0);
+  ASSERT_STR_EQ(v, "ta");
+  free(v);
+  ASSERT_INT_EQ(conf_toml(p, "contexts", "name", "c", "token", &v), 1);
+  ASSERT_INT_EQ(conf_toml(p, "other", NULL, NULL, "token", &v), 0);
+  ASSERT_STR_EQ(v, "x");
+  free(v);
+  unlink(p);
+  free(p);
+  ASSERT_INT_EQ(conf_toml("/nonexistent/cli.toml", NULL, NULL, NULL, "k",
+                          &v), 1);
+  TEST_DONE();
+
+  TEST_START("conf_yaml: a top-level key, not a nested one");
+  p = tmpfile_with("nested:\n  api-key: inner\n  list: [1, 2]\n"
+                   "api-key: \"outer key\"\nproject-id: p1\n");
+  ASSERT_INT_EQ(conf_yaml(p, "api-key", &v), 0);
+  ASSERT_STR_EQ(v, "outer key");
+  free(v);
+  ASSERT_INT_EQ(conf_yaml(p, "project-id", &v), 0);
+  ASSERT_STR_EQ(v, "p1");
+  free(v);
+  ASSERT_INT_EQ(conf_yaml(p, "token", &v), 1);
+  unlink(p);
+  free(p);
+  p = tmpfile_with("api-key: [unclosed\n");
+  ASSERT_INT_EQ(conf_yaml(p, "api-key", &v), -1);
+  ASSERT_TRUE(strstr(mvm.err, "malformed YAML") != NULL);
+  unlink(p);
+  free(p);
+  TEST_DONE();
+}
+
+static void test_json(void)
+{
+  static const struct { const char *body, *want; } errs[] = {
+    { "{\"error\":{\"code\":\"invalid_input\",\"message\":\"server_type"
+      " cpx51 not found\"}}", "invalid_input: server_type cpx51 not found" },
+    { "{\"error\":\"Invalid plan chosen.\",\"status\":400}",
+      "Invalid plan chosen." },
+    { "{\"errors\":[\"is not a valid plan\"]}", "is not a valid plan" },
+    { "{\"errors\":[{\"title\":\"Locked Server\",\"detail\":\"Server is"
+      " locked\"}]}", "Locked Server: Server is locked" },
+    { "<html>\nBad gateway</html>", "<html> Bad gateway</html>" },
+  };
+  struct json *j;
+  char buf[64];
+  char *s;
+  size_t i;
+
+  TEST_START("json: paths into objects and arrays, numbers as text");
+  s = "{\"server\":{\"id\":42,\"public_net\":{\"ipv4\":{\"ip\":"
+      "\"127.1.0.2\"}},\"tags\":[\"a\",\"b=c\"]}}";
+  j = json_parse(s, strlen(s));
+  ASSERT_TRUE(j != NULL);
+  ASSERT_STR_EQ(json_text(j, buf, sizeof(buf), "server.id"), "42");
+  ASSERT_STR_EQ(json_text(j, buf, sizeof(buf), "server.public_net.ipv4.ip"),
+                "127.1.0.2");
+  ASSERT_STR_EQ(json_text(j, buf, sizeof(buf), "server.tags.%d", 1), "b=c");
+  ASSERT_INT_EQ(json_len(j, "server.tags"), 2);
+  ASSERT_NULL(json_text(j, buf, sizeof(buf), "server.tags.2"));
+  ASSERT_NULL(json_text(j, buf, sizeof(buf), "server.public_net"));
+  json_free(j);
+  ASSERT_NULL(json_parse("{\"a\":", 5));
+  ASSERT_TRUE(strstr(mvm.err, "malformed JSON") != NULL);
+  TEST_DONE();
+
+  TEST_START("json_redact: user-data and tokens by size only");
+  s = "{\"name\":\"h\",\"user_data\":\"#cloud-config\\nsecret\","
+      "\"a\":[{\"token\":\"t0k\"}]}";
+  s = json_redact(s, strlen(s));
+  ASSERT_STR_EQ(s, "{\"name\":\"h\",\"user_data\":\"<20 bytes>\",\"a\":"
+                   "[{\"token\":\"<3 bytes>\"}]}");
+  free(s);
+  TEST_DONE();
+
+  TEST_START("json_errmsg: each provider's error shape, one line");
+  for (i = 0; i < ARRAY_LEN(errs); i++) {
+    json_errmsg(errs[i].body, strlen(errs[i].body), buf, sizeof(buf));
+    ASSERT_STR_EQ(buf, errs[i].want);
+  }
+  TEST_DONE();
+}
+
+static void test_enc(void)
+{
+  char buf[40], *s;
+
+  TEST_START("time_parse/time_fmt: RFC 3339 with offsets, compact form");
+  ASSERT_INT_EQ(time_parse("2026-12-01T19:30:00Z"), 1796153400);
+  ASSERT_INT_EQ(time_parse("2026-12-01T20:30:00+01:00"), 1796153400);
+  ASSERT_INT_EQ(time_parse("2026-12-01T19:30:00.603Z"), 1796153400);
+  ASSERT_INT_EQ(time_parse("20261201T193000Z"), 1796153400);
+  ASSERT_INT_EQ(time_parse("yesterday"), -1);
+  time_fmt(1796153400, buf, sizeof(buf), 1);
+  ASSERT_STR_EQ(buf, "20261201T193000Z");
+  time_fmt(1796153400, buf, sizeof(buf), 0);
+  ASSERT_STR_EQ(buf, "2026-12-01T19:30:00Z");
+  TEST_DONE();
+
+  TEST_START("http_escape and b64_encode");
+  s = http_escape("mvm-ephemeral==true,mvm-label==a b");
+  ASSERT_STR_EQ(s, "mvm-ephemeral%3D%3Dtrue%2Cmvm-label%3D%3Da%20b");
+  free(s);
+  s = b64_encode("ab", 2);
+  ASSERT_STR_EQ(s, "YWI=");
+  free(s);
+  TEST_DONE();
+}
+
+static void test_cloud(void)
+{
+  test_conf();
+  test_json();
+  test_enc();
+}
