@@ -164,5 +164,6 @@ int run_unimplemented(const char *stage);
 #include "tarz.h"
 #include "kvm.h"
 #include "userdata.h"
+#include "sign.h"
 
 #endif
