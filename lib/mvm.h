@@ -165,5 +165,6 @@ int run_unimplemented(const char *stage);
 #include "kvm.h"
 #include "userdata.h"
 #include "sign.h"
+#include "xml.h"
 
 #endif
