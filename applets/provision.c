@@ -272,7 +272,7 @@ int provision_main(int argc, char **argv)
 
   signal(SIGPIPE, SIG_IGN);     /* a closed stdout must not kill up() */
   TT.p = provider_find(argv[optind]);
-  flags = provider_flags(TT.p);
+  flags = TT.p->flags;
   a.args = argv + optind + 1;
   if (*a.args && !(flags & PF_NOCREATE))
     help_exit("%s takes no HOST arguments", TT.p->name);

@@ -166,5 +166,26 @@ int run_unimplemented(const char *stage);
 #include "userdata.h"
 #include "sign.h"
 #include "xml.h"
+#include "http.h"
+#include "json.h"
+
+/* lib/conf.c: the cloud CLIs' own config files, read for credentials.
+ * Each gives 0 and *out (malloc'd), 1 when the file or key is absent, -1
+ * when the file is there but unreadable or malformed (mvm.err). */
+char *conf_path(const char *env, const char *home_rel);  /* $ENV or ~/REL */
+/* YAML (~/.vultr-cli.yaml, metal.yaml): a top-level scalar KEY. */
+int conf_yaml(const char *path, const char *key, char **out);
+/* TOML or INI: KEY of the table TABLE (NULL: top level); for an array of
+ * tables ([[contexts]] in hcloud's cli.toml), the one whose MKEY is MVAL.
+ * Strings may be quoted. */
+int conf_toml(const char *path, const char *table, const char *mkey,
+              const char *mval, const char *key, char **out);
+
+/* lib/journal.c: the local journal of cloud creates,
+ * $MVM_JOURNAL or ${XDG_STATE_HOME:-~/.local/state}/mvmbox/journal. Each
+ * line is an ordinary host record (mvm-teardown < journal works), appended
+ * with one write and fsync'd before the call it announces. */
+int journal_add(const struct rec *r);
+const char *journal_path(void);
 
 #endif

@@ -50,6 +50,9 @@ void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
 int local_down(const char *prov, void (*soft)(struct local_host *),
                double timeout, const char *label, const struct rec *only,
                emit_fn emit);
+/* A provider's list(): emit() the record of each host local_down(LABEL,
+ * NULL) would stop, with created= (UTC, ISO 8601) when known. */
+int local_ls(const char *prov, const char *label, emit_fn emit);
 /* The host's record: "127.0.0.1:PORT provider=P id= label= user=". */
 void local_rec(const struct local_host *h, const char *prov, struct rec *r);
 int local_wait(const struct up_args *a, struct local_host *h, char *done,

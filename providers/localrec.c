@@ -117,3 +117,30 @@ int local_finish(const struct up_args *a, struct local_host *h, char *done,
   if (failed) return error("%d of %d %s hosts failed", failed, a->count, prov);
   return 0;
 }
+
+/* A local provider's list(): what local_down(label, NULL) would stop, each
+ * host's record with created= the time its state was made (the label
+ * file is written once, by local_new()). */
+int local_ls(const char *prov, const char *label, emit_fn emit)
+{
+  struct local_host *h;
+  int i, n;
+
+  if (local_list(prov, label, NULL, &h, &n)) return -1;
+  for (i = 0; i < n; i++) {
+    char path[PATH_MAX + 8], when[32];
+    struct stat st;
+    struct tm tm;
+    struct rec r;
+
+    local_rec(&h[i], prov, &r);
+    snprintf(path, sizeof(path), "%s/label", h[i].dir);
+    if (!stat(path, &st) && gmtime_r(&st.st_mtime, &tm) &&
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+      rec_set(&r, "created", "%s", when);
+    emit(&r);
+    rec_release(&r);
+  }
+  free(h);
+  return 0;
+}

@@ -138,6 +138,11 @@ static int nspawn_up(const struct up_args *a, emit_fn emit)
                       NSPAWN_START_S, emit);
 }
 
+static int nspawn_list(const char *label, emit_fn emit)
+{
+  return local_ls("nspawn", label, emit);
+}
+
 static int nspawn_down(const char *label, const struct rec *only,
                        emit_fn emit)
 {
@@ -147,8 +152,10 @@ static int nspawn_down(const char *label, const struct rec *only,
 
 const struct provider provider_nspawn = {
   .name = "nspawn",
+  .flags = PF_LOCAL | PF_PINS,
   .default_instance_type = nspawn_type,
   .default_region = nspawn_region,
   .up = nspawn_up,
   .down = nspawn_down,
+  .list = nspawn_list,
 };

@@ -1,5 +1,7 @@
 /* providers/provider.h - the provider vtable: the original adapters' four
- * functions (default_instance_type, default_region, up, down) in C.
+ * functions (default_instance_type, default_region, up, down) in C, the
+ * listing teardown's dry run prints, and what the applets must know about
+ * a provider (flags).
  * Providers use lib/ only and never write stdout: up() hands each host to
  * emit() the moment its id is known, and the applet writes the record. */
 #ifndef MVM_PROVIDER_H
@@ -20,6 +22,10 @@ struct up_args {
   const char *image;      /* provider-specific image override, or NULL */
   char **args;            /* the arguments after PROVIDER, NULL-terminated
                            * (static: the hosts); never NULL */
+  long ttl;               /* --ttl seconds: cloud hosts are tagged
+                           * mvm-expires=now+ttl (0: the default, 4 h) */
+  int dry_run;            /* PF_DRYUP providers: print the API calls,
+                           * create nothing */
 };
 
 /* emit(): called once per host as soon as the provider knows its id (and
@@ -28,14 +34,31 @@ struct up_args {
  * dropped. */
 typedef void (*emit_fn)(struct rec *r);
 
+/* What the applets must know about a provider beyond its functions. */
+enum {
+  PF_LOCAL = 1,           /* a host on this machine: no toolchain part (no
+                           * internet), KVM gate optional */
+  PF_NOCREATE = 2,        /* creates nothing (static): no user-data, no key */
+  PF_PINS = 4,            /* always hands the host its SSH host key (records
+                           * carry hostkey=): trust on first use is refused
+                           * for its records */
+  PF_DRYUP = 8,           /* up() honours up_args.dry_run (cloud
+                           * providers: the API calls it would make) */
+};
+
 struct provider {
   const char *name;
+  unsigned flags;         /* PF_* */
   const char *(*default_instance_type)(void);
   const char *(*default_region)(void);
   int (*up)(const struct up_args *a, emit_fn emit);       /* 0 or -1 */
   /* label NULL: every host tagged mvm-ephemeral=true; only != NULL: just
    * that record's id=. emit() each destroyed host. 0 or -1 (mvm.err). */
   int (*down)(const char *label, const struct rec *only, emit_fn emit);
+  /* Every host down(label, NULL) would destroy, emitted as a record
+   * (address, provider=, id=, label=, created= when known); touches
+   * nothing. mvm-teardown --dry-run prints these. 0 or -1 (mvm.err). */
+  int (*list)(const char *label, emit_fn emit);
 };
 
 /* Found by name; a name with a '/' or ending in ".sh" is an original-style
@@ -43,14 +66,5 @@ struct provider {
  * listing the known names, if there is no such provider. */
 const struct provider *provider_find(const char *name);
 const struct provider *const *provider_list(void);        /* NULL-terminated */
-
-/* What the applets must know about a provider beyond its four functions;
- * kept in the table of providers/providers.c, one line per provider. */
-enum {
-  PF_LOCAL = 1,           /* a host on this machine: no toolchain part (no
-                           * internet), KVM gate optional */
-  PF_NOCREATE = 2,        /* creates nothing (static): no user-data, no key */
-};
-unsigned provider_flags(const struct provider *p);
 
 #endif

@@ -5,43 +5,27 @@
 #include "mvm.h"
 #include "provider.h"
 
-/* P(name, flags): one provider, defined in providers/<name>.c. */
+/* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
-  P(nspawn, PF_LOCAL) \
-  P(qemu,   PF_LOCAL) \
-  P(script, 0) \
-  P(static, PF_NOCREATE)
+  P(nspawn) \
+  P(qemu) \
+  P(script) \
+  P(static)
 
-#define P(n, f) extern const struct provider provider_##n;
+#define P(n) extern const struct provider provider_##n;
 PROVIDERS
 #undef P
 
-static const struct entry {
-  const struct provider *p;
-  unsigned flags;
-} table[] = {
-#define P(n, f) { &provider_##n, f },
+static const struct provider *const table[] = {
+#define P(n) &provider_##n,
   PROVIDERS
 #undef P
+  NULL
 };
 
 const struct provider *const *provider_list(void)
 {
-  static const struct provider *list[ARRAY_LEN(table) + 1];
-  size_t i, n = 0;
-
-  if (!list[0])
-    for (i = 0; i < ARRAY_LEN(table); i++) list[n++] = table[i].p;
-  return list;
-}
-
-unsigned provider_flags(const struct provider *p)
-{
-  size_t i;
-
-  for (i = 0; i < ARRAY_LEN(table); i++)
-    if (table[i].p == p) return table[i].flags;
-  return 0;
+  return table;
 }
 
 const struct provider *provider_find(const char *name)

@@ -288,6 +288,11 @@ static int qemu_up(const struct up_args *a, emit_fn emit)
                       QEMU_START_S, emit);
 }
 
+static int qemu_list(const char *label, emit_fn emit)
+{
+  return local_ls("qemu", label, emit);
+}
+
 static int qemu_down(const char *label, const struct rec *only, emit_fn emit)
 {
   return local_down("qemu", qemu_soft, QEMU_STOP_S, label, only, emit);
@@ -295,8 +300,10 @@ static int qemu_down(const char *label, const struct rec *only, emit_fn emit)
 
 const struct provider provider_qemu = {
   .name = "qemu",
+  .flags = PF_LOCAL | PF_PINS,
   .default_instance_type = qemu_type,
   .default_region = qemu_region,
   .up = qemu_up,
   .down = qemu_down,
+  .list = qemu_list,
 };

@@ -56,13 +56,15 @@ static const char *adapter(const struct rec *r)
   return f && *f ? f : NULL;
 }
 
-/* Run FILE's function with args; *last = its last non-empty stdout line
- * (malloc'd), earlier lines to stderr. env: NULL-terminated "K=V" list. */
-static int call(const char *file, char **args, char **env, char **last)
+/* Run FILE's function with args; *out = its stdout (malloc'd; past
+ * OUT_MAX only the last line is kept, and *cut set); its exit status.
+ * env: NULL-terminated "K=V" list. */
+static int run(const char *file, char **args, char **env, char **out,
+               int *cut)
 {
-  char *argv[8] = { "bash", "-c", (char *)prog, (char *)file }, *buf, *s, *e;
+  char *argv[8] = { "bash", "-c", (char *)prog, (char *)file }, *buf;
   size_t len = 0, cap = 4096;
-  int fd[2], i, st;
+  int fd[2], i;
   ssize_t n;
   pid_t pid;
 
@@ -75,6 +77,7 @@ static int call(const char *file, char **args, char **env, char **last)
     xexec(argv);
   }
   close(fd[1]);
+  *cut = 0;
   buf = xmalloc(cap);
   while ((n = read(fd[0], buf + len, cap - len - 1)) != 0) {
     if (n < 0 && errno == EINTR) continue;
@@ -86,11 +89,22 @@ static int call(const char *file, char **args, char **env, char **last)
 
       memmove(buf, buf + len - keep, keep);
       len = keep;
+      *cut = 1;
     }
   }
   close(fd[0]);
   buf[len] = 0;
-  st = xwaitpid(pid);
+  *out = buf;
+  return xwaitpid(pid);
+}
+
+/* run(); *last = the last non-empty stdout line (malloc'd), earlier lines
+ * to stderr. */
+static int call(const char *file, char **args, char **env, char **last)
+{
+  char *buf, *s, *e;
+  int cut = 0, st = run(file, args, env, &buf, &cut);
+
   *last = NULL;
   for (s = buf; *s; s = e + !!*e) {
     e = s + strcspn(s, "\n");
@@ -231,10 +245,55 @@ static int script_down(const char *label, const struct rec *only,
   return 0;
 }
 
+/* The hosts the adapter's optional fifth function, provider_list
+ * LABEL-OR-EMPTY, prints: one host record per line (ADDRESS [key=value
+ * ...]), those provider_down LABEL-OR-EMPTY would destroy. */
+static int script_list(const char *label, emit_fn emit)
+{
+  const char *file = adapter(NULL);
+  char *has[] = { "declare", "-F", "provider_list", NULL }, *out, *s, *e;
+  char *args[] = { "provider_list", (char *)(label ? label : ""), NULL };
+  int cut = 0, rc = 0;
+  long n = 0;
+
+  if (!file) return -1;
+  if (run(file, has, NULL, &out, &cut)) {
+    free(out);
+    return error("adapter %s defines no provider_list: cannot list the"
+                 " hosts its provider_down would destroy", file);
+  }
+  free(out);
+  if (run(file, args, NULL, &out, &cut) || cut) {
+    free(out);
+    return error("adapter %s: provider_list %s", file,
+                 cut ? "printed too much" : "failed");
+  }
+  for (s = out; *s && !rc; s = e + !!*e) {
+    struct rec r;
+
+    e = s + strcspn(s, "\n");
+    if (e == s) continue;
+    if (rec_parse(&r, s, e - s, ++n) || !r.addr)
+      rc = error("adapter %s: provider_list line %ld is not a host record",
+                 file, n);
+    else {
+      rec_set(&r, "provider", "script");
+      rec_set(&r, "adapter", "%s", file);
+      if (!rec_get(&r, "id")) rec_set(&r, "id", "%s", r.addr);
+      if (label && !rec_get(&r, "label")) rec_set(&r, "label", "%s", label);
+      emit(&r);
+    }
+    rec_release(&r);
+  }
+  free(out);
+  return rc;
+}
+
 const struct provider provider_script = {
   .name = "script",
   .default_instance_type = script_type,
   .default_region = script_region,
   .up = script_up,
   .down = script_down,
+  .list = script_list,
 };

@@ -50,10 +50,21 @@ static int static_down(const char *label, const struct rec *only,
   return 0;
 }
 
+/* Nothing of static's is destroyed, so there is nothing to list. */
+static int static_list(const char *label, emit_fn emit)
+{
+  (void)emit;
+  info("static: nothing to list (label %s): static hosts are yours, not"
+       " created by mvm-provision", label ? label : "any");
+  return 0;
+}
+
 const struct provider provider_static = {
   .name = "static",
+  .flags = PF_NOCREATE,
   .default_instance_type = static_none,
   .default_region = static_none,
   .up = static_up,
   .down = static_down,
+  .list = static_list,
 };

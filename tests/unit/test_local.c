@@ -5,15 +5,20 @@
 #include "provider.h"
 #include "local.h"
 
-static int emitted;
+static int emitted, created_ok;
 static char last_kvm[16];
 
 static void count_emit(struct rec *r)
 {
-  const char *k = rec_get(r, "kvm");
+  const char *k = rec_get(r, "kvm"), *c = rec_get(r, "created");
+  struct tm tm = { 0 };
 
   snprintf(last_kvm, sizeof(last_kvm), "%s", k ? k : "");
   emitted++;
+  /* created= is this run's time in UTC (ISO 8601), within an hour */
+  if (c && strptime(c, "%Y-%m-%dT%H:%M:%SZ", &tm) && !c[20] &&
+      labs((long)(timegm(&tm) - time(NULL))) < 3600)
+    created_ok++;
 }
 
 /* sh with the host id as $0, so local_alive() recognises it. */
@@ -62,6 +67,22 @@ static void test_local(void)
   free(l);
   ASSERT_INT_EQ(local_list("none", NULL, NULL, &l, &n), 0);
   ASSERT_INT_EQ(n, 0);
+  TEST_DONE();
+
+  TEST_START("local_ls: the hosts of a label, with created=");
+  emitted = created_ok = 0;
+  ASSERT_INT_EQ(local_ls("t", "b", count_emit), 0);
+  ASSERT_INT_EQ(emitted, 3);
+  ASSERT_INT_EQ(created_ok, 3);
+  emitted = 0;
+  ASSERT_INT_EQ(local_ls("t", NULL, count_emit), 0);
+  ASSERT_INT_EQ(emitted, 8);
+  ASSERT_INT_EQ(local_list("t", NULL, NULL, &l, &n), 0);
+  ASSERT_INT_EQ(n, 8);                   /* listing touched nothing */
+  free(l);
+  emitted = 0;
+  ASSERT_INT_EQ(local_ls("none", NULL, count_emit), 0);
+  ASSERT_INT_EQ(emitted, 0);
   TEST_DONE();
 
   TEST_START("local_rec: the host's record");

@@ -1,0 +1,88 @@
+/* lib/http.h - HTTPS for the cloud providers (lib/http.c, over libcurl; the
+ * curl types stay inside http.c). One struct http per provider and process:
+ * base URL (MVM_<PROVIDER>_ENDPOINT replaces scheme and host), the
+ * provider's headers, its rate budget, retries. Returns codes, never dies
+ * on the network, never logs a secret. */
+#ifndef MVM_HTTP_H
+#define MVM_HTTP_H
+
+#define HTTP_BODY_MAX (8 << 20)   /* a longer answer is an error */
+
+struct http;
+
+struct http_resp {
+  long status;            /* the HTTP status; 0: no answer (connection
+                           * error, timeout, dropped, over the cap) */
+  char *body;             /* NUL-terminated, or NULL */
+  size_t len;
+};
+void http_resp_release(struct http_resp *r);
+
+/* PROV names the provider: "hetzner" gives messages "hetzner: ...", env
+ * MVM_HETZNER_ENDPOINT (scheme://host[:port] replacing BASE's; the paths
+ * stay as documented) and MVM_HETZNER_RATE, and the token bucket that every
+ * process of that provider shares. BASE: "https://api.hetzner.cloud". */
+struct http *http_new(const char *prov, const char *base);
+/* The same with the endpoint override read from ENV, for a second host of
+ * one provider (a token service): http_new_env("gcp", "MVM_GCP_TOKEN_
+ * ENDPOINT", "https://oauth2.googleapis.com"). Shares PROV's bucket. */
+struct http *http_new_env(const char *prov, const char *env,
+                          const char *base);
+void http_free(struct http *h);   /* wipes the secret headers */
+
+/* A header sent with every request. SECRET: its value is never logged
+ * (Authorization, X-Auth-Token, API keys) and is wiped on http_free(). */
+void http_header(struct http *h, const char *name, const char *value,
+                 int secret);
+/* The request budget: RATE requests per second with bursts of BURST, one
+ * bucket per provider shared by all workers and processes (a locked file
+ * in the state directory). MVM_<PROVIDER>_RATE=R[/B] overrides. */
+void http_rate(struct http *h, double rate, double burst);
+
+/* Signing (SigV4, OVH): called before every attempt, retries included,
+ * with the full URL and body; it adds per-attempt headers with
+ * http_sign_header() (dropped after the attempt). 0 or -1 (mvm.err). */
+typedef int (*http_sign_fn)(struct http *h, const char *method,
+                            const char *url, const char *body, void *arg);
+void http_signer(struct http *h, http_sign_fn fn, void *arg);
+void http_sign_header(struct http *h, const char *name, const char *value,
+                      int secret);
+/* The provider's error text from an error answer's body, for messages
+ * like "422 invalid_input: server_type cpx51 not found". The default
+ * knows {"error":{"code","message"}}, {"error":"..."}, {"message":...},
+ * {"errors":[{"title","detail"} or "..."]}; XML APIs set their own. */
+typedef void (*http_errmsg_fn)(const char *body, size_t len, char *out,
+                               size_t outlen);
+void http_errmsg(struct http *h, http_errmsg_fn fn);
+/* Content-Type of request bodies (default application/json). */
+void http_ctype(struct http *h, const char *ctype);
+
+/* Dry run: http_req() prints "# dry-run: METHOD URL" and the body (secret
+ * JSON members redacted) on stdout and fails with mvm.err "dry run". */
+void http_dry(struct http *h, int on);
+
+enum {
+  HTTP_RETRY = 1,         /* idempotent (GET, DELETE, a create carrying an
+                           * idempotency token): retry 429, 5xx and
+                           * connection errors */
+  HTTP_RETRY_429 = 2,     /* not idempotent: retry only a 429, which
+                           * proves nothing was done; a 5xx or a lost
+                           * answer is the caller's to resolve */
+  HTTP_404_OK = 4,        /* a 404 is an answer, not an error */
+};
+
+/* METHOD PATH (appended to the base: "/v1/servers?label_selector=...")
+ * with BODY (NULL: none). Waits for the token bucket, retries as FLAGS
+ * allow with exponential backoff and full jitter, honouring Retry-After,
+ * within bounded attempts and total time (MVM_HTTP_TIMEOUT per request,
+ * default 60 s). 0 on a 2xx answer (or a 404 with HTTP_404_OK); else -1
+ * with mvm.err "WHAT: STATUS provider message" or "WHAT: reason" and
+ * r->status as above. r is always filled: release it. */
+int http_req(struct http *h, const char *what, const char *method,
+             const char *path, const char *body, int flags,
+             struct http_resp *r);
+
+/* RFC 3986 percent-encoding of S (unreserved kept), malloc'd. */
+char *http_escape(const char *s);
+
+#endif

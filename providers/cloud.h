@@ -1,0 +1,129 @@
+/* providers/cloud.h - the cloud driver (providers/cloud.c) and what a cloud
+ * provider file gives it: a struct cloud_ops of small API calls. The driver
+ * owns everything else once: the worker per host, names and tags, the
+ * journal, create retries that never duplicate a host, polling for the
+ * address, emitting records, teardown by tag or record, listing. A
+ * provider file has no loops over hosts, no polling, no retries of its own
+ * and prints nothing. Only cloud provider files include this. */
+#ifndef MVM_CLOUD_H
+#define MVM_CLOUD_H
+
+enum {                    /* cloud_host.state */
+  CLOUD_PENDING = 0,      /* exists, no usable address yet */
+  CLOUD_READY,            /* has its public address: emit it */
+  CLOUD_FAILED,           /* the provider says it failed (status) */
+  CLOUD_GONE,             /* not found (404, deleted) */
+};
+
+/* One instance as the provider describes it. Fixed sizes: everything
+ * comes off the network, json_text() truncates. */
+struct cloud_host {
+  char id[128];           /* the provider's id: record id= */
+  char name[80];          /* the name/hostname we gave it */
+  char addr[64];          /* public IPv4, "" until known */
+  char label[64];         /* its mvm-label tag */
+  char created[40];       /* RFC 3339, from the provider, or "" */
+  char expires[40];       /* its mvm-expires tag, or "" */
+  char status[40];        /* the provider's status word, for messages */
+  char region[40];
+  int state;              /* CLOUD_* */
+  char aux[128];          /* provider-private (an action id, a user_data
+                           * id to delete with the server) */
+};
+
+/* A growable list of hosts (cloud_list_add caps it at CLOUD_LIST_MAX). */
+#define CLOUD_LIST_MAX 100000
+struct cloud_list {
+  struct cloud_host *h;
+  int n, cap;
+};
+struct cloud_host *cloud_list_add(struct cloud_list *l);  /* zeroed slot */
+void cloud_list_release(struct cloud_list *l);
+
+/* What create() sends for one host; the driver fills it. */
+struct cloud_req {
+  const char *name;       /* "<label>-<i>-<rand>", a valid hostname */
+  const char *label, *type, *region;
+  const char *image;      /* --image, or NULL: the provider's default */
+  const char *pubkey;     /* the operator's SSH public key, one line */
+  const char *user_data;  /* bytes to send: plain text, or gzip when */
+  size_t ud_len;          /* ud_gzip (only if ops->ud_gzip) */
+  int ud_gzip;
+  const char *expires;    /* RFC 3339 UTC, now + --ttl */
+  /* The three tags as "k=v" strings (vultr, equinix tag lists); a
+   * key/value API uses CLOUD_TAG_EPH etc. and label / expires. */
+  const char *tag_eph, *tag_label, *tag_expires;
+  const char *token;      /* idempotency token: unique per host, the same
+                           * on every retry of its create */
+};
+#define CLOUD_TAG_EPH "mvm-ephemeral"
+#define CLOUD_TAG_LABEL "mvm-label"
+#define CLOUD_TAG_EXPIRES "mvm-expires"
+
+struct cloud_ops {
+  const char *name;       /* "hetzner": provider=, MVM_HETZNER_* */
+  const char *base;       /* scheme://host of the API; paths in the calls */
+  const char *type;       /* default instance type */
+  const char *region;     /* default region */
+  const char *note;       /* said on stderr by up() and in --help (no-KVM
+                           * lane, sunset), or NULL */
+  size_t ud_max;          /* user-data limit as sent, bytes; 0: none known */
+  int ud_gzip;            /* the field carries bytes and the provider's
+                           * cloud-init inflates gzip */
+  int idempotent;         /* create() sends req->token as the provider's
+                           * idempotency key: retried like a GET */
+  double rate, burst;     /* request budget per second (token bucket) */
+  double poll_s;          /* how often get() is called while pending */
+  double ready_s;         /* deadline for an address (bare metal: long) */
+
+  /* Credentials (env first, then the CLI's config file) into headers of
+   * H; error() naming the missing variable and file. No host exists yet. */
+  int (*init)(struct http *h);
+  /* One create call (or the few one host needs). On 0, c->id is set, and
+   * c->addr/state/created if the answer has them. On -1, mvm.err; the
+   * driver looks at the answer status to know if a host may exist. */
+  int (*create)(struct http *h, const struct cloud_req *q,
+                struct cloud_host *c);
+  /* Refresh c (by c->id): state, status, addr. CLOUD_GONE on a 404. */
+  int (*get)(struct http *h, struct cloud_host *c);
+  /* Every host tagged mvm-ephemeral=true (only LABEL's if not NULL),
+   * with id, name, label, addr, created, expires as far as known. */
+  int (*list)(struct http *h, const char *label, struct cloud_list *out);
+  /* Destroy c->id: 0 destroyed, 1 already gone (404), -1 error. */
+  int (*destroy)(struct http *h, const struct cloud_host *c);
+};
+
+/* The driver. up(): one worker per host (at most MVM_CLOUD_JOBS, default
+ * 32, at once), never exits once a host may exist, returns -1 only when
+ * nothing was created (credentials, bad input). down(): by record (only)
+ * or by tag; list(): what down(label, NULL) would destroy. */
+int cloud_up(const struct cloud_ops *o, const struct up_args *a,
+             emit_fn emit);
+int cloud_down(const struct cloud_ops *o, const char *label,
+               const struct rec *only, emit_fn emit);
+int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
+
+/* Helpers for provider files. */
+char *cloud_b64(const void *p, size_t n);     /* base64, malloc'd */
+/* Credentials: the first set of the NULL-terminated env names, else NULL. */
+const char *cloud_env(const char *const *names);
+
+/* A provider file ends with CLOUD_PROVIDER(hetzner, 0): its struct
+ * provider, named provider_hetzner, built from `static const struct
+ * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP. */
+#define CLOUD_PROVIDER(p, fl)                                             \
+  static const char *p##_type(void) { return p##_ops.type; }              \
+  static const char *p##_region(void) { return p##_ops.region; }          \
+  static int p##_up(const struct up_args *a, emit_fn e)                   \
+  { return cloud_up(&p##_ops, a, e); }                                    \
+  static int p##_down(const char *l, const struct rec *r, emit_fn e)      \
+  { return cloud_down(&p##_ops, l, r, e); }                               \
+  static int p##_list(const char *l, emit_fn e)                           \
+  { return cloud_list(&p##_ops, l, e); }                                  \
+  const struct provider provider_##p = {                                  \
+    .name = #p, .flags = PF_PINS | PF_DRYUP | (fl),                       \
+    .default_instance_type = p##_type, .default_region = p##_region,      \
+    .up = p##_up, .down = p##_down, .list = p##_list,                     \
+  }
+
+#endif
