@@ -8,7 +8,8 @@
 
 const char provision_usage[] =
 "usage: mvm-provision [-qv] [-n N] [-l LABEL] [-t TYPE] [-r REGION]"
-" [-k PUBKEY] [--user-data FILE] [--image FILE] [--dry-run] PROVIDER"
+" [-k PUBKEY] [--user-data FILE] [--image FILE] [--ttl TIME] [--dry-run]"
+" PROVIDER"
 " [HOST...]\n"
 "\n"
 "Create N hosts with PROVIDER and write one host record per host:\n"
@@ -24,7 +25,10 @@ const char provision_usage[] =
 "                    ~/.ssh/id_ed25519.pub)\n"
 "  --user-data FILE  a #cloud-config part merged after the project's\n"
 "  --image FILE      the provider's image (qemu: a cloud image file)\n"
-"  --dry-run         compose and check everything, create nothing\n"
+"  --ttl TIME        cloud hosts: tag mvm-expires=now+TIME for\n"
+"                    mvm-teardown --expired (N[smhd], default 4h)\n"
+"  --dry-run         compose and check everything, create nothing (cloud:\n"
+"                    print the API calls)\n"
 "  -q, -v            quieter, more verbose\n"
 "\n"
 "PROVIDER: static (HOST... you already have), an original-style adapter\n"
@@ -33,6 +37,7 @@ const char provision_usage[] =
 
 static struct {
   int n, dry, emitted, failed;
+  long ttl;
   const char *label, *type, *region, *pubkey, *extra, *image;
   const struct provider *p;
 } TT;
@@ -190,6 +195,12 @@ static int dry_run(const struct up_args *a, unsigned flags)
          " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
          a->count, TT.p->name, a->label, a->type, a->region);
   if (flags & PF_NOCREATE) return 0;
+  if (flags & PF_DRYUP) {       /* the provider prints its API calls */
+    struct up_args d = *a;
+
+    d.dry_run = 1;
+    if (TT.p->up(&d, emit)) die("%s: %s", TT.p->name, mvm.err);
+  }
   if ((fd = mkstemp(path)) < 0) pdie("mkstemp");
   ud = redact_key(a->user_data[0]);
   xwriteall(fd, ud, strlen(ud));
@@ -200,12 +211,28 @@ static int dry_run(const struct up_args *a, unsigned flags)
   return 0;
 }
 
+/* --ttl: N seconds, or N with s, m, h or d; at most 30 days. */
+static long ttl_arg(const char *s)
+{
+  static const char units[] = "smhd";
+  static const long mult[] = { 1, 60, 3600, 86400 };
+  char *end;
+  long v = strtol(s, &end, 10);
+  const char *u = *end ? strchr(units, *end) : units;
+
+  if (end == s || v <= 0 || !u || (*end && end[1]) || v > 30L * 86400 ||
+      v * mult[u - units] > 30L * 86400)
+    help_exit("bad --ttl '%s': N[smhd], at most 30d", s);
+  return v * mult[u - units];
+}
+
 static int options(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "user-data", required_argument, NULL, 'U' },
     { "image", required_argument, NULL, 'I' },
     { "dry-run", no_argument, NULL, 'D' },
+    { "ttl", required_argument, NULL, 'T' },
     { "help", no_argument, NULL, 'h' },
     { 0 }
   };
@@ -226,6 +253,7 @@ static int options(int argc, char **argv)
     case 'U': TT.extra = optarg; break;
     case 'I': TT.image = optarg; break;
     case 'D': TT.dry = 1; break;
+    case 'T': TT.ttl = ttl_arg(optarg); break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
     default: help_exit(NULL);
@@ -283,6 +311,7 @@ int provision_main(int argc, char **argv)
   a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
   a.user = "mvm";
   a.image = TT.image;
+  a.ttl = TT.ttl;
   a.count = TT.n;
   if (flags & PF_NOCREATE) {
     for (a.count = 0; a.args[a.count]; a.count++);

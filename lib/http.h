@@ -82,6 +82,16 @@ int http_req(struct http *h, const char *what, const char *method,
              const char *path, const char *body, int flags,
              struct http_resp *r);
 
+/* lib/rate.c: the shared token bucket behind http_rate(). rate_take()
+ * sleeps until this request may go; rate_pause() holds every worker of
+ * PROV back for SECS (a 429's Retry-After). */
+void rate_take(const char *prov, double rate, double burst);
+void rate_pause(const char *prov, double secs, double rate, double burst);
+
+/* The status of the last answer http_req() got (0: none came), so a
+ * caller can tell "refused" (4xx: nothing was done) from "unknown". */
+long http_status(const struct http *h);
+
 /* RFC 3986 percent-encoding of S (unreserved kept), malloc'd. */
 char *http_escape(const char *s);
 

@@ -39,4 +39,9 @@ char *json_build(const char *fmt, ...);
  * replaced by "<N bytes>", for -v and --dry-run; NULL if not JSON. */
 char *json_redact(const char *s, size_t len);
 
+/* The provider's error text from an error answer's body, one line:
+ * {"error":{"code","message"}}, {"error":"..."}, {"message":...},
+ * {"errors":[{"title","detail"} or "..."]}, else the body's start. */
+void json_errmsg(const char *body, size_t len, char *out, size_t outlen);
+
 #endif

@@ -181,6 +181,23 @@ int conf_yaml(const char *path, const char *key, char **out);
 int conf_toml(const char *path, const char *table, const char *mkey,
               const char *mval, const char *key, char **out);
 
+/* lib/pool.c: N jobs in forked workers, at most JOBS at once; child(i,
+ * fd) writes records to fd with pool_send(); the parent gets each with
+ * got(), and lost() for a child that ended without sending any. */
+struct pool {
+  void (*child)(int i, int fd, void *arg);
+  void (*got)(int i, struct rec *r, void *arg);
+  void (*lost)(int i, int status, void *arg);
+  void *arg;
+};
+void pool_run(const struct pool *p, int n, int jobs);
+void pool_send(int fd, struct rec *r);
+void sleep_s(double s);       /* nanosleep, EINTR resumed */
+
+/* lib/codec.c: base64 (OpenSSL) and gzip (zlib) for API bodies. */
+char *b64_encode(const void *p, size_t n);      /* malloc'd */
+int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
+
 /* lib/journal.c: the local journal of cloud creates,
  * $MVM_JOURNAL or ${XDG_STATE_HOME:-~/.local/state}/mvmbox/journal. Each
  * line is an ordinary host record (mvm-teardown < journal works), appended

@@ -54,7 +54,9 @@ struct cloud_req {
    * key/value API uses CLOUD_TAG_EPH etc. and label / expires. */
   const char *tag_eph, *tag_label, *tag_expires;
   const char *token;      /* idempotency token: unique per host, the same
-                           * on every retry of its create */
+                           * on every retry of its create (a UUID) */
+  int http_flags;         /* for the create call's http_req(): the driver
+                           * says what may be retried */
 };
 #define CLOUD_TAG_EPH "mvm-ephemeral"
 #define CLOUD_TAG_LABEL "mvm-label"
@@ -67,7 +69,8 @@ struct cloud_ops {
   const char *region;     /* default region */
   const char *note;       /* said on stderr by up() and in --help (no-KVM
                            * lane, sunset), or NULL */
-  size_t ud_max;          /* user-data limit as sent, bytes; 0: none known */
+  size_t ud_max;          /* user-data limit in bytes (after gzip, before
+                           * any base64); 0: none known */
   int ud_gzip;            /* the field carries bytes and the provider's
                            * cloud-init inflates gzip */
   int idempotent;         /* create() sends req->token as the provider's
@@ -104,7 +107,10 @@ int cloud_down(const struct cloud_ops *o, const char *label,
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
 
 /* Helpers for provider files. */
-char *cloud_b64(const void *p, size_t n);     /* base64, malloc'd */
+/* A time in RFC 3339 ("2026-12-01T19:30:00Z", offsets, fractions) or the
+ * compact label-safe form ("20261201T193000Z") rewritten as RFC 3339 UTC,
+ * or COMPACT; -1 if IN is neither. */
+int cloud_time(const char *in, char *out, size_t len, int compact);
 /* Credentials: the first set of the NULL-terminated env names, else NULL. */
 const char *cloud_env(const char *const *names);
 
@@ -112,18 +118,19 @@ const char *cloud_env(const char *const *names);
  * provider, named provider_hetzner, built from `static const struct
  * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP. */
 #define CLOUD_PROVIDER(p, fl)                                             \
-  static const char *p##_type(void) { return p##_ops.type; }              \
-  static const char *p##_region(void) { return p##_ops.region; }          \
-  static int p##_up(const struct up_args *a, emit_fn e)                   \
+  static const char *p##_vt_type(void) { return p##_ops.type; }           \
+  static const char *p##_vt_region(void) { return p##_ops.region; }       \
+  static int p##_vt_up(const struct up_args *a, emit_fn e)                \
   { return cloud_up(&p##_ops, a, e); }                                    \
-  static int p##_down(const char *l, const struct rec *r, emit_fn e)      \
+  static int p##_vt_down(const char *l, const struct rec *r, emit_fn e)   \
   { return cloud_down(&p##_ops, l, r, e); }                               \
-  static int p##_list(const char *l, emit_fn e)                           \
+  static int p##_vt_list(const char *l, emit_fn e)                        \
   { return cloud_list(&p##_ops, l, e); }                                  \
   const struct provider provider_##p = {                                  \
     .name = #p, .flags = PF_PINS | PF_DRYUP | (fl),                       \
-    .default_instance_type = p##_type, .default_region = p##_region,      \
-    .up = p##_up, .down = p##_down, .list = p##_list,                     \
+    .default_instance_type = p##_vt_type,                                 \
+    .default_region = p##_vt_region,                                      \
+    .up = p##_vt_up, .down = p##_vt_down, .list = p##_vt_list,            \
   }
 
 #endif

@@ -1,0 +1,381 @@
+/* lib/http.c - HTTPS requests for the cloud providers over libcurl: TLS
+ * verified, timeouts, proxies from the environment (libcurl's own
+ * http_proxy/https_proxy/no_proxy), User-Agent mvmbox/VERSION, a cap on the
+ * answer, the provider's rate budget (lib/rate.c), retries with backoff and
+ * full jitter, one-line errors with the provider's message, and -v logs
+ * with every secret header left out. The only file that includes curl. */
+#include "mvm.h"
+
+#include <curl/curl.h>
+
+#define HDR_MAX 16
+
+struct hdr {
+  char *name, *value;
+  int secret;
+};
+
+struct http {
+  char prov[32];
+  char *base;
+  struct hdr h[HDR_MAX], sig[HDR_MAX];
+  int nh, nsig;
+  http_sign_fn sign;
+  void *sign_arg;
+  http_errmsg_fn errmsg;
+  char ctype[96];
+  double rate, burst;
+  int dry;
+  long last;              /* status of the last answer, 0: none */
+  CURL *c;
+  pid_t owner;            /* the process the curl handle belongs to */
+};
+
+/* What one attempt brought back. */
+struct answer {
+  struct http_resp *r;
+  size_t cap;
+  int toobig;
+  double retry_after;
+};
+
+static double env_num(const char *name, double def, double lo, double hi)
+{
+  const char *s = getenv(name);
+  char *end;
+  double v;
+
+  if (!s || !*s) return def;
+  v = strtod(s, &end);
+  return *end || v < lo || v > hi ? def : v;
+}
+
+struct http *http_new_env(const char *prov, const char *env, const char *base)
+{
+  struct http *h = xzalloc(sizeof(*h));
+  const char *ep = getenv(env), *path;
+  char rname[64], *p;
+
+  snprintf(h->prov, sizeof(h->prov), "%s", prov);
+  /* The override replaces scheme://host[:port]; BASE's path stays. */
+  path = strstr(base, "://");
+  path = path ? strchr(path + 3, '/') : NULL;
+  if (ep && *ep) {
+    size_t n = strlen(ep);
+
+    while (n && ep[n - 1] == '/') n--;
+    h->base = xasprintf("%.*s%s", (int)n, ep, path ? path : "");
+  } else {
+    h->base = xstrdup(base);
+  }
+  snprintf(h->ctype, sizeof(h->ctype), "application/json");
+  snprintf(rname, sizeof(rname), "MVM_%s_RATE", prov);
+  for (p = rname; *p; p++) *p = toupper((unsigned char)*p);
+  if ((p = getenv(rname)) && *p) {
+    h->rate = strtod(p, &p);
+    h->burst = *p == '/' ? strtod(p + 1, NULL) : h->rate;
+  }
+  return h;
+}
+
+struct http *http_new(const char *prov, const char *base)
+{
+  char env[64], *p;
+
+  snprintf(env, sizeof(env), "MVM_%s_ENDPOINT", prov);
+  for (p = env; *p; p++) *p = toupper((unsigned char)*p);
+  return http_new_env(prov, env, base);
+}
+
+static void hdr_clear(struct hdr *h, int *n)
+{
+  int i;
+
+  for (i = 0; i < *n; i++) {
+    freezero(h[i].value, strlen(h[i].value) + 1);
+    free(h[i].name);
+  }
+  *n = 0;
+}
+
+void http_free(struct http *h)
+{
+  if (!h) return;
+  hdr_clear(h->h, &h->nh);
+  hdr_clear(h->sig, &h->nsig);
+  if (h->c && h->owner == getpid()) curl_easy_cleanup(h->c);
+  free(h->base);
+  free(h);
+}
+
+static void hdr_add(struct hdr *h, int *n, const char *name,
+                    const char *value, int secret)
+{
+  if (*n >= HDR_MAX) die("http: too many headers");
+  h[*n].name = xstrdup(name);
+  h[*n].value = xstrdup(value);
+  h[*n].secret = secret;
+  (*n)++;
+}
+
+void http_header(struct http *h, const char *name, const char *value,
+                 int secret)
+{
+  hdr_add(h->h, &h->nh, name, value, secret);
+}
+
+void http_sign_header(struct http *h, const char *name, const char *value,
+                      int secret)
+{
+  hdr_add(h->sig, &h->nsig, name, value, secret);
+}
+
+void http_rate(struct http *h, double rate, double burst)
+{
+  if (h->rate > 0) return;            /* MVM_<PROVIDER>_RATE won */
+  h->rate = rate;
+  h->burst = burst;
+}
+
+void http_signer(struct http *h, http_sign_fn fn, void *arg)
+{
+  h->sign = fn;
+  h->sign_arg = arg;
+}
+
+void http_errmsg(struct http *h, http_errmsg_fn fn)
+{
+  h->errmsg = fn;
+}
+
+void http_ctype(struct http *h, const char *ctype)
+{
+  snprintf(h->ctype, sizeof(h->ctype), "%s", ctype);
+}
+
+void http_dry(struct http *h, int on)
+{
+  h->dry = on;
+}
+
+void http_resp_release(struct http_resp *r)
+{
+  free(r->body);
+  memset(r, 0, sizeof(*r));
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+  struct answer *a = arg;
+  struct http_resp *r = a->r;
+
+  n *= sz;
+  if (r->len + n > HTTP_BODY_MAX) {
+    a->toobig = 1;
+    return 0;                 /* curl ends the transfer */
+  }
+  if (r->len + n + 1 > a->cap) {
+    a->cap = (r->len + n + 1) * 2;
+    r->body = xrealloc(r->body, a->cap);
+  }
+  memcpy(r->body + r->len, p, n);
+  r->len += n;
+  r->body[r->len] = 0;
+  return n;
+}
+
+/* Retry-After: seconds, or an HTTP date. */
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+  struct answer *a = arg;
+  char buf[128];
+  size_t len = sz * n;
+  struct tm tm;
+
+  if (len < 12 || len >= sizeof(buf) || strncasecmp(p, "retry-after:", 12))
+    return len;
+  memcpy(buf, p + 12, len - 12);
+  buf[len - 12] = 0;
+  if (isdigit((unsigned char)buf[strspn(buf, " ")])) {
+    a->retry_after = strtod(buf, NULL);
+  } else {
+    memset(&tm, 0, sizeof(tm));
+    if (strptime(buf + strspn(buf, " "), "%a, %d %b %Y %H:%M:%S", &tm))
+      a->retry_after = difftime(timegm(&tm), time(NULL));
+  }
+  if (a->retry_after < 0) a->retry_after = 0;
+  return len;
+}
+
+/* -v: the request line and headers, secrets left out. */
+static void log_request(const struct http *h, const char *method,
+                        const char *url, const char *body)
+{
+  char *red;
+  int i;
+
+  if (!mvm.verbose) return;
+  debug("%s: > %s %s", h->prov, method, url);
+  for (i = 0; i < h->nh + h->nsig; i++) {
+    const struct hdr *x = i < h->nh ? &h->h[i] : &h->sig[i - h->nh];
+
+    debug("%s: > %s: %s", h->prov, x->name, x->secret ? "<redacted>"
+                                                       : x->value);
+  }
+  if (body && (red = json_redact(body, strlen(body)))) {
+    debug("%s: > %.600s", h->prov, red);
+    free(red);
+  } else if (body) {
+    debug("%s: > (%zu bytes of body, not shown)", h->prov, strlen(body));
+  }
+}
+
+/* One attempt: 0 with r->status set (any status), -1 no answer. */
+static int attempt(struct http *h, const char *method, const char *url,
+                   const char *body, struct answer *a)
+{
+  struct curl_slist *sl = NULL;
+  char line[8192], ua[64];
+  CURLcode cc;
+  int i;
+
+  if (!h->c || h->owner != getpid()) {   /* a forked worker: its own */
+    if (!(h->c = curl_easy_init())) return error("cannot start libcurl");
+    h->owner = getpid();
+  }
+  curl_easy_reset(h->c);
+  hdr_clear(h->sig, &h->nsig);
+  if (h->sign && h->sign(h, method, url, body, h->sign_arg)) return -1;
+  for (i = 0; i < h->nh + h->nsig; i++) {
+    const struct hdr *x = i < h->nh ? &h->h[i] : &h->sig[i - h->nh];
+
+    snprintf(line, sizeof(line), "%s: %s", x->name, x->value);
+    sl = curl_slist_append(sl, line);
+  }
+  explicit_bzero(line, sizeof(line));
+  if (body) {
+    snprintf(line, sizeof(line), "Content-Type: %s", h->ctype);
+    sl = curl_slist_append(sl, line);
+  }
+  sl = curl_slist_append(sl, "Accept: application/json");
+  sl = curl_slist_append(sl, "Expect:");
+  log_request(h, method, url, body);
+  snprintf(ua, sizeof(ua), "mvmbox/%s", MVM_VERSION);
+  curl_easy_setopt(h->c, CURLOPT_URL, url);
+  curl_easy_setopt(h->c, CURLOPT_CUSTOMREQUEST, method);
+  if (body) curl_easy_setopt(h->c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(h->c, CURLOPT_HTTPHEADER, sl);
+  curl_easy_setopt(h->c, CURLOPT_USERAGENT, ua);
+  curl_easy_setopt(h->c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h->c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(h->c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h->c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS,
+                   (long)(env_num("MVM_HTTP_TIMEOUT", 60, 0.1, 3600) * 1000));
+  curl_easy_setopt(h->c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h->c, CURLOPT_WRITEDATA, a);
+  curl_easy_setopt(h->c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h->c, CURLOPT_HEADERDATA, a);
+  cc = curl_easy_perform(h->c);
+  curl_slist_free_all(sl);      /* the secret lines go with the slist */
+  if (cc != CURLE_OK) {
+    a->r->status = 0;
+    return error("%s", a->toobig ? "answer over the size cap"
+                                 : curl_easy_strerror(cc));
+  }
+  curl_easy_getinfo(h->c, CURLINFO_RESPONSE_CODE, &a->r->status);
+  return 0;
+}
+
+static double jitter(double cap)
+{
+  unsigned int v;
+
+  if (getentropy(&v, sizeof(v))) v = (unsigned int)rand();
+  return cap * (v / 4294967296.0);
+}
+
+static int dry_req(const struct http *h, const char *method, const char *url,
+                   const char *body, struct http_resp *r)
+{
+  char *red = body ? json_redact(body, strlen(body)) : NULL;
+
+  printf("# dry-run: %s %s\n", method, url);
+  if (body) printf("# dry-run: body: %s\n", red ? red : "(not JSON)");
+  fflush(stdout);
+  free(red);
+  r->status = 0;
+  (void)h;
+  return error("dry run");
+}
+
+int http_req(struct http *h, const char *what, const char *method,
+             const char *path, const char *body, int flags,
+             struct http_resp *r)
+{
+  int n, attempts = (int)env_num("MVM_HTTP_ATTEMPTS", 8, 1, 100);
+  double t0 = now_s(), base = env_num("MVM_HTTP_BACKOFF", 1, 0.001, 60);
+  double budget = env_num("MVM_HTTP_RETRY_S", 300, 0, 86400), wait;
+  char *url = xasprintf("%s%s", h->base, path), msg[300];
+  struct answer a;
+  int rc = -1, retry;
+
+  memset(r, 0, sizeof(*r));
+  if (h->dry) {
+    rc = dry_req(h, method, url, body, r);
+    free(url);
+    return rc;
+  }
+  for (n = 1;; n++) {
+    http_resp_release(r);
+    memset(&a, 0, sizeof(a));
+    a.r = r;
+    rate_take(h->prov, h->rate, h->burst);
+    if (attempt(h, method, url, body, &a)) {
+      snprintf(msg, sizeof(msg), "%s", mvm.err);
+      retry = flags & HTTP_RETRY;
+    } else if ((r->status >= 200 && r->status < 300) ||
+               (r->status == 404 && (flags & HTTP_404_OK))) {
+      debug("%s: < %ld (%.2fs)", h->prov, r->status, now_s() - t0);
+      rc = 0;
+      break;
+    } else {
+      (h->errmsg ? h->errmsg : json_errmsg)(r->body ? r->body : "",
+                                                r->len, msg, sizeof(msg));
+      retry = (r->status == 429 && (flags & (HTTP_RETRY | HTTP_RETRY_429)))
+              || (r->status >= 500 && (flags & HTTP_RETRY));
+      debug("%s: < %ld %s", h->prov, r->status, msg);
+    }
+    wait = base * (1 << (n < 16 ? n - 1 : 15));
+    wait = a.retry_after > 0 ? a.retry_after : jitter(wait < 30 ? wait : 30);
+    if (!retry || n >= attempts || now_s() - t0 + wait > budget) break;
+    if (r->status == 429) rate_pause(h->prov, wait, h->rate, h->burst);
+    debug("%s: %s: retry %d in %.2fs", h->prov, what, n, wait);
+    sleep_s(wait);
+  }
+  h->last = r->status;
+  if (rc) {
+    if (r->status) error("%s: %ld%s%s", what, r->status, *msg ? " " : "", msg);
+    else error("%s: %s", what, msg);
+  }
+  free(url);
+  return rc;
+}
+
+long http_status(const struct http *h)
+{
+  return h->last;
+}
+
+char *http_escape(const char *s)
+{
+  char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+
+  for (; *s; s++) {
+    if (isalnum((unsigned char)*s) || strchr("-._~", *s)) *o++ = *s;
+    else o += sprintf(o, "%%%02X", (unsigned char)*s);
+  }
+  *o = 0;
+  return out;
+}

@@ -1,0 +1,506 @@
+/* providers/cloud.c - the cloud driver: everything a cloud provider does
+ * that is not an API call. One forked worker per host (lib/lines.c reads
+ * their records back; the parent alone calls emit()), names and tags, the
+ * journal before and after each create, create retries that never make a
+ * second host, polling for the address, teardown by tag or record, the
+ * listing, dry runs. Once a host may exist nothing here exits: every
+ * failure becomes an error record carrying what is known of the host. */
+#include "mvm.h"
+#include "provider.h"
+#include "cloud.h"
+
+#define TTL_DEFAULT (4 * 3600)
+#define GONE_GRACE 10       /* 404s tolerated right after a create */
+#define GET_FAILS 5         /* failed polls in a row before giving up */
+
+struct cloud_host *cloud_list_add(struct cloud_list *l)
+{
+  if (l->n >= CLOUD_LIST_MAX) return NULL;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 16;
+    l->h = xrealloc(l->h, l->cap * sizeof(*l->h));
+  }
+  memset(&l->h[l->n], 0, sizeof(*l->h));
+  return &l->h[l->n++];
+}
+
+void cloud_list_release(struct cloud_list *l)
+{
+  free(l->h);
+  memset(l, 0, sizeof(*l));
+}
+
+const char *cloud_env(const char *const *names)
+{
+  const char *v;
+
+  for (; *names; names++)
+    if ((v = getenv(*names)) && *v) return v;
+  return NULL;
+}
+
+static double env_s(const char *name, double def)
+{
+  const char *s = getenv(name);
+  double v = s && *s ? strtod(s, NULL) : 0;
+
+  return v > 0 ? v : def;
+}
+
+static void rfc3339(time_t t, char *buf, size_t len)
+{
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+/* "2026-12-01T19:30:00Z", "...+00:00", "....123Z": seconds, -1 if not. */
+static time_t parse_time(const char *s)
+{
+  struct tm tm;
+  const char *p;
+  int sign, hh, mm;
+  time_t t;
+
+  memset(&tm, 0, sizeof(tm));
+  if (!s || (!(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) &&
+             !(p = strptime(s, "%Y%m%dT%H%M%S", &tm))))
+    return -1;
+  t = timegm(&tm);
+  if (*p == '.') p += 1 + strspn(p + 1, "0123456789");
+  if (*p == 'Z' || !*p) return t;
+  sign = *p == '-' ? -1 : 1;
+  if (sscanf(p + 1, "%d:%d", &hh, &mm) != 2) return -1;
+  return t - sign * (hh * 3600 + mm * 60);
+}
+
+int cloud_time(const char *in, char *out, size_t len, int compact)
+{
+  time_t t = parse_time(in);
+
+  if (t < 0) return -1;
+  strftime(out, len, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ",
+           gmtime(&t));
+  return 0;
+}
+
+static struct http *connect_api(const struct cloud_ops *o)
+{
+  struct http *h = http_new(o->name, o->base);
+
+  http_rate(h, o->rate, o->burst);
+  if (o->init(h)) {
+    char why[sizeof(mvm.err)];
+
+    snprintf(why, sizeof(why), "%s", mvm.err);
+    http_free(h);
+    error("%s", why);
+    return NULL;
+  }
+  return h;
+}
+
+static void host_rec(const struct cloud_ops *o, const struct cloud_host *c,
+                     struct rec *r)
+{
+  rec_new(r, *c->addr ? c->addr : "-");
+  rec_set(r, "provider", "%s", o->name);
+  if (*c->id) rec_set(r, "id", "%s", c->id);
+  if (*c->label) rec_set(r, "label", "%s", c->label);
+  if (*c->name) rec_set(r, "name", "%s", c->name);
+  if (*c->region) rec_set(r, "region", "%s", c->region);
+  if (*c->created) rec_set(r, "created", "%s", c->created);
+  if (*c->expires) rec_set(r, "expires", "%s", c->expires);
+}
+
+static int jobs_for(int n)
+{
+  int j = (int)env_s("MVM_CLOUD_JOBS", 32);
+
+  return j < n ? j : n;
+}
+
+
+/* --- up ------------------------------------------------------------- */
+
+struct up {
+  const struct cloud_ops *o;
+  const struct up_args *a;
+  struct http *h;
+  emit_fn emit;
+  char expires[40];
+  char run[8];            /* random per run: names stay unique */
+  char (*token)[40];      /* per host UUID */
+  struct buf *ud;         /* per host user-data as sent */
+  int *gz;
+};
+
+static void uuid(char *out, size_t len)
+{
+  unsigned char b[16];
+
+  if (getentropy(b, sizeof(b))) die("getentropy: %s", strerror(errno));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+           "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+           b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* The user-data as sent: plain if it fits, else gzip where the provider
+ * takes it; an error (before anything exists) if neither fits. */
+static int ud_prep(const struct cloud_ops *o, const char *ud, struct buf *b,
+                   int *gz)
+{
+  size_t len = strlen(ud);
+
+  *gz = 0;
+  if (!o->ud_max || len <= o->ud_max) {
+    buf_add(b, ud, len);
+    return 0;
+  }
+  if (!o->ud_gzip)
+    return error("user-data is %zu bytes, over %s's limit of %zu (and %s"
+                 " takes no gzip)", len, o->name, o->ud_max, o->name);
+  if (gzip_buf(ud, len, b)) return -1;
+  if (b->len > o->ud_max)
+    return error("user-data is %zu bytes, %zu gzip'd: over %s's limit of"
+                 " %zu", len, b->len, o->name, o->ud_max);
+  *gz = 1;
+  return 0;
+}
+
+static void req_fill(const struct up *u, int i, struct cloud_req *q,
+                     char *name, size_t nlen, char tags[3][128])
+{
+  const struct up_args *a = u->a;
+
+  snprintf(name, nlen, "%.48s-%s%d", a->label, u->run, i + 1);
+  snprintf(tags[0], 128, "%s=true", CLOUD_TAG_EPH);
+  snprintf(tags[1], 128, "%s=%s", CLOUD_TAG_LABEL, a->label);
+  snprintf(tags[2], 128, "%s=%s", CLOUD_TAG_EXPIRES, u->expires);
+  memset(q, 0, sizeof(*q));
+  q->name = name;
+  q->label = a->label;
+  q->type = a->type;
+  q->region = a->region;
+  q->image = a->image;
+  q->pubkey = a->pubkey;
+  q->user_data = u->ud[i].s;
+  q->ud_len = u->ud[i].len;
+  q->ud_gzip = u->gz[i];
+  q->expires = u->expires;
+  q->tag_eph = tags[0];
+  q->tag_label = tags[1];
+  q->tag_expires = tags[2];
+  q->token = u->token[i];
+  q->http_flags = u->o->idempotent ? HTTP_RETRY : HTTP_RETRY_429;
+}
+
+/* Is the host NAME there (a create whose answer was lost)? 1 found (*c
+ * filled), 0 not there, -1 cannot tell. */
+static int find_name(const struct up *u, const char *name,
+                     struct cloud_host *c)
+{
+  struct cloud_list l = { 0 };
+  int i, rc;
+
+  if (u->o->list(u->h, u->a->label, &l)) return -1;
+  for (i = 0, rc = 0; i < l.n && !rc; i++)
+    if (!strcmp(l.h[i].name, name)) *c = l.h[i], rc = 1;
+  cloud_list_release(&l);
+  return rc;
+}
+
+/* Create one host: 0 it exists (c filled), -1 it does not (mvm.err), -2
+ * it may (mvm.err): never a blind second create. */
+static int create_host(const struct up *u, const struct cloud_req *q,
+                       struct cloud_host *c)
+{
+  char why[sizeof(mvm.err)];
+  int try, f;
+  long st;
+
+  for (try = 1;; try++) {
+    memset(c, 0, sizeof(*c));
+    if (!u->o->create(u->h, q, c)) return 0;
+    st = http_status(u->h);
+    if ((st >= 400 && st < 500 && st != 409) || u->o->idempotent) return -1;
+    snprintf(why, sizeof(why), "%s", mvm.err);
+    /* No answer, a 5xx or a conflict: the host may have been made. Ask
+     * twice, a poll apart: lists lag behind creates. */
+    info("%s: %s: looking for %s before trying again", u->o->name, why,
+         q->name);
+    if ((f = find_name(u, q->name, c)) == 0) {
+      sleep_s(env_s("MVM_CLOUD_POLL_S", u->o->poll_s));
+      f = find_name(u, q->name, c);
+    }
+    if (f == 1) {
+      info("%s: found %s as %s: its create went through", u->o->name,
+           q->name, c->id);
+      return 0;
+    }
+    if (f < 0 || try >= 3 || st == 409)
+      return error("%s%s", why, f < 0 ? " (and it may exist: cannot list)"
+                                      : "");
+  }
+}
+
+/* Poll until the host has its address, fails, or the deadline passes. */
+static int wait_ready(const struct up *u, struct cloud_host *c)
+{
+  double t0 = now_s(), poll = env_s("MVM_CLOUD_POLL_S", u->o->poll_s);
+  double limit = env_s("MVM_CLOUD_READY_S", u->o->ready_s);
+  int gone = 0, fails = 0;
+
+  while (c->state == CLOUD_PENDING) {
+    if (now_s() - t0 > limit)
+      return error("%s: no address after %.0fs (status %s)", u->o->name,
+                   limit, *c->status ? c->status : "unknown");
+    status("waiting for an address (%s)", c->status);
+    sleep_s(poll);
+    if (u->o->get(u->h, c)) {
+      if (++fails >= GET_FAILS) return error("%s: %s", u->o->name, mvm.err);
+      continue;
+    }
+    fails = 0;
+    if (c->state == CLOUD_GONE && ++gone <= GONE_GRACE)
+      c->state = CLOUD_PENDING;     /* eventual consistency */
+  }
+  if (c->state == CLOUD_READY) return 0;
+  return error("%s: %s %s", u->o->name, c->state == CLOUD_GONE ?
+               "vanished:" : "failed: status", c->status);
+}
+
+static void up_child(int i, int fd, void *arg)
+{
+  const struct up *u = arg;
+  struct cloud_req q;
+  struct cloud_host c;
+  char name[80], tags[3][128];
+  struct rec r;
+  int rc;
+
+  req_fill(u, i, &q, name, sizeof(name), tags);
+  mvm.host = name;
+  memset(&c, 0, sizeof(c));
+  snprintf(c.name, sizeof(c.name), "%s", name);
+  snprintf(c.label, sizeof(c.label), "%s", u->a->label);
+  snprintf(c.expires, sizeof(c.expires), "%s", u->expires);
+  host_rec(u->o, &c, &r);
+  rec_set(&r, "intent", "create");
+  if (journal_add(&r)) {
+    rec_unset(&r, "intent");
+    rec_fail(&r, "provision", "%s", mvm.err);
+    pool_send(fd, &r);
+    rec_release(&r);
+    return;
+  }
+  rec_release(&r);
+  status("creating");
+  rc = create_host(u, &q, &c);
+  if (!*c.name) snprintf(c.name, sizeof(c.name), "%s", name);
+  if (!*c.label) snprintf(c.label, sizeof(c.label), "%s", u->a->label);
+  if (!*c.expires) snprintf(c.expires, sizeof(c.expires), "%s", u->expires);
+  if (!rc) {
+    host_rec(u->o, &c, &r);
+    if (journal_add(&r)) warn("%s (host %s exists)", mvm.err, c.id);
+    rec_release(&r);
+    rc = wait_ready(u, &c);
+  } else if (rc == -2 || strstr(mvm.err, "may exist")) {
+    rc = error("%s; run mvm-teardown %s %s", mvm.err, u->o->name,
+               u->a->label);
+  } else {
+    rc = error("%s: %s", u->o->name, mvm.err);
+  }
+  host_rec(u->o, &c, &r);
+  rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
+  if (u->a->hostkey_fp && u->a->hostkey_fp[i])
+    rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
+  if (rc) rec_fail(&r, "provision", "%s", mvm.err);
+  pool_send(fd, &r);
+  rec_release(&r);
+}
+
+static void up_got(int i, struct rec *r, void *arg)
+{
+  const struct up *u = arg;
+
+  (void)i;
+  u->emit(r);
+}
+
+static void up_lost(int i, int st, void *arg)
+{
+  const struct up *u = arg;
+  struct rec r;
+
+  rec_new(&r, "-");
+  rec_set(&r, "provider", "%s", u->o->name);
+  rec_set(&r, "label", "%s", u->a->label);
+  rec_fail(&r, "provision", "worker of host %d died (status %d): it may"
+           " exist; run mvm-teardown %s %s", i + 1, st, u->o->name,
+           u->a->label);
+  u->emit(&r);
+  rec_release(&r);
+}
+
+static int up_dry(const struct up *u)
+{
+  struct cloud_req q;
+  struct cloud_host c;
+  char name[80], tags[3][128];
+
+  req_fill(u, 0, &q, name, sizeof(name), tags);
+  printf("# dry-run: %s: user-data of host 1: %zu bytes%s (limit %zu)\n",
+         u->o->name, u->ud[0].len, u->gz[0] ? " gzip'd" : "",
+         u->o->ud_max);
+  http_dry(u->h, 1);
+  memset(&c, 0, sizeof(c));
+  if (u->o->create(u->h, &q, &c) && strcmp(mvm.err, "dry run") &&
+      !strstr(mvm.err, ": dry run"))
+    return -1;
+  printf("# dry-run: and so on for %d host(s); tagged %s %s %s\n",
+         u->a->count, tags[0], tags[1], tags[2]);
+  return 0;
+}
+
+int cloud_up(const struct cloud_ops *o, const struct up_args *a,
+             emit_fn emit)
+{
+  struct pool p = { up_child, up_got, up_lost, NULL };
+  struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL };
+  unsigned char rnd[2];
+  int i, rc = 0;
+
+  if (o->note) info("%s", o->note);
+  rfc3339(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
+          sizeof(u.expires));
+  if (getentropy(rnd, sizeof(rnd))) return error("getentropy failed");
+  snprintf(u.run, sizeof(u.run), "%02x%02x-", rnd[0], rnd[1]);
+  u.token = xzalloc(a->count * sizeof(*u.token));
+  u.ud = xzalloc(a->count * sizeof(*u.ud));
+  u.gz = xzalloc(a->count * sizeof(*u.gz));
+  for (i = 0; i < a->count && !rc; i++) {
+    uuid(u.token[i], sizeof(u.token[i]));
+    rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
+  }
+  if (!rc && !(u.h = connect_api(o))) rc = -1;
+  if (!rc && a->dry_run) rc = up_dry(&u);
+  else if (!rc) {
+    p.arg = &u;
+    pool_run(&p, a->count, jobs_for(a->count));
+  }
+  for (i = 0; i < a->count; i++)
+    if (u.ud[i].s) freezero(u.ud[i].s, u.ud[i].cap);
+  free(u.ud);
+  free(u.gz);
+  free(u.token);
+  http_free(u.h);
+  return rc;
+}
+
+/* --- down and list ------------------------------------------------- */
+
+struct down {
+  const struct cloud_ops *o;
+  struct http *h;
+  struct cloud_list l;
+  emit_fn emit;
+};
+
+static void lived(const struct cloud_host *c, struct rec *r)
+{
+  time_t t = parse_time(c->created);
+
+  if (t > 0) rec_set(r, "lived", "%lld", (long long)(time(NULL) - t));
+}
+
+static void down_child(int i, int fd, void *arg)
+{
+  const struct down *d = arg;
+  const struct cloud_host *c = &d->l.h[i];
+  struct rec r;
+  int rc;
+
+  mvm.host = c->name[0] ? c->name : c->id;
+  host_rec(d->o, c, &r);
+  lived(c, &r);
+  if ((rc = d->o->destroy(d->h, c)) < 0)
+    rec_fail(&r, "down", "%s: %s", d->o->name, mvm.err);
+  else if (rc == 1)
+    rec_set(&r, "gone", "already");
+  pool_send(fd, &r);
+  rec_release(&r);
+}
+
+static void down_got(int i, struct rec *r, void *arg)
+{
+  const struct down *d = arg;
+
+  (void)i;
+  d->emit(r);
+}
+
+static void down_lost(int i, int st, void *arg)
+{
+  const struct down *d = arg;
+  struct rec r;
+
+  host_rec(d->o, &d->l.h[i], &r);
+  rec_fail(&r, "down", "worker died (status %d)", st);
+  d->emit(&r);
+  rec_release(&r);
+}
+
+int cloud_down(const struct cloud_ops *o, const char *label,
+               const struct rec *only, emit_fn emit)
+{
+  struct pool p = { down_child, down_got, down_lost, NULL };
+  struct down d = { o, NULL, { 0 }, emit };
+  struct cloud_host *c;
+  struct rec r;
+  int rc = 0, i;
+
+  if (!(d.h = connect_api(o))) return -1;
+  if (only) {                 /* one record: its id= */
+    c = cloud_list_add(&d.l);
+    snprintf(c->id, sizeof(c->id), "%s", rec_get(only, "id"));
+    if ((rc = o->destroy(d.h, c)) == 0) {
+      rec_new(&r, only->addr);
+      for (i = 0; i < only->n; i++)
+        rec_set(&r, only->f[i].key, "%s", only->f[i].val);
+      snprintf(c->created, sizeof(c->created), "%s",
+               rec_get(only, "created") ? rec_get(only, "created") : "");
+      lived(c, &r);
+      emit(&r);
+      rec_release(&r);
+    }
+    rc = rc < 0 ? error("%s: %s", o->name, mvm.err) : 0;
+  } else if (o->list(d.h, label, &d.l)) {
+    rc = error("%s: %s", o->name, mvm.err);
+  } else if (d.l.n) {
+    p.arg = &d;
+    pool_run(&p, d.l.n, jobs_for(d.l.n));
+  }
+  cloud_list_release(&d.l);
+  http_free(d.h);
+  return rc;
+}
+
+int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
+{
+  struct cloud_list l = { 0 };
+  struct http *h = connect_api(o);
+  struct rec r;
+  int i, rc = 0;
+
+  if (!h) return -1;
+  if (o->list(h, label, &l)) rc = error("%s: %s", o->name, mvm.err);
+  for (i = 0; !rc && i < l.n; i++) {
+    host_rec(o, &l.h[i], &r);
+    emit(&r);
+    rec_release(&r);
+  }
+  cloud_list_release(&l);
+  http_free(h);
+  return rc;
+}

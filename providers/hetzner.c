@@ -1,0 +1,196 @@
+/* providers/hetzner.c - Hetzner Cloud (api.hetzner.cloud/v1, bearer token,
+ * labels). The no-KVM lane: shared-vCPU types have no /dev/kvm, so hosts
+ * here run without the KVM gate's probe passing. The create answer already
+ * carries the IPv4, so there is nothing to poll. API calls only: the
+ * driver (providers/cloud.c) does the rest. Owns the Hetzner token. */
+#include "mvm.h"
+#include "provider.h"
+#include "cloud.h"
+
+/* Defaults. cpx51 is gone (removed end of 2025); cpx52 is its gen-2
+ * successor in the Regular Performance line. */
+#define HZ_TYPE "cpx52"
+#define HZ_REGION "fsn1"
+#define HZ_IMAGE "ubuntu-24.04"
+
+/* Credentials, as hcloud reads them: HCLOUD_TOKEN, else the active
+ * context of cli.toml (HCLOUD_CONFIG, HCLOUD_CONTEXT override). */
+static int hetzner_init(struct http *h)
+{
+  static const char *const env[] = { "HCLOUD_TOKEN", NULL };
+  const char *tok = cloud_env(env), *ctx = getenv("HCLOUD_CONTEXT");
+  char *path, *active = NULL, *t = NULL, *auth;
+  int rc = 1;
+
+  path = conf_path("HCLOUD_CONFIG", ".config/hcloud/cli.toml");
+  if (!tok) {
+    if (ctx && *ctx) active = xstrdup(ctx);
+    else rc = conf_toml(path, NULL, NULL, NULL, "active_context", &active);
+    if (active)
+      rc = conf_toml(path, "contexts", "name", active, "token", &t);
+    if (rc < 0) {
+      free(path);
+      free(active);
+      return -1;
+    }
+    if (rc)
+      error("no Hetzner credentials: set HCLOUD_TOKEN or create a context"
+            " in %s (hcloud context create)", path);
+    tok = t;
+  }
+  if (tok) {
+    auth = xasprintf("Bearer %s", tok);
+    http_header(h, "Authorization", auth, 1);
+    freezero(auth, strlen(auth) + 1);
+  }
+  if (t) freezero(t, strlen(t) + 1);
+  free(active);
+  free(path);
+  return tok ? 0 : -1;
+}
+
+/* API calls. */
+static void hz_host(const struct json *s, struct cloud_host *c)
+{
+  char st[40] = "", exp[40];
+
+  json_text(s, c->id, sizeof(c->id), "id");
+  json_text(s, c->name, sizeof(c->name), "name");
+  json_text(s, c->addr, sizeof(c->addr), "public_net.ipv4.ip");
+  json_text(s, c->label, sizeof(c->label), "labels." CLOUD_TAG_LABEL);
+  json_text(s, c->created, sizeof(c->created), "created");
+  json_text(s, c->region, sizeof(c->region), "location.name");
+  if (json_text(s, exp, sizeof(exp), "labels." CLOUD_TAG_EXPIRES))
+    cloud_time(exp, c->expires, sizeof(c->expires), 0);
+  json_text(s, st, sizeof(st), "status");
+  snprintf(c->status, sizeof(c->status), "%s", st);
+  c->state = *c->addr ? CLOUD_READY : CLOUD_PENDING;
+  if (!strcmp(st, "deleting")) c->state = CLOUD_GONE;
+}
+
+static int hz_answer(const struct http_resp *r, struct json **j)
+{
+  if (!(*j = json_parse(r->body ? r->body : "", r->len)))
+    return error("bad answer: %s", mvm.err);
+  return 0;
+}
+
+static int hetzner_create(struct http *h, const struct cloud_req *q,
+                          struct cloud_host *c)
+{
+  struct http_resp r;
+  struct json *j = NULL;
+  char exp[40];
+  char *body;
+  int rc;
+
+  cloud_time(q->expires, exp, sizeof(exp), 1);   /* labels allow no ':' */
+  body = json_build("{s:s, s:s, s:s, s:s, s:s%, s:{s:s, s:s, s:s},"
+                    " s:b, s:{s:b, s:b}}",
+                    "name", q->name, "server_type", q->type,
+                    "image", q->image ? q->image : HZ_IMAGE,
+                    "location", q->region,
+                    "user_data", q->user_data, q->ud_len,
+                    "labels", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL,
+                    q->label, CLOUD_TAG_EXPIRES, exp,
+                    "start_after_create", 1,
+                    "public_net", "enable_ipv4", 1, "enable_ipv6", 1);
+  rc = http_req(h, "create server", "POST", "/v1/servers", body,
+                q->http_flags, &r);
+  freezero(body, strlen(body) + 1);
+  if (!rc && !(rc = hz_answer(&r, &j))) {
+    hz_host(json_get(j, "server"), c);
+    if (!*c->id) rc = error("create server: no server id in the answer");
+  }
+  json_free(j);
+  http_resp_release(&r);
+  return rc;
+}
+
+static int hetzner_get(struct http *h, struct cloud_host *c)
+{
+  struct http_resp r;
+  struct json *j = NULL;
+  char *path = xasprintf("/v1/servers/%s", c->id);
+  int rc = http_req(h, "get server", "GET", path, NULL,
+                    HTTP_RETRY | HTTP_404_OK, &r);
+
+  if (!rc && r.status == 404) c->state = CLOUD_GONE;
+  else if (!rc && !(rc = hz_answer(&r, &j))) hz_host(json_get(j, "server"), c);
+  json_free(j);
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
+static int hetzner_list(struct http *h, const char *label,
+                        struct cloud_list *out)
+{
+  struct http_resp r;
+  struct json *j;
+  char *sel, *esc, *path, next[24] = "1";
+  int i, n, rc = 0;
+
+  sel = label ? xasprintf("%s==true,%s==%s", CLOUD_TAG_EPH, CLOUD_TAG_LABEL,
+                          label)
+              : xasprintf("%s==true", CLOUD_TAG_EPH);
+  esc = http_escape(sel);
+  while (!rc && *next) {
+    path = xasprintf("/v1/servers?label_selector=%s&per_page=50&page=%s",
+                     esc, next);
+    rc = http_req(h, "list servers", "GET", path, NULL, HTTP_RETRY, &r);
+    free(path);
+    if (!rc && !(rc = hz_answer(&r, &j))) {
+      n = json_len(j, "servers");
+      for (i = 0; i < n && !rc; i++) {
+        struct cloud_host *c = cloud_list_add(out);
+
+        if (!c) rc = error("list servers: over %d", CLOUD_LIST_MAX);
+        else hz_host(json_get(j, "servers.%d", i), c);
+      }
+      if (!json_text(j, next, sizeof(next), "meta.pagination.next_page"))
+        *next = 0;
+      json_free(j);
+    }
+    http_resp_release(&r);
+  }
+  free(esc);
+  free(sel);
+  return rc;
+}
+
+static int hetzner_destroy(struct http *h, const struct cloud_host *c)
+{
+  struct http_resp r;
+  char *path = xasprintf("/v1/servers/%s", c->id);
+  int rc = http_req(h, "delete server", "DELETE", path, NULL,
+                    HTTP_RETRY | HTTP_404_OK, &r);
+
+  if (!rc && r.status == 404) rc = 1;
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
+/* The table. 32 KiB of plain-text user-data; 3600 requests an hour,
+ * refilled at one a second. */
+static const struct cloud_ops hetzner_ops = {
+  .name = "hetzner",
+  .base = "https://api.hetzner.cloud",
+  .type = HZ_TYPE,
+  .region = HZ_REGION,
+  .note = "hetzner: the no-KVM lane: shared-vCPU types have no /dev/kvm"
+          " (set MVM_KVM_GATE=optional)",
+  .ud_max = 32768,
+  .ud_gzip = 0,
+  .idempotent = 0,
+  .rate = 1, .burst = 3600,
+  .poll_s = 2, .ready_s = 300,
+  .init = hetzner_init,
+  .create = hetzner_create,
+  .get = hetzner_get,
+  .list = hetzner_list,
+  .destroy = hetzner_destroy,
+};
+
+CLOUD_PROVIDER(hetzner, 0);
