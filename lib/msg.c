@@ -99,11 +99,15 @@ void debug(const char *fmt, ...)
 
 int error(const char *fmt, ...)
 {
+  char why[sizeof(mvm.err)];
   va_list ap;
 
+  /* Through a copy: callers add context with error("%s: %s", x, mvm.err),
+   * and vsnprintf() into its own argument garbles the text. */
   va_start(ap, fmt);
-  vsnprintf(mvm.err, sizeof(mvm.err), fmt, ap);
+  vsnprintf(why, sizeof(why), fmt, ap);
   va_end(ap);
+  memcpy(mvm.err, why, sizeof(why));
   debug("%s", mvm.err);
   return -1;
 }

@@ -28,16 +28,6 @@ void sha256_hex(const void *p, size_t n, char out[65])
   hex(md, sizeof(md), out);
 }
 
-char *b64_encode(const void *p, size_t n)
-{
-  char *out;
-
-  if (n > INT_MAX / 2) die("base64: input too large");
-  out = xmalloc(4 * ((n + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-  return out;
-}
-
 char *b64url_encode(const void *p, size_t n)
 {
   char *s = b64_encode(p, n), *c;

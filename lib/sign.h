@@ -6,7 +6,7 @@
 #define MVM_SIGN_H
 
 void sha256_hex(const void *p, size_t n, char out[65]);
-char *b64_encode(const void *p, size_t n);      /* padded, malloc'd */
+/* (b64_encode(): lib/codec.c) */
 char *b64url_encode(const void *p, size_t n);   /* no padding (JWT) */
 /* Percent-encode everything but RFC 3986 unreserved (and '/' when
  * keep_slash) onto b: the SigV4 and form encoding ("a b" -> "a%20b"). */

@@ -18,6 +18,10 @@ int aws_cred_load(struct aws_cred *c);        /* 0 or -1 (mvm.err) */
 /* The region alone (no secret read), or NULL; valid until the next call. */
 const char *aws_cred_region(void);
 void aws_cred_clear(struct aws_cred *c);
+/* The http_sign_fn of EC2: SigV4 over host, content-type, x-amz-date. */
+int aws_sign_req(const struct aws_cred *cred, struct http *h,
+                 const char *method, const char *url, const char *body,
+                 const char *region);
 
 /* GCP: GOOGLE_APPLICATION_CREDENTIALS, else the gcloud ADC file
  * ($CLOUDSDK_CONFIG or ~/.config/gcloud)/application_default_credentials

@@ -180,3 +180,50 @@ int aws_cred_load(struct aws_cred *c)
   if ((r = aws_cred_region())) c->region = xstrdup(r);
   return 0;
 }
+
+/* SigV4 for one attempt: host, content-type and x-amz-date signed. */
+int aws_sign_req(const struct aws_cred *cred, struct http *h,
+                 const char *method, const char *url, const char *body,
+                 const char *region)
+{
+  const char *hs = strstr(url, "://"), *pe;
+  char *hdr[3], *path, *query;
+  struct sigv4 s = { 0 };
+  int i, rc;
+
+  if (!hs) return error("bad URL");
+  hs += 3;
+  pe = hs + strcspn(hs, "/?");
+  hdr[0] = xasprintf("host:%.*s", (int)(pe - hs), hs);
+  hdr[1] = xstrdup("content-type:application/x-www-form-urlencoded; "
+                   "charset=utf-8");
+  hdr[2] = NULL;
+  path = xstrndup(*pe == '/' ? pe : "/", strcspn(*pe == '/' ? pe : "/", "?"));
+  query = strchr(pe, '?') ? xstrdup(strchr(pe, '?') + 1) : NULL;
+  s.method = method;
+  s.path = path;
+  s.query = query;
+  s.headers = (const char *const *)hdr;
+  s.body = body;
+  s.bodylen = body ? strlen(body) : 0;
+  s.akid = cred->akid;
+  s.secret = cred->secret;
+  s.token = cred->token;
+  s.region = region;
+  s.service = "ec2";
+  s.when = time(NULL);
+  s.flags = SIGV4_NORMALIZE;
+  rc = sigv4_sign(&s);
+  for (i = 0; rc == 0 && s.add[i]; i++) {
+    char *c = strchr(s.add[i], ':');
+    *c = 0;
+    http_sign_header(h, s.add[i], c + 1, !strcmp(s.add[i], "Authorization")
+                     || !strcmp(s.add[i], "X-Amz-Security-Token"));
+  }
+  sigv4_release(&s);
+  free(hdr[0]);
+  free(hdr[1]);
+  free(path);
+  free(query);
+  return rc;
+}

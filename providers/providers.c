@@ -7,6 +7,7 @@
 
 /* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
+  P(aws) \
   P(hetzner) \
   P(nspawn) \
   P(qemu) \

@@ -197,8 +197,20 @@ static void test_jwt(void)
   free(key); free(pub); free(sigf); free(inf);
 }
 
+/* error() may be given mvm.err itself: "aws: describe images: 403 ..."
+ * came out as "aws: aws: ibe images: ..." before it formatted via a copy. */
+static void test_error_context(void)
+{
+  TEST_START("error() adding context to mvm.err");
+  error("describe images: 403 SignatureDoesNotMatch");
+  error("%s: %s", "aws", mvm.err);
+  ASSERT_STR_EQ(mvm.err, "aws: describe images: 403 SignatureDoesNotMatch");
+  TEST_DONE();
+}
+
 static void test_sign(void)
 {
+  test_error_context();
   test_b64();
   test_uri();
   test_ovh();
