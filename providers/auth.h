@@ -72,5 +72,12 @@ void ovh_cred_clear(struct ovh_cred *c);
 
 /* Shared: wipe and free a secret string, NULL it. */
 void auth_wipe(char **s);
+/* An http_errmsg_fn for OAuth2 token endpoints ("error: description"). */
+void auth_oauth_errmsg(const char *body, size_t len, char *out, size_t n);
+/* POST an OAuth2 form BODY to BASE+PATH (ENV may replace BASE's scheme and
+ * host; PROV's rate bucket); the access token and when it expires. */
+int auth_token_post(const char *prov, const char *env, const char *base,
+                    const char *path, const char *body, char **token,
+                    time_t *expires);
 
 #endif

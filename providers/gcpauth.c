@@ -142,7 +142,7 @@ static char *grant(const struct gcp_cred *c)
 }
 
 /* OAuth2 errors: {"error": "invalid_grant", "error_description": ...} */
-static void oauth_errmsg(const char *body, size_t len, char *out, size_t n)
+void auth_oauth_errmsg(const char *body, size_t len, char *out, size_t n)
 {
   struct json *j = json_parse(body, len);
   char e[64], d[200];
@@ -156,37 +156,48 @@ static void oauth_errmsg(const char *body, size_t len, char *out, size_t n)
   json_free(j);
 }
 
-int gcp_token(struct gcp_cred *c)
+int auth_token_post(const char *prov, const char *env, const char *base,
+                    const char *path, const char *body, char **token,
+                    time_t *expires)
 {
-  struct http *h;
+  struct http *h = http_new_env(prov, env, base);
   struct http_resp r = { 0 };
   struct json *j = NULL;
-  char t[4096], *body;
+  char t[8192];
   int rc = -1;
 
-  if (c->token && time(NULL) < c->expires - 60) return 0;
-  auth_wipe(&c->token);
-  if (!(body = grant(c))) return error("'%s': %s", c->file, mvm.err);
-  h = http_new_env("gcp", "MVM_GCP_TOKEN_ENDPOINT", c->token_uri);
   http_ctype(h, "application/x-www-form-urlencoded");
-  http_errmsg(h, oauth_errmsg);
-  if (http_req(h, "get an access token", "POST", "", body, HTTP_RETRY, &r))
+  http_errmsg(h, auth_oauth_errmsg);
+  if (http_req(h, "get an access token", "POST", path, body, HTTP_RETRY, &r))
     goto out;
   if (!(j = json_parse(r.body, r.len))
       || !json_text(j, t, sizeof(t), "access_token")) {
     error("get an access token: no access_token in the answer");
     goto out;
   }
-  c->token = xstrdup(t);
+  *token = xstrdup(t);
   explicit_bzero(t, sizeof(t));
-  c->expires = time(NULL) + (json_text(j, t, sizeof(t), "expires_in")
-                             ? atol(t) : 3600);
+  *expires = time(NULL) + (json_text(j, t, sizeof(t), "expires_in")
+                           ? atol(t) : 3600);
   rc = 0;
 out:
   json_free(j);
   if (r.body) explicit_bzero(r.body, r.len);
   http_resp_release(&r);
   http_free(h);
+  return rc;
+}
+
+int gcp_token(struct gcp_cred *c)
+{
+  char *body;
+  int rc;
+
+  if (c->token && time(NULL) < c->expires - 60) return 0;
+  auth_wipe(&c->token);
+  if (!(body = grant(c))) return error("'%s': %s", c->file, mvm.err);
+  rc = auth_token_post("gcp", "MVM_GCP_TOKEN_ENDPOINT", c->token_uri, "", body,
+                       &c->token, &c->expires);
   auth_wipe(&body);
   return rc;
 }
