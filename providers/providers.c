@@ -8,6 +8,7 @@
 /* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
   P(aws) \
+  P(azure) \
   P(gcp) \
   P(hetzner) \
   P(nspawn) \
