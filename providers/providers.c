@@ -12,6 +12,7 @@
   P(gcp) \
   P(hetzner) \
   P(nspawn) \
+  P(ovh) \
   P(qemu) \
   P(script) \
   P(static)
