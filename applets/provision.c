@@ -7,7 +7,7 @@
 #include "provider.h"
 
 const char provision_usage[] =
-"usage: mvm-provision [-qv] [-n N] [-l LABEL] [-t TYPE] [-r REGION]"
+"usage: mvm-provision [-qv] [-n N] [-l LABEL] [--type TYPE] [-r REGION]"
 " [-k PUBKEY] [--user-data FILE] [--image FILE] [--ttl TIME] [--dry-run]"
 " PROVIDER"
 " [HOST...]\n"
@@ -18,7 +18,7 @@ const char provision_usage[] =
 "  -n N              hosts to create, 1-100 (default 1)\n"
 "  -l LABEL          label for teardown (env LABEL; default\n"
 "                    mvm-eph-YYYYmmdd-XXXXXX)\n"
-"  -t TYPE           instance type (env INSTANCE_TYPE; default: provider's)\n"
+"  --type TYPE       instance type (env INSTANCE_TYPE; default: provider's)\n"
 "  -r REGION         region (env REGION; default: provider's)\n"
 "  -k PUBKEY         your SSH public key, a file or the key itself (env\n"
 "                    SSH_PUBKEY; default $MVM_SSH_KEY.pub or\n"
@@ -27,13 +27,15 @@ const char provision_usage[] =
 "  --image FILE      the provider's image (qemu: a cloud image file)\n"
 "  --ttl TIME        cloud hosts: tag mvm-expires=now+TIME for\n"
 "                    mvm-teardown --expired (N[smhd], default 4h)\n"
-"  --dry-run         compose and check everything, create nothing (cloud:\n"
-"                    print the API calls)\n"
+"  --dry-run         check what the real run needs (root, programs, image,\n"
+"                    adapter, keys), print host 1's user-data as #| lines\n"
+"                    (cloud: and the API calls), create nothing\n"
 "  -q, -v            quieter, more verbose\n"
+"  --help, --version this text, the version\n"
 "\n"
 "PROVIDER: static (HOST... you already have), an original-style adapter\n"
 "(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, ...: an unknown\n"
-"name lists the known ones.\n";
+"name lists the known ones. See mvm-provision(1).\n";
 
 static struct {
   int n, dry, emitted, failed;
@@ -175,7 +177,7 @@ static void compose(struct up_args *a, unsigned flags)
 }
 
 /* The user-data as it would be sent, with the host private key's body
- * replaced: a dry run leaves no key material on disk. */
+ * replaced: a dry run leaves no key material anywhere. */
 static char *redact_key(const char *ud)
 {
   const char *b = strstr(ud, "-----BEGIN OPENSSH PRIVATE KEY-----");
@@ -186,10 +188,11 @@ static char *redact_key(const char *ud)
                    (int)(b - ud), ud, e + 33);
 }
 
+/* What would be made, as comment lines (records pass them on); host 1's
+ * user-data follows as "#|" lines, so no file is left behind. */
 static int dry_run(const struct up_args *a, unsigned flags)
 {
-  char path[] = "/tmp/mvm-user-data.XXXXXX", *ud;
-  int fd;
+  char *ud, *s, *e;
 
   printf("# dry-run: would %s %d host(s): provider=%s label=%s type=%s"
          " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
@@ -201,13 +204,13 @@ static int dry_run(const struct up_args *a, unsigned flags)
     d.dry_run = 1;
     if (TT.p->up(&d, emit)) die("%s: %s", TT.p->name, mvm.err);
   }
-  if ((fd = mkstemp(path)) < 0) pdie("mkstemp");
+  printf("# dry-run: user-data of host 1 (private key left out):\n");
   ud = redact_key(a->user_data[0]);
-  xwriteall(fd, ud, strlen(ud));
-  xclose(fd);
+  for (s = ud; *s; s = e + !!*e) {
+    e = s + strcspn(s, "\n");
+    printf("#|%.*s\n", (int)(e - s), s);
+  }
   free(ud);
-  printf("# dry-run: user-data of host 1: %s (private key left out)\n",
-         path);
   return 0;
 }
 
@@ -232,8 +235,8 @@ static int options(int argc, char **argv)
     { "user-data", required_argument, NULL, 'U' },
     { "image", required_argument, NULL, 'I' },
     { "dry-run", no_argument, NULL, 'D' },
-    { "ttl", required_argument, NULL, 'T' },
-    { "help", no_argument, NULL, 'h' },
+    { "type", required_argument, NULL, 'T' },
+    { "ttl", required_argument, NULL, 'L' },
     { 0 }
   };
   int c, nset = 0;
@@ -243,17 +246,19 @@ static int options(int argc, char **argv)
   TT.type = getenv("INSTANCE_TYPE");
   TT.region = getenv("REGION");
   TT.pubkey = getenv("SSH_PUBKEY");
-  while ((c = getopt_long(argc, argv, "+n:l:t:r:k:qv", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+n:l:r:k:qvt:", lo, NULL)) != -1) {
     switch (c) {
     case 'n': TT.n = xatoi_range(optarg, 1, 100); nset = 1; break;
     case 'l': TT.label = optarg; break;
-    case 't': TT.type = optarg; break;
+    case 'T': TT.type = optarg; break;
+    case 't':           /* a timeout in every other applet: say so */
+      help_exit("-t is not the instance type: give --type TYPE");
     case 'r': TT.region = optarg; break;
     case 'k': TT.pubkey = optarg; break;
     case 'U': TT.extra = optarg; break;
     case 'I': TT.image = optarg; break;
     case 'D': TT.dry = 1; break;
-    case 'T': TT.ttl = ttl_arg(optarg); break;
+    case 'L': TT.ttl = ttl_arg(optarg); break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
     default: help_exit(NULL);
@@ -307,8 +312,6 @@ int provision_main(int argc, char **argv)
   if (TT.label && *TT.label) check_label(TT.label);
   else TT.label = new_label();
   a.label = TT.label;
-  a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();
-  a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
   a.user = "mvm";
   a.image = TT.image;
   a.ttl = TT.ttl;
@@ -317,7 +320,16 @@ int provision_main(int argc, char **argv)
     for (a.count = 0; a.args[a.count]; a.count++);
     if (nset && TT.n != a.count) help_exit("-n %d but %d HOST arguments",
                                            TT.n, a.count);
-  } else {
+  }
+  /* What up() needs, first, and the same for a dry run as for the real
+   * one: a dry run passes only where the real run can start. */
+  if (TT.p->check && TT.p->check(&a)) {
+    warn("%s: %s", TT.p->name, mvm.err);
+    return EXIT_HOSTFAIL;          /* as the real run's up() would */
+  }
+  a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();
+  a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
+  if (!(flags & PF_NOCREATE)) {
     a.pubkey = load_pubkey(TT.pubkey && *TT.pubkey ? TT.pubkey : NULL);
     compose(&a, flags);
   }

@@ -8,7 +8,7 @@
 #include "provider.h"
 
 const char teardown_usage[] =
-"usage: mvm-teardown [-qv] [-j N] [--dry-run] [PROVIDER [LABEL]]\n"
+"usage: mvm-teardown [-qv] [-j N] [--dry-run] [--expired] [PROVIDER [LABEL]]\n"
 "\n"
 "Destroy every PROVIDER host tagged mvm-ephemeral=true (only those of\n"
 "LABEL if given), or, with no PROVIDER, exactly the hosts of the host\n"
@@ -16,12 +16,16 @@ const char teardown_usage[] =
 "record per destroyed host with stage=down.\n"
 "\n"
 "  --dry-run   say what would be destroyed (on stderr), destroy nothing\n"
+"  --expired   only PROVIDER's hosts past their mvm-expires tag (a reaper\n"
+"              for cron; see mvm-provision --ttl)\n"
 "  -j N        destroy at most N hosts at once (default 8)\n"
 "  -q, -v      quieter, more verbose\n";
 
 static struct {
-  int dry, failed, emitted, jobs;
+  int dry, failed, emitted, jobs, expired;
   struct rec *cur;
+  struct rec *found;          /* --expired: the provider's listing */
+  int nfound;
 } TT;
 
 /* PROVIDER [LABEL]: each destroyed host, written at once. */
@@ -65,7 +69,10 @@ static int one(struct rec *r, void *arg)
 
   (void)arg;
   if (!id && rec_failed(r)) return 0;  /* never created: nothing to do */
-  if (!pn || !id) return error("no %s in the record", pn ? "id" : "provider");
+  /* A journal's intent line (no id yet): the provider looks it up by
+   * name, in case the create went through. */
+  if (!pn || (!id && !rec_get(r, "intent")))
+    return error("no %s in the record", pn ? "id" : "provider");
   if (!p) return error("unknown provider '%s'", pn);
   if (TT.dry) {
     info("dry-run: would destroy %s id=%s", pn, id);
@@ -78,10 +85,52 @@ static int one(struct rec *r, void *arg)
   return 0;
 }
 
+/* --expired: keep the listed hosts whose expires= has passed. */
+static void collect(struct rec *r)
+{
+  const char *e = rec_get(r, "expires");
+  struct tm tm = { 0 };
+  struct rec *c;
+  int i;
+
+  if (!e || !strptime(e, "%Y-%m-%dT%H:%M:%SZ", &tm) ||
+      timegm(&tm) > time(NULL) || TT.nfound >= 100000)
+    return;
+  TT.found = xrealloc(TT.found, (TT.nfound + 1) * sizeof(*TT.found));
+  c = &TT.found[TT.nfound++];
+  rec_new(c, r->addr);
+  for (i = 0; i < r->n; i++) rec_set(c, r->f[i].key, "%s", r->f[i].val);
+}
+
+static int reap(const struct provider *p, const char *label)
+{
+  char *line;
+  int i;
+
+  if (p->list(label, collect)) {
+    warn("%s: %s", p->name, mvm.err);
+    return EXIT_HOSTFAIL;
+  }
+  info("%d expired %s host(s)", TT.nfound, p->name);
+  for (i = 0; i < TT.nfound; i++) {
+    if (TT.dry) {
+      line = rec_format(&TT.found[i]);
+      printf("%s", line);
+      free(line);
+    } else if (p->down(NULL, &TT.found[i], emit)) {
+      warn("%s: %s: %s", p->name, rec_get(&TT.found[i], "id"), mvm.err);
+    }
+    rec_release(&TT.found[i]);
+  }
+  free(TT.found);
+  return TT.failed || mvm.exitval ? EXIT_HOSTFAIL : EXIT_OK;
+}
+
 int teardown_main(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "dry-run", no_argument, NULL, 'D' },
+    { "expired", no_argument, NULL, 'E' },
     { "help", no_argument, NULL, 'h' },
     { 0 }
   };
@@ -93,6 +142,7 @@ int teardown_main(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "+j:qv", lo, NULL)) != -1) {
     switch (c) {
     case 'D': TT.dry = 1; break;
+    case 'E': TT.expired = 1; break;
     case 'j': TT.jobs = xatoi_range(optarg, 1, 256); break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
@@ -100,6 +150,7 @@ int teardown_main(int argc, char **argv)
     }
   }
   if (argc - optind > 2) help_exit("too many arguments");
+  if (optind == argc && TT.expired) help_exit("--expired needs PROVIDER");
   if (optind == argc) {
     struct run_opts o = { .stage = "down", .jobs = TT.jobs, .each = one,
                           .all = 1 };
@@ -110,6 +161,7 @@ int teardown_main(int argc, char **argv)
   p = provider_find(argv[optind]);
   label = argv[optind + 1];
   if (label && !*label) label = NULL;
+  if (TT.expired) return reap(p, label);
   if (TT.dry) {
     printf("# dry-run: would destroy every %s host tagged"
            " mvm-ephemeral=true%s%s\n", p->name, label ? " label=" : "",

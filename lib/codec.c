@@ -1,6 +1,7 @@
-/* lib/codec.c - byte encodings the cloud APIs want: base64 (OpenSSL's
- * EVP_EncodeBlock, no line breaks) for user-data fields, and gzip (zlib,
- * gzip wrapper, which cloud-init recognises) for user-data over a limit. */
+/* lib/codec.c - encodings the cloud APIs want: base64 (OpenSSL's
+ * EVP_EncodeBlock, no line breaks) for user-data fields, gzip (zlib, gzip
+ * wrapper, which cloud-init recognises) for user-data over a limit, and
+ * times as RFC 3339 or its compact, label-safe form. */
 #include "mvm.h"
 
 #include <openssl/evp.h>
@@ -36,4 +37,31 @@ int gzip_buf(const void *p, size_t n, struct buf *out)
   } while (rc == Z_OK);
   deflateEnd(&z);
   return rc == Z_STREAM_END ? 0 : error("gzip: zlib error %d", rc);
+}
+
+/* "2026-12-01T19:30:00Z", "...+01:00", "....123Z", "20261201T193000Z":
+ * seconds since the epoch, -1 if none of these. */
+time_t time_parse(const char *s)
+{
+  struct tm tm;
+  const char *p;
+  int sign, hh, mm;
+  time_t t;
+
+  memset(&tm, 0, sizeof(tm));
+  if (!s || (!(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) &&
+             !(p = strptime(s, "%Y%m%dT%H%M%S", &tm))))
+    return -1;
+  t = timegm(&tm);
+  if (*p == '.') p += 1 + strspn(p + 1, "0123456789");
+  if (*p == 'Z' || !*p) return t;
+  sign = *p == '-' ? -1 : 1;
+  if (sscanf(p + 1, "%d:%d", &hh, &mm) != 2) return -1;
+  return t - sign * (hh * 3600 + mm * 60);
+}
+
+void time_fmt(time_t t, char *buf, size_t len, int compact)
+{
+  strftime(buf, len, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ",
+           gmtime(&t));
 }

@@ -31,7 +31,7 @@ const char *json_key(const struct json *j, int i);
  * json_build("{s:s, s:[s,s], s:b, s:s*}", "name", n, "tags", a, b,
  *            "start", 1, "image", img_or_NULL)
  * ("s*" leaves the member out when the value is NULL, "s%" takes a
- * length). Dies on a bad format: that is a bug, not input. */
+ * length, "I" a long long). Dies on a bad format: that is a bug, not input. */
 char *json_build(const char *fmt, ...);
 
 /* A copy of the document text with the values of secret members

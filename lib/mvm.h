@@ -197,6 +197,10 @@ void sleep_s(double s);       /* nanosleep, EINTR resumed */
 /* lib/codec.c: base64 (OpenSSL) and gzip (zlib) for API bodies. */
 char *b64_encode(const void *p, size_t n);      /* malloc'd */
 int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
+/* RFC 3339 (offsets, fractions) or compact "20261201T193000Z" -> time_t,
+ * -1 if neither; time_fmt() writes RFC 3339 UTC, or the compact form. */
+time_t time_parse(const char *s);
+void time_fmt(time_t t, char *buf, size_t len, int compact);
 
 /* lib/journal.c: the local journal of cloud creates,
  * $MVM_JOURNAL or ${XDG_STATE_HOME:-~/.local/state}/mvmbox/journal. Each

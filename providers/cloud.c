@@ -47,39 +47,29 @@ static double env_s(const char *name, double def)
   return v > 0 ? v : def;
 }
 
-static void rfc3339(time_t t, char *buf, size_t len)
-{
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-}
-
-/* "2026-12-01T19:30:00Z", "...+00:00", "....123Z": seconds, -1 if not. */
-static time_t parse_time(const char *s)
-{
-  struct tm tm;
-  const char *p;
-  int sign, hh, mm;
-  time_t t;
-
-  memset(&tm, 0, sizeof(tm));
-  if (!s || (!(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) &&
-             !(p = strptime(s, "%Y%m%dT%H%M%S", &tm))))
-    return -1;
-  t = timegm(&tm);
-  if (*p == '.') p += 1 + strspn(p + 1, "0123456789");
-  if (*p == 'Z' || !*p) return t;
-  sign = *p == '-' ? -1 : 1;
-  if (sscanf(p + 1, "%d:%d", &hh, &mm) != 2) return -1;
-  return t - sign * (hh * 3600 + mm * 60);
-}
-
 int cloud_time(const char *in, char *out, size_t len, int compact)
 {
-  time_t t = parse_time(in);
+  time_t t = time_parse(in);
 
   if (t < 0) return -1;
-  strftime(out, len, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ",
-           gmtime(&t));
+  time_fmt(t, out, len, compact);
   return 0;
+}
+
+/* mvm.err with the provider's name in front (error() must not read the
+ * buffer it writes). */
+static int pfx(const char *prov, const char *tail)
+{
+  char why[sizeof(mvm.err)];
+
+  snprintf(why, sizeof(why), "%s", mvm.err);
+  return error("%s: %s%s", prov, why, tail ? tail : "");
+}
+
+int cloud_parse(const struct http_resp *r, struct json **j)
+{
+  if ((*j = json_parse(r->body ? r->body : "", r->len))) return 0;
+  return pfx("bad answer", NULL);
 }
 
 static struct http *connect_api(const struct cloud_ops *o)
@@ -210,8 +200,8 @@ static int find_name(const struct up *u, const char *name,
   return rc;
 }
 
-/* Create one host: 0 it exists (c filled), -1 it does not (mvm.err), -2
- * it may (mvm.err): never a blind second create. */
+/* Create one host: 0 it exists (c filled), -1 it does not or may (mvm.err
+ * says "may exist" then): never a blind second create. */
 static int create_host(const struct up *u, const struct cloud_req *q,
                        struct cloud_host *c)
 {
@@ -258,7 +248,7 @@ static int wait_ready(const struct up *u, struct cloud_host *c)
     status("waiting for an address (%s)", c->status);
     sleep_s(poll);
     if (u->o->get(u->h, c)) {
-      if (++fails >= GET_FAILS) return error("%s: %s", u->o->name, mvm.err);
+      if (++fails >= GET_FAILS) return pfx(u->o->name, NULL);
       continue;
     }
     fails = 0;
@@ -305,17 +295,23 @@ static void up_child(int i, int fd, void *arg)
     if (journal_add(&r)) warn("%s (host %s exists)", mvm.err, c.id);
     rec_release(&r);
     rc = wait_ready(u, &c);
-  } else if (rc == -2 || strstr(mvm.err, "may exist")) {
-    rc = error("%s; run mvm-teardown %s %s", mvm.err, u->o->name,
-               u->a->label);
+  } else if (strstr(mvm.err, "may exist")) {
+    char tail[160];
+
+    snprintf(tail, sizeof(tail), "; run mvm-teardown %s %s", u->o->name,
+             u->a->label);
+    rc = pfx(u->o->name, tail);
   } else {
-    rc = error("%s: %s", u->o->name, mvm.err);
+    rc = pfx(u->o->name, NULL);
   }
   host_rec(u->o, &c, &r);
   rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
     rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
-  if (rc) rec_fail(&r, "provision", "%s", mvm.err);
+  if (rc) {
+    warn("%s", mvm.err);      /* the record says it too */
+    rec_fail(&r, "provision", "%s", mvm.err);
+  }
   pool_send(fd, &r);
   rec_release(&r);
 }
@@ -372,8 +368,8 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
   int i, rc = 0;
 
   if (o->note) info("%s", o->note);
-  rfc3339(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
-          sizeof(u.expires));
+  time_fmt(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
+           sizeof(u.expires), 0);
   if (getentropy(rnd, sizeof(rnd))) return error("getentropy failed");
   snprintf(u.run, sizeof(u.run), "%02x%02x-", rnd[0], rnd[1]);
   u.token = xzalloc(a->count * sizeof(*u.token));
@@ -409,7 +405,7 @@ struct down {
 
 static void lived(const struct cloud_host *c, struct rec *r)
 {
-  time_t t = parse_time(c->created);
+  time_t t = time_parse(c->created);
 
   if (t > 0) rec_set(r, "lived", "%lld", (long long)(time(NULL) - t));
 }
@@ -451,6 +447,29 @@ static void down_lost(int i, int st, void *arg)
   rec_release(&r);
 }
 
+/* An intent line of the journal: did its create go through? Destroy the
+ * host of that name (and label) if so. */
+static int intent_host(struct down *d, const struct rec *only)
+{
+  const char *name = rec_get(only, "name"), *label = rec_get(only, "label");
+  struct rec r;
+  int i, rc = 0;
+
+  if (!name || !label) return error("an intent record needs name= and label=");
+  if (d->o->list(d->h, label, &d->l))
+    return -1;
+  for (i = 0; i < d->l.n && !rc; i++) {
+    if (strcmp(d->l.h[i].name, name)) continue;
+    host_rec(d->o, &d->l.h[i], &r);
+    lived(&d->l.h[i], &r);
+    if ((rc = d->o->destroy(d->h, &d->l.h[i])) < 0)
+      rc = -1;
+    else if (!rc) d->emit(&r);
+    rec_release(&r);
+  }
+  return rc < 0 ? -1 : 0;
+}
+
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit)
 {
@@ -461,7 +480,9 @@ int cloud_down(const struct cloud_ops *o, const char *label,
   int rc = 0, i;
 
   if (!(d.h = connect_api(o))) return -1;
-  if (only) {                 /* one record: its id= */
+  if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */
+    rc = intent_host(&d, only);
+  } else if (only) {          /* one record: its id= */
     c = cloud_list_add(&d.l);
     snprintf(c->id, sizeof(c->id), "%s", rec_get(only, "id"));
     if ((rc = o->destroy(d.h, c)) == 0) {
@@ -474,9 +495,9 @@ int cloud_down(const struct cloud_ops *o, const char *label,
       emit(&r);
       rec_release(&r);
     }
-    rc = rc < 0 ? error("%s: %s", o->name, mvm.err) : 0;
+    rc = rc < 0 ? -1 : 0;
   } else if (o->list(d.h, label, &d.l)) {
-    rc = error("%s: %s", o->name, mvm.err);
+    rc = -1;
   } else if (d.l.n) {
     p.arg = &d;
     pool_run(&p, d.l.n, jobs_for(d.l.n));
@@ -494,7 +515,7 @@ int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
   int i, rc = 0;
 
   if (!h) return -1;
-  if (o->list(h, label, &l)) rc = error("%s: %s", o->name, mvm.err);
+  if (o->list(h, label, &l)) rc = -1;
   for (i = 0; !rc && i < l.n; i++) {
     host_rec(o, &l.h[i], &r);
     emit(&r);

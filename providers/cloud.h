@@ -111,6 +111,8 @@ int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
  * compact label-safe form ("20261201T193000Z") rewritten as RFC 3339 UTC,
  * or COMPACT; -1 if IN is neither. */
 int cloud_time(const char *in, char *out, size_t len, int compact);
+/* The answer's JSON document, or -1 with mvm.err "bad answer: ...". */
+int cloud_parse(const struct http_resp *r, struct json **j);
 /* Credentials: the first set of the NULL-terminated env names, else NULL. */
 const char *cloud_env(const char *const *names);
 

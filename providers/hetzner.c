@@ -68,13 +68,6 @@ static void hz_host(const struct json *s, struct cloud_host *c)
   if (!strcmp(st, "deleting")) c->state = CLOUD_GONE;
 }
 
-static int hz_answer(const struct http_resp *r, struct json **j)
-{
-  if (!(*j = json_parse(r->body ? r->body : "", r->len)))
-    return error("bad answer: %s", mvm.err);
-  return 0;
-}
-
 static int hetzner_create(struct http *h, const struct cloud_req *q,
                           struct cloud_host *c)
 {
@@ -98,7 +91,7 @@ static int hetzner_create(struct http *h, const struct cloud_req *q,
   rc = http_req(h, "create server", "POST", "/v1/servers", body,
                 q->http_flags, &r);
   freezero(body, strlen(body) + 1);
-  if (!rc && !(rc = hz_answer(&r, &j))) {
+  if (!rc && !(rc = cloud_parse(&r, &j))) {
     hz_host(json_get(j, "server"), c);
     if (!*c->id) rc = error("create server: no server id in the answer");
   }
@@ -116,7 +109,7 @@ static int hetzner_get(struct http *h, struct cloud_host *c)
                     HTTP_RETRY | HTTP_404_OK, &r);
 
   if (!rc && r.status == 404) c->state = CLOUD_GONE;
-  else if (!rc && !(rc = hz_answer(&r, &j))) hz_host(json_get(j, "server"), c);
+  else if (!rc && !(rc = cloud_parse(&r, &j))) hz_host(json_get(j, "server"), c);
   json_free(j);
   http_resp_release(&r);
   free(path);
@@ -140,7 +133,7 @@ static int hetzner_list(struct http *h, const char *label,
                      esc, next);
     rc = http_req(h, "list servers", "GET", path, NULL, HTTP_RETRY, &r);
     free(path);
-    if (!rc && !(rc = hz_answer(&r, &j))) {
+    if (!rc && !(rc = cloud_parse(&r, &j))) {
       n = json_len(j, "servers");
       for (i = 0; i < n && !rc; i++) {
         struct cloud_host *c = cloud_list_add(out);

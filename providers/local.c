@@ -64,6 +64,20 @@ int local_image(const char *name, char *out, size_t len)
   return 0;
 }
 
+int local_prog(const char *name)
+{
+  const char *path = getenv("PATH"), *p, *e;
+  char file[PATH_MAX];
+
+  for (p = path && *path ? path : "/usr/bin:/bin"; *p; p = e + !!*e) {
+    e = p + strcspn(p, ":");
+    if (e == p) snprintf(file, sizeof(file), "./%s", name);  /* "::" */
+    else snprintf(file, sizeof(file), "%.*s/%s", (int)(e - p), p, name);
+    if (!access(file, X_OK)) return 0;
+  }
+  return error("no %s on PATH (install it)", name);
+}
+
 static int read_small(const char *dir, const char *name, char *buf, size_t len)
 {
   char path[PATH_MAX + 32];

@@ -22,6 +22,8 @@ struct local_host {
  * current/NAME ("rootfs", "vmlinuz", ...); error() when it is missing. */
 int local_image(const char *name, char *out, size_t len);
 
+/* Is program NAME on PATH? error() naming it when it is not. */
+int local_prog(const char *name);
 /* Create the host's state: a fresh id (PREFIX-xxxxxxxx), its directory,
  * a free 127.0.0.1 port that no other local host holds, and the files. */
 int local_new(struct local_host *h, const char *prov, const char *label,

@@ -111,14 +111,24 @@ static int nspawn_running(const struct local_host *h)
   return n > 0;
 }
 
+static int nspawn_check(const struct up_args *a)
+{
+  char rootfs[PATH_MAX];
+
+  (void)a;
+  if (geteuid()) return error("nspawn needs root");
+  if (local_image("rootfs", rootfs, sizeof(rootfs))) return -1;
+  return local_prog("systemd-nspawn");
+}
+
 static int nspawn_up(const struct up_args *a, emit_fn emit)
 {
   struct local_host *h;
   char rootfs[PATH_MAX], *done;
   int i, n = 0, failed = 0;
 
-  if (geteuid()) return error("nspawn needs root");
-  if (local_image("rootfs", rootfs, sizeof(rootfs))) return -1;
+  if (nspawn_check(a) || local_image("rootfs", rootfs, sizeof(rootfs)))
+    return -1;
   h = xzalloc(a->count * sizeof(*h));
   done = xzalloc(a->count);
   /* Launch all first (each takes milliseconds), then wait for all. */
@@ -158,4 +168,5 @@ const struct provider provider_nspawn = {
   .up = nspawn_up,
   .down = nspawn_down,
   .list = nspawn_list,
+  .check = nspawn_check,
 };

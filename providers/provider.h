@@ -59,6 +59,11 @@ struct provider {
    * (address, provider=, id=, label=, created= when known); touches
    * nothing. mvm-teardown --dry-run prints these. 0 or -1 (mvm.err). */
   int (*list)(const char *label, emit_fn emit);
+  /* What up(a) needs before it creates anything (root, programs, the
+   * image, the adapter's functions), checked creating nothing: the dry run
+   * and the real run call it first. NULL: nothing beyond the applet's
+   * checks. 0 or -1 (mvm.err: the first real cause). */
+  int (*check)(const struct up_args *a);
 };
 
 /* Found by name; a name with a '/' or ending in ".sh" is an original-style

@@ -9,13 +9,16 @@
 #define PROVIDERS \
   P(aws) \
   P(azure) \
+  P(equinix) \
   P(gcp) \
   P(hetzner) \
+  P(latitude) \
   P(nspawn) \
   P(ovh) \
   P(qemu) \
   P(script) \
-  P(static)
+  P(static) \
+  P(vultr)
 
 #define P(n) extern const struct provider provider_##n;
 PROVIDERS

@@ -246,28 +246,52 @@ static int qemu_running(const struct local_host *h)
   return 1;
 }
 
+/* The disk to boot (--image, MVM_QEMU_IMAGE or the cache's) and the
+ * kernel: the cache's (*k, NULL if a cloud image boots without one). */
+static const char *qemu_base(const struct up_args *a, char *kernel,
+                             char *initrd, char *base, const char **k)
+{
+  const char *image = a->image ? a->image : getenv("MVM_QEMU_IMAGE");
+
+  *k = NULL;
+  if (image && !*image) image = NULL;
+  if (image) {
+    if (access(image, R_OK)) {
+      error("cannot read image '%s': %s", image, strerror(errno));
+      return NULL;
+    }
+    snprintf(base, PATH_MAX, "%s", image);
+    if (!local_image("vmlinuz", kernel, PATH_MAX)) *k = kernel;
+    return image;
+  }
+  if (local_image("vmlinuz", kernel, PATH_MAX) ||
+      local_image("initrd.img", initrd, PATH_MAX) ||
+      local_image("base.ext4", base, PATH_MAX))
+    return NULL;
+  *k = kernel;
+  return base;
+}
+
+static int qemu_check(const struct up_args *a)
+{
+  char kernel[PATH_MAX], initrd[PATH_MAX], base[PATH_MAX];
+  const char *k;
+
+  if (!qemu_base(a, kernel, initrd, base, &k)) return -1;
+  return local_prog("qemu-system-x86_64") || local_prog("qemu-img") ||
+         local_prog("genisoimage") ? -1 : 0;
+}
+
 static int qemu_up(const struct up_args *a, emit_fn emit)
 {
   char kernel[PATH_MAX], initrd[PATH_MAX], base[PATH_MAX], *done;
-  const char *accel, *k = NULL, *image = a->image;
+  const char *accel, *k, *image;
   struct local_host *h;
   int i, n = 0, failed = 0;
 
-  if (!image) image = getenv("MVM_QEMU_IMAGE");
-
-  if (image && !*image) image = NULL;
-  if (image) {
-    if (access(image, R_OK))
-      return error("cannot read image '%s': %s", image, strerror(errno));
-    snprintf(base, sizeof(base), "%s", image);
-    if (!local_image("vmlinuz", kernel, sizeof(kernel))) k = kernel;
-  } else {
-    if (local_image("vmlinuz", kernel, sizeof(kernel)) ||
-        local_image("initrd.img", initrd, sizeof(initrd)) ||
-        local_image("base.ext4", base, sizeof(base)))
-      return -1;
-    k = kernel;
-  }
+  if (qemu_check(a) || !(image = qemu_base(a, kernel, initrd, base, &k)))
+    return -1;
+  if (image == base) image = NULL;        /* the cache's: boot its kernel */
   h = xzalloc(a->count * sizeof(*h));
   done = xzalloc(a->count);
   for (i = 0; i < a->count; i++, n++) {
@@ -306,4 +330,5 @@ const struct provider provider_qemu = {
   .up = qemu_up,
   .down = qemu_down,
   .list = qemu_list,
+  .check = qemu_check,
 };

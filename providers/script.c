@@ -206,6 +206,27 @@ out:
   return rc;
 }
 
+/* The adapter can be read, is trusted and defines the four functions
+ * (prog's loop says which one is missing, on stderr). */
+static int script_check(const struct up_args *a)
+{
+  const char *file = adapter(NULL);
+  char *args[] = { "true", NULL }, *out;
+  int cut;
+
+  (void)a;
+  if (!file) return -1;
+  if (run(file, args, NULL, &out, &cut)) {
+    free(out);
+    return error("adapter %s cannot be used: it must source cleanly and"
+                 " define provider_default_instance_type,"
+                 " provider_default_region, provider_up and provider_down",
+                 file);
+  }
+  free(out);
+  return 0;
+}
+
 static int script_up(const struct up_args *a, emit_fn emit)
 {
   const char *file = adapter(NULL);
@@ -296,4 +317,5 @@ const struct provider provider_script = {
   .up = script_up,
   .down = script_down,
   .list = script_list,
+  .check = script_check,
 };

@@ -10,15 +10,24 @@ static const char *static_none(void)
   return "-";
 }
 
-static int static_up(const struct up_args *a, emit_fn emit)
+/* Bad input, before anything exists: a bad address ends the process. */
+static int static_check(const struct up_args *a)
 {
-  struct rec r;
   char **h;
 
   if (!a->args[0])
     return error("static: give the hosts: mvm-provision static HOST...");
   for (h = a->args; *h; h++)
     if (!rec_addr_ok(*h)) die("static: bad address '%s'", *h);
+  return 0;
+}
+
+static int static_up(const struct up_args *a, emit_fn emit)
+{
+  struct rec r;
+  char **h;
+
+  if (static_check(a)) return -1;
   for (h = a->args; *h; h++) {
     rec_new(&r, *h);
     rec_set(&r, "provider", "static");
@@ -67,4 +76,5 @@ const struct provider provider_static = {
   .up = static_up,
   .down = static_down,
   .list = static_list,
+  .check = static_check,
 };

@@ -1,0 +1,254 @@
+/* providers/latitude.c - Latitude.sh bare metal (api.latitude.sh, raw token
+ * in Authorization plus API-Version, JSON:API bodies). A host takes three
+ * calls: its user-data object, the server, and tagging it with the team's
+ * tag objects (mvm-ephemeral, mvm-label=L, mvm-expires=T), made on first
+ * use. No published spec: the shapes are those of the recorded cassettes
+ * in specs/latitude. API calls only: the driver does the rest. */
+#include "mvm.h"
+#include "provider.h"
+#include "cloud.h"
+
+/* Defaults. */
+#define LA_TYPE "c2-small-x86"
+#define LA_REGION "ASH"
+#define LA_OS "ubuntu_24_04_x64_lts"
+#define LA_VERSION "2023-06-01"
+
+static char la_project[128];
+
+/* Credentials: LATITUDE_API_TOKEN (the original tool), LATITUDESH_AUTH_
+ * TOKEN (Terraform), LATITUDESH_BEARER (the SDKs); the project from
+ * LATITUDE_PROJECT. The lsh CLI's own store is not read (its path is not
+ * documented). */
+static int latitude_init(struct http *h)
+{
+  static const char *const tenv[] = { "LATITUDE_API_TOKEN",
+    "LATITUDESH_AUTH_TOKEN", "LATITUDESH_BEARER", NULL };
+  static const char *const penv[] = { "LATITUDE_PROJECT", NULL };
+  const char *tok = cloud_env(tenv), *proj = cloud_env(penv);
+
+  if (!tok)
+    return error("no Latitude.sh credentials: set LATITUDE_API_TOKEN (or"
+                 " LATITUDESH_AUTH_TOKEN)");
+  if (!proj)
+    return error("no Latitude.sh project: set LATITUDE_PROJECT (proj_...)");
+  http_header(h, "Authorization", tok, 1);
+  http_header(h, "API-Version", LA_VERSION, 0);
+  snprintf(la_project, sizeof(la_project), "%s", proj);
+  return 0;
+}
+
+/* API calls. */
+static int la_call(struct http *h, const char *what, const char *method,
+                   const char *path, const char *body, int flags,
+                   struct json **j)
+{
+  struct http_resp r;
+  int rc = http_req(h, what, method, path, body, flags, &r);
+
+  *j = NULL;
+  if (!rc && r.status != 204 && r.status != 404) rc = cloud_parse(&r, j);
+  if (!rc && r.status == 404) rc = 1;
+  http_resp_release(&r);
+  return rc;
+}
+
+static void tag_value(const struct json *a, const char *key, char *out,
+                      size_t len)
+{
+  char t[128];
+  size_t kl = strlen(key);
+  int i, n = json_len(a, "tags");
+
+  for (i = 0; i < n; i++)
+    if (json_text(a, t, sizeof(t), "tags.%d.name", i) &&
+        !strncmp(t, key, kl) && t[kl] == '=')
+      snprintf(out, len, "%s", t + kl + 1);
+}
+
+static int has_tag(const struct json *a, const char *name)
+{
+  char t[128];
+  int i, n = json_len(a, "tags");
+
+  for (i = 0; i < n; i++)
+    if (json_text(a, t, sizeof(t), "tags.%d.name", i) && !strcmp(t, name))
+      return 1;
+  return 0;
+}
+
+static void la_host(const struct json *d, struct cloud_host *c)
+{
+  const struct json *a = json_get(d, "attributes");
+  char exp[40] = "";
+
+  json_text(d, c->id, sizeof(c->id), "id");
+  json_text(a, c->name, sizeof(c->name), "hostname");
+  json_text(a, c->addr, sizeof(c->addr), "primary_ipv4");
+  json_text(a, c->created, sizeof(c->created), "created_at");
+  json_text(a, c->region, sizeof(c->region), "region.site.slug");
+  json_text(a, c->status, sizeof(c->status), "status");
+  tag_value(a, CLOUD_TAG_LABEL, c->label, sizeof(c->label));
+  tag_value(a, CLOUD_TAG_EXPIRES, exp, sizeof(exp));
+  if (*exp) cloud_time(exp, c->expires, sizeof(c->expires), 0);
+  c->state = !strcmp(c->status, "on") && *c->addr ? CLOUD_READY
+                                                   : CLOUD_PENDING;
+}
+
+/* The id of the team tag NAME, made if there is none. */
+static int la_tag(struct http *h, const char *name, char *id, size_t len)
+{
+  struct json *j;
+  char t[128], *body;
+  int i, n, rc = la_call(h, "list tags", "GET", "/tags", NULL, HTTP_RETRY, &j);
+
+  for (i = 0, n = json_len(j, "data"); !rc && i < n; i++)
+    if (json_text(j, t, sizeof(t), "data.%d.attributes.name", i) &&
+        !strcmp(t, name) && json_text(j, id, len, "data.%d.id", i)) {
+      json_free(j);
+      return 0;
+    }
+  json_free(j);
+  if (rc) return -1;
+  body = json_build("{s:{s:s, s:{s:s, s:s, s:s}}}", "data", "type", "tags",
+                    "attributes", "name", name, "description",
+                    "mvm-provision", "color", "#ff0000");
+  rc = la_call(h, "create tag", "POST", "/tags", body, HTTP_RETRY_429, &j);
+  free(body);
+  if (!rc && !json_text(j, id, len, "data.id")) rc = error("create tag: no id");
+  json_free(j);
+  return rc ? -1 : 0;
+}
+
+static int latitude_destroy(struct http *h, const struct cloud_host *c);
+
+static int latitude_create(struct http *h, const struct cloud_req *q,
+                           struct cloud_host *c)
+{
+  char tags[3][64], exp[40], lab[128], *body, *path, *ud;
+  struct json *j;
+  int rc;
+
+  cloud_time(q->expires, exp, sizeof(exp), 1);
+  snprintf(lab, sizeof(lab), "%s=%s", CLOUD_TAG_EXPIRES, exp);
+  if (la_tag(h, q->tag_eph, tags[0], 64) ||
+      la_tag(h, q->tag_label, tags[1], 64) || la_tag(h, lab, tags[2], 64))
+    return -1;
+  ud = b64_encode(q->user_data, q->ud_len);
+  body = json_build("{s:{s:s, s:{s:s, s:s}}}", "data", "type", "user_data",
+                    "attributes", "description", q->name, "content", ud);
+  freezero(ud, strlen(ud) + 1);
+  path = xasprintf("/projects/%s/user_data", la_project);
+  rc = la_call(h, "create user data", "POST", path, body, HTTP_RETRY_429, &j);
+  freezero(body, strlen(body) + 1);
+  free(path);
+  if (!rc && !json_text(j, c->aux, sizeof(c->aux), "data.id"))
+    rc = error("create user data: no id");
+  json_free(j);
+  if (rc) return -1;
+  body = json_build("{s:{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}}", "data",
+                    "type", "servers", "attributes", "project", la_project,
+                    "plan", q->type, "site", q->region, "operating_system",
+                    q->image ? q->image : LA_OS, "hostname", q->name,
+                    "user_data", c->aux);
+  rc = la_call(h, "create server", "POST", "/servers", body, q->http_flags,
+               &j);
+  free(body);
+  if (!rc) la_host(json_get(j, "data"), c);
+  json_free(j);
+  if (rc || !*c->id) return rc ? -1 : error("create server: no id");
+  /* Tagged at once, or not kept: an untagged host is one teardown by tag
+   * would never find. */
+  body = json_build("{s:{s:s, s:s, s:{s:[s,s,s]}}}", "data", "id", c->id,
+                    "type", "servers", "attributes", "tags", tags[0],
+                    tags[1], tags[2]);
+  path = xasprintf("/servers/%s", c->id);
+  rc = la_call(h, "tag server", "PATCH", path, body, HTTP_RETRY, &j);
+  free(body);
+  free(path);
+  json_free(j);
+  if (rc) {
+    char why[sizeof(mvm.err)];
+
+    snprintf(why, sizeof(why), "%s", mvm.err);
+    if (latitude_destroy(h, c) < 0)
+      return error("%s; and the untagged server %s remains: %s", why,
+                   c->id, mvm.err);
+    return error("%s (server destroyed)", why);
+  }
+  snprintf(c->label, sizeof(c->label), "%s", q->label);
+  snprintf(c->expires, sizeof(c->expires), "%s", q->expires);
+  return 0;
+}
+
+static int latitude_get(struct http *h, struct cloud_host *c)
+{
+  char *path = xasprintf("/servers/%s", c->id);
+  struct json *j;
+  int rc = la_call(h, "get server", "GET", path, NULL,
+                   HTTP_RETRY | HTTP_404_OK, &j);
+
+  if (rc == 1) c->state = CLOUD_GONE;
+  else if (!rc) la_host(json_get(j, "data"), c);
+  json_free(j);
+  free(path);
+  return rc < 0 ? -1 : 0;
+}
+
+/* The project's servers, filtered here by tag name (the cassettes record
+ * filter[project] only; paging is not recorded: one page). */
+static int latitude_list(struct http *h, const char *label,
+                         struct cloud_list *out)
+{
+  char *path = xasprintf("/servers?filter%%5Bproject%%5D=%s", la_project);
+  char want[128];
+  struct cloud_host *c;
+  struct json *j;
+  int i, n, rc = la_call(h, "list servers", "GET", path, NULL, HTTP_RETRY,
+                         &j);
+
+  snprintf(want, sizeof(want), "%s=%s", CLOUD_TAG_LABEL, label ? label : "");
+  for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
+    const struct json *a = json_get(j, "data.%d.attributes", i);
+
+    if (!has_tag(a, CLOUD_TAG_EPH) || (label && !has_tag(a, want))) continue;
+    if (!(c = cloud_list_add(out))) rc = error("list: over %d", CLOUD_LIST_MAX);
+    else la_host(json_get(j, "data.%d", i), c);
+  }
+  json_free(j);
+  free(path);
+  return rc ? -1 : 0;
+}
+
+static int latitude_destroy(struct http *h, const struct cloud_host *c)
+{
+  char *path = xasprintf("/servers/%s", c->id);
+  struct json *j;
+  int rc = la_call(h, "delete server", "DELETE", path, NULL,
+                   HTTP_RETRY | HTTP_404_OK, &j);
+
+  json_free(j);
+  free(path);
+  return rc;
+}
+
+/* The table. user_data content is base64 (gzip not known to be taken);
+ * no documented limits. */
+static const struct cloud_ops latitude_ops = {
+  .name = "latitude",
+  .base = "https://api.latitude.sh",
+  .type = LA_TYPE,
+  .region = LA_REGION,
+  .ud_max = 65536,
+  .ud_gzip = 0,
+  .idempotent = 0,
+  .rate = 5, .burst = 20,
+  .poll_s = 15, .ready_s = 1800,
+  .init = latitude_init,
+  .create = latitude_create,
+  .get = latitude_get,
+  .list = latitude_list,
+  .destroy = latitude_destroy,
+};
+
+CLOUD_PROVIDER(latitude, 0);

@@ -1,0 +1,97 @@
+"""tests/servers/fake_equinix.py - Equinix Metal for fakecloud.py: devices
+queued -> provisioning -> active with a public IPv4 in ip_addresses, tag
+strings with a ?tag= filter, page paging, errors as {"errors": [...]}.
+Requests are checked against specs/equinix/metal-v1-openapi.yaml by the
+framework; answers follow libcloud's recorded ones."""
+
+SPEC = "equinix/metal-v1-openapi.yaml"
+PREFIX = "/metal/v1"
+READY_POLLS = 2
+PLANS = {"c3.small.x86", "c3.medium.x86", "m3.small.x86", "m3.large.x86"}
+METROS = {"da", "sv", "ny", "am", "sg", "fr", "ch", "dc"}
+TOKEN = "test-metal-token"
+PROJECT = "3f2a7c4e-0000-4000-8000-000000000001"
+
+
+def error(status, code, message):
+    return {"errors": [message]}
+
+
+def auth(headers):
+    if headers.get("X-Auth-Token", "") != TOKEN:
+        return "Invalid authentication token"
+    return None
+
+
+def check(method, path, query, body, headers):
+    return []
+
+
+def device(i):
+    ips = []
+    if i["_active"]:
+        ips = [{"address": i["_addr"], "address_family": 4, "public": True},
+               {"address": "10.0.0.%d" % (i["_id"] % 250), "address_family": 4,
+                "public": False}]
+    state = "active" if i["_active"] else ("provisioning" if i["_polls"] else "queued")
+    return {"id": "e0000000-0000-4000-8000-%012d" % i["_id"],
+            "hostname": i["hostname"], "state": state, "tags": i.get("tags", []),
+            "created_at": i["_created"], "ip_addresses": ips,
+            "metro": {"code": i["metro"]}, "plan": {"slug": i["plan"]},
+            "termination_time": i.get("termination_time")}
+
+
+def public(i):
+    return {"id": str(i["_id"]), "name": i["hostname"], "tags": i.get("tags", []),
+            "addr": i["_addr"], "termination_time": i.get("termination_time")}
+
+
+def create(st, m, query, body):
+    from fakecloud import Reply
+    if m.group(1) != PROJECT:
+        raise Reply(404, error(404, "", "Not found"))
+    if body["plan"] not in PLANS:
+        raise Reply(422, error(422, "", "%s is not a valid plan" % body["plan"]))
+    if body.get("metro") not in METROS:
+        raise Reply(422, error(422, "", "%s is not a valid metro" % body.get("metro")))
+    i = st.create(body)
+    return 201, device(i)
+
+
+def list_devices(st, m, query, body):
+    tag = query.get("tag")
+    per = int(query.get("per_page", 20))
+    page = int(query.get("page", 1))
+    all_ = [i for i in st.inst.values() if not tag or tag in i.get("tags", [])]
+    chunk = all_[(page - 1) * per: page * per]
+    more = page * per < len(all_)
+    meta = {"total": len(all_), "current_page": page,
+            "last_page": max(1, (len(all_) + per - 1) // per)}
+    if more:
+        meta["next"] = {"href": "/metal/v1/projects/%s/devices?page=%d" % (PROJECT, page + 1)}
+    return 200, {"devices": [device(i) for i in chunk], "meta": meta}
+
+
+def key(m):
+    return int(m.group(1))
+
+
+def get_device(st, m, query, body):
+    i = st.find(key(m))
+    st.poll(i)
+    return 200, device(i)
+
+
+def delete_device(st, m, query, body):
+    i = st.find(key(m))
+    del st.inst[i["_id"]]
+    return 204, None
+
+
+DEV = r"^/metal/v1/devices/e0000000-0000-4000-8000-(\d{12})$"
+ROUTES = [
+    ("POST", r"^/metal/v1/projects/([^/]+)/devices$", "create", create),
+    ("GET", r"^/metal/v1/projects/([^/]+)/devices$", "list", list_devices),
+    ("GET", DEV, "get", get_device),
+    ("DELETE", DEV, "delete", delete_device),
+]

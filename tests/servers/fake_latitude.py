@@ -1,0 +1,185 @@
+"""tests/servers/fake_latitude.py - Latitude.sh for fakecloud.py. There is
+no published spec to check against, so the check is built from the
+recorded cassettes (specs/latitude/*.yaml, real traffic): a request must
+use a recorded method and path shape, recorded query parameters, the
+recorded JSON:API envelope and only attribute names seen in recordings,
+plus those the SDK models document for a server create (PROVIDERS.md 7:
+user_data, ssh_keys, raid, ipxe, billing) and the API-Version header.
+Servers: starting_deploy, then on; tags are team objects by id."""
+import glob
+import os
+import re
+
+SPEC = None
+PREFIX = ""
+READY_POLLS = 2
+TOKEN = "test-latitude-token"
+PROJECT = "proj_TESTPROJ01"
+PLANS = {"c2-small-x86", "c2-medium-x86", "c3-small-x86", "m4-metal-medium"}
+SITES = {"ASH", "SAO", "DAL", "NYC", "LAX", "CHI", "MIA", "FRA", "LON", "SYD"}
+SDK_SERVER_ATTRS = {"user_data", "ssh_keys", "raid", "ipxe", "billing"}
+IDS = re.compile(r"/(proj|sv|tag|ud|ssh|team)_[A-Za-z0-9]+")
+
+
+def shape(path):
+    return IDS.sub(lambda m: "/{%s}" % m.group(1), path)
+
+
+class CassetteSpec:
+    def __init__(self):
+        import yaml
+        from fakecloud import SPECS
+        self.ops = {}
+        for f in glob.glob(os.path.join(SPECS, "latitude", "*.yaml")):
+            for it in yaml.safe_load(open(f))["interactions"]:
+                rq = it["request"]
+                from urllib.parse import urlsplit, parse_qsl, unquote
+                u = urlsplit(rq["url"])
+                op = self.ops.setdefault((rq["method"], shape(u.path)),
+                                         {"query": set(), "attrs": set(), "type": set()})
+                op["query"].update(k for k, _ in parse_qsl(unquote(u.query)))
+                body = rq.get("body")
+                if body:
+                    import json
+                    d = json.loads(body)["data"]
+                    op["type"].add(d.get("type"))
+                    op["attrs"].update(d.get("attributes", {}))
+        self.ops[("POST", "/servers")]["attrs"].update(SDK_SERVER_ATTRS)
+
+    def check(self, method, path, query, body):
+        op = self.ops.get((method, shape(path)))
+        if not op:
+            return ["%s %s: never recorded" % (method, shape(path))]
+        bad = ["%s %s: unrecorded query parameter %r" % (method, shape(path), k)
+               for k, _ in query if k not in op["query"]]
+        if body is not None:
+            d = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(d, dict) or set(body) != {"data"}:
+                bad.append("%s %s: not a JSON:API {data: ...} body" % (method, shape(path)))
+            else:
+                if d.get("type") not in op["type"]:
+                    bad.append("%s %s: type %r" % (method, shape(path), d.get("type")))
+                for k in d.get("attributes", {}):
+                    if k not in op["attrs"]:
+                        bad.append("%s %s: unknown attribute %r" % (method, shape(path), k))
+        return bad
+
+
+def spec():
+    return CassetteSpec()
+
+
+def error(status, code, message):
+    return {"errors": [{"code": None, "status": str(status), "title": code or "error",
+                        "detail": message, "meta": {}}]}
+
+
+def auth(headers):
+    if headers.get("Authorization", "") != TOKEN:
+        return "invalid token"
+    return None
+
+
+def check(method, path, query, body, headers):
+    if headers.get("API-Version") != "2023-06-01":
+        return ["no API-Version header"]
+    return []
+
+
+def server(st, i):
+    tags = [{"id": t, "name": st.tags[t]["name"], "description": "", "color": "#ff0000"}
+            for t in i.get("_tags", []) if t in st.tags]
+    return {"id": "sv_%08d" % i["_id"], "type": "servers",
+            "attributes": {"hostname": i["hostname"], "tags": tags,
+                           "status": "on" if i["_active"] else "starting_deploy",
+                           "primary_ipv4": i["_addr"],
+                           "created_at": i["_created"].replace("Z", "+00:00"),
+                           "plan": {"slug": i["plan"]},
+                           "region": {"site": {"slug": i["site"]}},
+                           "project": {"id": i["project"]}}}
+
+
+def public(i):
+    return {"id": "sv_%08d" % i["_id"], "name": i["hostname"],
+            "tags": i.get("_tags", []), "addr": i["_addr"]}
+
+
+def state(st):
+    if not hasattr(st, "tags"):
+        st.tags, st.ud, st.tseq = {}, {}, 0
+    return st
+
+
+def create_server(st, m, query, body):
+    from fakecloud import Reply
+    a = body["data"]["attributes"]
+    if a.get("project") != PROJECT:
+        raise Reply(404, error(404, "not_found", "Project not found"))
+    if a.get("plan") not in PLANS:
+        raise Reply(422, error(422, "invalid_plan", "plan %s is not valid" % a.get("plan")))
+    if a.get("site") not in SITES:
+        raise Reply(422, error(422, "invalid_site", "site %s is not valid" % a.get("site")))
+    if a.get("user_data") and a["user_data"] not in state(st).ud:
+        raise Reply(422, error(422, "invalid_user_data", "user_data not found"))
+    i = st.create(a)
+    return 201, {"data": server(st, i), "meta": {}}
+
+
+def patch_server(st, m, query, body):
+    from fakecloud import Reply
+    i = st.find(int(m.group(1)))
+    for t in body["data"]["attributes"].get("tags", []):
+        if t not in state(st).tags:
+            raise Reply(422, error(422, "invalid_tag", "tag %s not found" % t))
+    i["_tags"] = body["data"]["attributes"].get("tags", [])
+    return 200, {"data": server(st, i), "meta": {}}
+
+
+def list_servers(st, m, query, body):
+    p = query.get("filter[project]")
+    return 200, {"data": [server(state(st), i) for i in st.inst.values()
+                          if not p or i["project"] == p], "meta": {}}
+
+
+def get_server(st, m, query, body):
+    i = st.find(int(m.group(1)))
+    st.poll(i)
+    return 200, {"data": server(state(st), i), "meta": {}}
+
+
+def delete_server(st, m, query, body):
+    i = st.find(int(m.group(1)))
+    del st.inst[i["_id"]]
+    return 204, None
+
+
+def list_tags(st, m, query, body):
+    return 200, {"data": [{"id": k, "type": "tags", "attributes": v}
+                          for k, v in state(st).tags.items()], "meta": {}}
+
+
+def create_tag(st, m, query, body):
+    state(st).tseq += 1
+    tid = "tag_T%06d" % st.tseq
+    st.tags[tid] = dict(body["data"]["attributes"])
+    return 201, {"data": {"id": tid, "type": "tags", "attributes": st.tags[tid]}}
+
+
+def create_ud(st, m, query, body):
+    state(st).tseq += 1
+    uid = "ud_U%06d" % st.tseq
+    st.ud[uid] = body["data"]["attributes"]
+    return 201, {"data": {"id": uid, "type": "user_data",
+                          "attributes": st.ud[uid]}, "meta": {}}
+
+
+ROUTES = [
+    ("POST", r"^/servers$", "create", create_server),
+    ("GET", r"^/servers$", "list", list_servers),
+    ("GET", r"^/servers/sv_(\d+)$", "get", get_server),
+    ("PATCH", r"^/servers/sv_(\d+)$", "tag", patch_server),
+    ("DELETE", r"^/servers/sv_(\d+)$", "delete", delete_server),
+    ("GET", r"^/tags$", "tags", list_tags),
+    ("POST", r"^/tags$", "newtag", create_tag),
+    ("POST", r"^/projects/proj_[A-Za-z0-9]+/user_data$", "userdata", create_ud),
+]
