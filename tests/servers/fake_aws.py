@@ -17,6 +17,9 @@ terminated).  GET / answers the caller's address (checkip).
 usage: fake_aws.py STATEDIR MODEL   (writes STATEDIR/port, requests.log)
 env: FAKE_AWS_NOTFOUND=N  the first N DescribeInstances of a new instance
      answer InvalidInstanceID.NotFound (eventual consistency).
+     FAKE_AWS_RUN_FAULTS=F,F...  consumed in order by RunInstances calls:
+     500 (InternalError, nothing done), 503 (RequestLimitExceeded),
+     lost (the instance is made, the answer dropped).
 """
 import hashlib, hmac, http.server, json, os, re, sys, threading, time
 import urllib.parse, uuid
@@ -27,6 +30,8 @@ STATE, MODEL = sys.argv[1], json.load(open(sys.argv[2]))
 SHAPES, OPS = MODEL["shapes"], MODEL["operations"]
 LOCK = threading.Lock()
 NOTFOUND = int(os.environ.get("FAKE_AWS_NOTFOUND", "0"))
+RUN_FAULTS = [f for f in os.environ.get("FAKE_AWS_RUN_FAULTS", "").split(",")
+              if f]
 DB = {"instances": {}, "tokens": {}, "sgs": {}, "n": 0}
 IMAGES = [  # two Canonical 24.04 builds and a decoy of another owner
     ("ami-0old2404", "099720109477", "2024-04-01T00:00:00.000Z",
@@ -368,7 +373,19 @@ class H(http.server.BaseHTTPRequestHandler):
                 p.pop("Action")
                 p.pop("Version")
                 log("%s %s %s" % (region, action, json.dumps(p, sort_keys=True)))
+                fault = RUN_FAULTS.pop(0) if action == "RunInstances" and \
+                    RUN_FAULTS else None
+                if fault == "500":
+                    raise Bad("InternalError", "injected failure", 500)
+                if fault == "503":
+                    raise Bad("RequestLimitExceeded", "Request limit "
+                              "exceeded.", 503)
                 inner = serve(action, p)
+            if fault == "lost":
+                log("FAULT lost answer")
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
             self.reply(200, '<%sResponse xmlns="%s"><requestId>%s</requestId>'
                        '%s</%sResponse>' % (action, NS, uuid.uuid4(), inner,
                                             action))
