@@ -74,6 +74,15 @@ void ovh_cred_clear(struct ovh_cred *c);
 void auth_wipe(char **s);
 /* An http_errmsg_fn for OAuth2 token endpoints ("error: description"). */
 void auth_oauth_errmsg(const char *body, size_t len, char *out, size_t n);
+/* An http_sign_fn for OAuth2 bearer tokens (ARG: a struct auth_bearer):
+ * refresh() keeps *token valid, then it is sent as Authorization. */
+struct auth_bearer {
+  int (*refresh)(void *cred);
+  void *cred;
+  char **token;
+};
+int auth_bearer_sign(struct http *h, const char *method, const char *url,
+                     const char *body, void *arg);
 /* POST an OAuth2 form BODY to BASE+PATH (ENV may replace BASE's scheme and
  * host; PROV's rate bucket); the access token and when it expires. */
 int auth_token_post(const char *prov, const char *env, const char *base,

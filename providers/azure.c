@@ -16,24 +16,18 @@
 
 static struct azure_cred cred;
 
-static int azure_sign(struct http *h, const char *method, const char *url,
-                      const char *body, void *arg)
+static int refresh(void *c)
 {
-  char *v;
-
-  (void)method; (void)url; (void)body; (void)arg;
-  if (azure_token(&cred) < 0) return -1;
-  v = xasprintf("Bearer %s", cred.token);
-  http_sign_header(h, "Authorization", v, 1);
-  freezero(v, strlen(v));
-  return 0;
+  return azure_token(c);
 }
+
+static struct auth_bearer bearer = { refresh, &cred, &cred.token };
 
 static int azure_init(struct http *h)
 {
   azure_cred_clear(&cred);
   if (azure_cred_load(&cred) < 0 || azure_token(&cred) < 0) return -1;
-  http_signer(h, azure_sign, NULL);
+  http_signer(h, auth_bearer_sign, &bearer);
   return 0;
 }
 

@@ -14,24 +14,18 @@
 static struct gcp_cred cred;
 
 /* A bearer token per attempt: refreshed here when it is about to lapse. */
-static int gcp_sign(struct http *h, const char *method, const char *url,
-                    const char *body, void *arg)
+static int refresh(void *c)
 {
-  char *v;
-
-  (void)method; (void)url; (void)body; (void)arg;
-  if (gcp_token(&cred) < 0) return -1;
-  v = xasprintf("Bearer %s", cred.token);
-  http_sign_header(h, "Authorization", v, 1);
-  freezero(v, strlen(v));
-  return 0;
+  return gcp_token(c);
 }
+
+static struct auth_bearer bearer = { refresh, &cred, &cred.token };
 
 static int gcp_init(struct http *h)
 {
   gcp_cred_clear(&cred);
   if (gcp_cred_load(&cred) < 0 || gcp_token(&cred) < 0) return -1;
-  http_signer(h, gcp_sign, NULL);
+  http_signer(h, auth_bearer_sign, &bearer);
   return 0;
 }
 

@@ -201,3 +201,17 @@ int gcp_token(struct gcp_cred *c)
   auth_wipe(&body);
   return rc;
 }
+
+int auth_bearer_sign(struct http *h, const char *method, const char *url,
+                     const char *body, void *arg)
+{
+  struct auth_bearer *b = arg;
+  char *v;
+
+  (void)method; (void)url; (void)body;
+  if (b->refresh(b->cred) < 0) return -1;
+  v = xasprintf("Bearer %s", *b->token);
+  http_sign_header(h, "Authorization", v, 1);
+  freezero(v, strlen(v));
+  return 0;
+}
