@@ -75,11 +75,6 @@ int ovh_cred_load(struct ovh_cred *c)
   if (e && *e) ep = xstrdup(e);
   else if (!file || conf_toml(file, "default", NULL, NULL, "endpoint", &ep))
     ep = xstrdup("ovh-eu");
-  if (missing >= 0 && !file)
-    rc = error("no credentials: %s is not set and there is no ovh.conf, "
-               "~/.ovh.conf or /etc/ovh.conf", env[missing]);
-  else if (missing >= 0)
-    rc = from_conf(c, file, ep);
   for (i = 0; !rc && i < ARRAY_LEN(roots); i++)
     if (!strcmp(ep, roots[i][0])) c->base = xstrdup(roots[i][1]);
   if (!rc && !c->base) {
@@ -88,6 +83,11 @@ int ovh_cred_load(struct ovh_cred *c)
                  "ovh-us or a URL)", ep);
     else c->base = xstrdup(ep);
   }
+  if (!rc && missing >= 0 && !file)
+    rc = error("no credentials: %s is not set and there is no ovh.conf, "
+               "~/.ovh.conf or /etc/ovh.conf", env[missing]);
+  else if (!rc && missing >= 0)
+    rc = from_conf(c, file, ep);
   p = getenv("OVH_CLOUD_PROJECT_SERVICE");
   if (!rc && (!p || !*p))
     rc = error("no project: set OVH_CLOUD_PROJECT_SERVICE to the Public "

@@ -121,6 +121,118 @@ static void test_aws(void)
   clean_env();
 }
 
+static void bad(const char *name, int rc, const char *want)
+{
+  TEST_START(name);
+  ASSERT_INT_EQ(rc, -1);
+  if (!strstr(mvm.err, want))
+    UNIT_FAIL("mvm.err \"%s\", want \"%s\"", mvm.err, want);
+  TEST_DONE();
+}
+
+static void test_gcp(void)
+{
+  struct gcp_cred g;
+  char *p = xasprintf("%s/sa.json", home);
+
+  unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
+  unsetenv("CLOUDSDK_CORE_PROJECT");
+  unsetenv("GOOGLE_CLOUD_PROJECT");
+  unsetenv("CLOUDSDK_CONFIG");
+  bad("gcp: nothing", gcp_cred_load(&g), "no credentials: set "
+      "GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run "
+      "gcloud auth application-default login (no '");
+  gcp_cred_clear(&g);
+  setenv("GOOGLE_APPLICATION_CREDENTIALS", p, 1);
+  put("sa.json", "{\"type\": \"service_account\", \"private_key\": \"k\"}",
+      0600);
+  bad("gcp: service account without its email", gcp_cred_load(&g),
+      "sa.json': service_account credentials without \"client_email\"");
+  gcp_cred_clear(&g);
+  put("sa.json", "{\"type\": \"external_account\"}", 0600);
+  bad("gcp: unsupported type", gcp_cred_load(&g), "credentials of type "
+      "'external_account' are not supported");
+  gcp_cred_clear(&g);
+  put("sa.json", "{\"type\": \"service_account\", \"private_key\": \"k\", "
+      "\"client_email\": \"a@b\"}", 0600);
+  bad("gcp: no project", gcp_cred_load(&g), "no project: set "
+      "CLOUDSDK_CORE_PROJECT (none in '");
+  gcp_cred_clear(&g);
+  put("sa.json", "{\"type\": \"service_account\", \"private_key\": \"k\", "
+      "\"client_email\": \"a@b\", \"project_id\": \"p1\"}", 0600);
+  TEST_START("gcp: project from the key file, default token_uri");
+  ASSERT_INT_EQ(gcp_cred_load(&g), 0);
+  ASSERT_STR_EQ(g.project, "p1");
+  ASSERT_STR_EQ(g.token_uri, "https://oauth2.googleapis.com/token");
+  gcp_cred_clear(&g);
+  TEST_DONE();
+  put("sa.json", "{\"type\": ", 0600);
+  bad("gcp: malformed file", gcp_cred_load(&g), "sa.json': malformed JSON");
+  gcp_cred_clear(&g);
+  unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
+  free(p);
+  p = xasprintf("%s/gc", home);
+  setenv("CLOUDSDK_CONFIG", p, 1);
+  setenv("CLOUDSDK_CORE_PROJECT", "p2", 1);
+  put("gc/application_default_credentials.json", "{\"type\": "
+      "\"authorized_user\", \"client_id\": \"c\", \"client_secret\": \"s\", "
+      "\"refresh_token\": \"r\", \"quota_project_id\": \"q\"}", 0600);
+  TEST_START("gcp: ADC under CLOUDSDK_CONFIG, CLOUDSDK_CORE_PROJECT wins");
+  ASSERT_INT_EQ(gcp_cred_load(&g), 0);
+  ASSERT_STR_EQ(g.type, "authorized_user");
+  ASSERT_STR_EQ(g.refresh, "r");
+  ASSERT_STR_EQ(g.project, "p2");
+  gcp_cred_clear(&g);
+  TEST_DONE();
+  unsetenv("CLOUDSDK_CONFIG");
+  unsetenv("CLOUDSDK_CORE_PROJECT");
+  free(p);
+}
+
+static void test_azure_ovh(void)
+{
+  struct azure_cred a;
+  struct ovh_cred o;
+
+  setenv("AZURE_CLIENT_ID", "c", 1);
+  setenv("AZURE_CLIENT_SECRET", "s", 1);
+  unsetenv("AZURE_TENANT_ID");
+  setenv("AZURE_SUBSCRIPTION_ID", "sub", 1);
+  bad("azure: a variable missing", azure_cred_load(&a),
+      "no credentials: AZURE_TENANT_ID is not set");
+  setenv("AZURE_TENANT_ID", "t/../x", 1);
+  bad("azure: a tenant that is not one", azure_cred_load(&a),
+      "AZURE_TENANT_ID: not a tenant id");
+  azure_cred_clear(&a);
+  unsetenv("AZURE_CLIENT_ID");
+  unsetenv("AZURE_CLIENT_SECRET");
+  unsetenv("AZURE_TENANT_ID");
+  unsetenv("AZURE_SUBSCRIPTION_ID");
+
+  setenv("OVH_ENDPOINT", "ovh-ca", 1);
+  setenv("OVH_APPLICATION_KEY", "ak", 1);
+  setenv("OVH_APPLICATION_SECRET", "as", 1);
+  setenv("OVH_CLOUD_PROJECT_SERVICE", "p", 1);
+  put(".ovh.conf", "[ovh-ca]\napplication_key=other\n", 0600);
+  bad("ovh: consumer key in neither env nor file", ovh_cred_load(&o),
+      "no credentials: OVH_CONSUMER_KEY is not set and '");
+  put(".ovh.conf", "[ovh-ca]\nconsumer_key = ck\n", 0600);
+  TEST_START("ovh: env keys, the file's consumer key, ca endpoint");
+  ASSERT_INT_EQ(ovh_cred_load(&o), 0);
+  ASSERT_STR_EQ(o.ak, "ak");
+  ASSERT_STR_EQ(o.ck, "ck");
+  ASSERT_STR_EQ(o.base, "https://ca.api.ovh.com/1.0");
+  ovh_cred_clear(&o);
+  TEST_DONE();
+  setenv("OVH_ENDPOINT", "ovh-mars", 1);
+  bad("ovh: unknown endpoint", ovh_cred_load(&o),
+      "OVH_ENDPOINT: unknown endpoint 'ovh-mars'");
+  unsetenv("OVH_ENDPOINT");
+  unsetenv("OVH_APPLICATION_KEY");
+  unsetenv("OVH_APPLICATION_SECRET");
+  unsetenv("OVH_CLOUD_PROJECT_SERVICE");
+}
+
 static void test_auth(void)
 {
   char *old = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
@@ -128,6 +240,8 @@ static void test_auth(void)
 
   if (!mkdtemp(home)) return;
   test_aws();
+  test_gcp();
+  test_azure_ovh();
   cmd = xasprintf("rm -rf '%s'", home);
   if (system(cmd)) warn("cannot remove %s", home);
   free(cmd);
