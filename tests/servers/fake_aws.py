@@ -21,7 +21,7 @@ env: FAKE_AWS_NOTFOUND=N  the first N DescribeInstances of a new instance
      500 (InternalError, nothing done), 503 (RequestLimitExceeded),
      lost (the instance is made, the answer dropped).
 """
-import hashlib, hmac, http.server, json, os, re, sys, threading, time
+import fakebase, hashlib, hmac, json, os, re, sys, threading, time
 import urllib.parse, uuid
 
 KEY_ID, SECRET = "AKIDFAKEMVM", "fake/secret+KEY"
@@ -45,8 +45,7 @@ SUBNETS = {"subnet-0fake": "vpc-0fake"}
 
 
 def log(line):
-    with open(os.path.join(STATE, "requests.log"), "a") as f:
-        f.write(line + "\n")
+    fakebase.log(STATE, line)
 
 
 class Bad(Exception):
@@ -319,11 +318,8 @@ def describe_subnets(p):
 
 
 def save():
-    with open(os.path.join(STATE, "db.json.tmp"), "w") as f:
-        json.dump({"instances": DB["instances"], "sgs": [
-            dict(g, name=k[0], vpc=k[1]) for k, g in DB["sgs"].items()]}, f)
-    os.replace(os.path.join(STATE, "db.json.tmp"),
-               os.path.join(STATE, "db.json"))
+    fakebase.save(STATE, {"instances": DB["instances"], "sgs": [
+        dict(g, name=k[0], vpc=k[1]) for k, g in DB["sgs"].items()]})
 
 
 def serve(action, p):
@@ -343,22 +339,14 @@ def serve(action, p):
     raise Bad("UnsupportedOperation", "the fake does not serve " + action)
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class H(fakebase.Base):
+    def xml(self, status, text):
+        self.reply(status, text=text, ctype="text/xml;charset=UTF-8")
 
-    def reply(self, status, body, ctype="text/xml;charset=UTF-8"):
-        b = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-
-    def do_GET(self):           # checkip
-        self.reply(200, "127.0.0.1\n", "text/plain")
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+    def handle_any(self, method):
+        body = self.body()
+        if method == "GET":     # checkip
+            return self.reply(200, text="127.0.0.1\n", ctype="text/plain")
         u = urllib.parse.urlsplit(self.path)
         action = "?"
         try:
@@ -386,21 +374,15 @@ class H(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-            self.reply(200, '<%sResponse xmlns="%s"><requestId>%s</requestId>'
+            self.xml(200, '<%sResponse xmlns="%s"><requestId>%s</requestId>'
                        '%s</%sResponse>' % (action, NS, uuid.uuid4(), inner,
                                             action))
         except Bad as e:
             log("ERROR %s %s %s" % (action, e.code, e.msg))
-            self.reply(e.status, "<Response><Errors><Error><Code>%s</Code>"
+            self.xml(e.status, "<Response><Errors><Error><Code>%s</Code>"
                        "<Message>%s</Message></Error></Errors><RequestID>1"
                        "</RequestID></Response>" % (e.code, e.msg))
 
-    def log_message(self, *a):
-        pass
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(os.path.join(STATE, "port.tmp"), "w") as f:
-    f.write(str(srv.server_address[1]))
-os.replace(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
-srv.serve_forever()
+fakebase.serve(STATE, H)

@@ -18,7 +18,7 @@ usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
 env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
 """
 import glob, json, os, re, sys, threading, time, urllib.parse, uuid
-import http.server
+import fakebase
 
 STATE, SPECS = sys.argv[1], sys.argv[2]
 CLIENT, SECRET, TENANT = sys.argv[3:6]
@@ -66,15 +66,11 @@ class Bad(Exception):
 
 
 def log(line):
-    with open(os.path.join(STATE, "requests.log"), "a") as f:
-        f.write(line + "\n")
+    fakebase.log(STATE, line)
 
 
 def save():
-    t = os.path.join(STATE, "db.json.tmp")
-    with open(t, "w") as f:
-        json.dump({"rgs": DB["rgs"], "issued": DB["issued"]}, f)
-    os.replace(t, os.path.join(STATE, "db.json"))
+    fakebase.save(STATE, {"rgs": DB["rgs"], "issued": DB["issued"]})
 
 
 def check_vm(body):
@@ -192,20 +188,10 @@ def arm(method, path, q, body):
     return 200, {k: v for k, v in r.items() if k != "polls"}
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def reply(self, status, obj):
-        b = json.dumps(obj).encode() if obj is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
+class H(fakebase.Base):
 
     def handle_any(self, method):
-        n = int(self.headers.get("Content-Length", 0) or 0)
-        raw = self.rfile.read(n).decode() if n else ""
+        raw = self.body().decode()
         u = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         try:
@@ -221,7 +207,7 @@ class H(http.server.BaseHTTPRequestHandler):
                               "The access token is invalid.")
                 st, obj = arm(method, u.path, q, json.loads(raw) if raw
                               else None)
-                return self.reply(st, obj)
+                return self.reply(st, obj, text="" if obj is None else None)
         except Bad as e:
             log("ERROR %d %s %s" % (e.status, e.code, e.msg))
             if "/oauth2/" in u.path:
@@ -230,24 +216,10 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(e.status, {"error": {"code": e.code,
                                             "message": e.msg}})
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
-    def log_message(self, *a):
-        pass
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(os.path.join(STATE, "port.tmp"), "w") as f:
-    f.write(str(srv.server_address[1]))
-os.replace(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
-srv.serve_forever()
+
+
+
+
+fakebase.serve(STATE, H)

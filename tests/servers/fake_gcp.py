@@ -20,7 +20,7 @@ usage: fake_gcp.py STATEDIR DISCOVERY PUBKEY.pem SA_EMAIL
 env: FAKE_GCP_TTL=S   lifetime of issued tokens (default 3600)
 """
 import base64, json, os, re, sys, threading, time, urllib.parse, uuid
-import http.server
+import fakebase
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -41,15 +41,11 @@ class Bad(Exception):
 
 
 def log(line):
-    with open(os.path.join(STATE, "requests.log"), "a") as f:
-        f.write(line + "\n")
+    fakebase.log(STATE, line)
 
 
 def save():
-    t = os.path.join(STATE, "db.json.tmp")
-    with open(t, "w") as f:
-        json.dump({"instances": DB["instances"], "issued": DB["issued"]}, f)
-    os.replace(t, os.path.join(STATE, "db.json"))
+    fakebase.save(STATE, {"instances": DB["instances"], "issued": DB["issued"]})
 
 
 def b64d(s):
@@ -189,16 +185,7 @@ def matches(inst, flt):
     return True
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def reply(self, status, obj):
-        b = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
+class H(fakebase.Base):
 
     def auth(self):
         a = self.headers.get("Authorization", "")
@@ -208,8 +195,7 @@ class H(http.server.BaseHTTPRequestHandler):
                       "authError")
 
     def handle_any(self, method):
-        n = int(self.headers.get("Content-Length", 0) or 0)
-        body = self.rfile.read(n).decode() if n else ""
+        body = self.body().decode()
         u = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         base = "http://%s" % self.headers.get("Host")
@@ -271,21 +257,9 @@ class H(http.server.BaseHTTPRequestHandler):
                                             "errors": [{"reason": e.reason,
                                                         "message": e.msg}]}})
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
-    def log_message(self, *a):
-        pass
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(os.path.join(STATE, "port.tmp"), "w") as f:
-    f.write(str(srv.server_address[1]))
-os.replace(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
-srv.serve_forever()
+
+
+
+fakebase.serve(STATE, H)

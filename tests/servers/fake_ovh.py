@@ -13,7 +13,7 @@ public IPv4 127.3.x.y over GETs; DELETE answers null.
 
 usage: fake_ovh.py STATEDIR AK AS CK PROJECT OFFSET
 """
-import hashlib, hmac, http.server, json, os, re, sys, threading, time
+import fakebase, hashlib, hmac, json, os, re, sys, threading, time
 import urllib.parse, uuid
 
 STATE, AK, AS, CK, PROJECT = sys.argv[1:6]
@@ -37,15 +37,11 @@ class Bad(Exception):
 
 
 def log(line):
-    with open(os.path.join(STATE, "requests.log"), "a") as f:
-        f.write(line + "\n")
+    fakebase.log(STATE, line)
 
 
 def save():
-    t = os.path.join(STATE, "db.json.tmp")
-    with open(t, "w") as f:
-        json.dump(DB, f)
-    os.replace(t, os.path.join(STATE, "db.json"))
+    fakebase.save(STATE, DB)
 
 
 def now():
@@ -71,20 +67,10 @@ def view(i):
     return {k: v for k, v in i.items() if k != "polls"}
 
 
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def reply(self, status, obj):
-        b = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
+class H(fakebase.Base):
 
     def handle_any(self, method):
-        n = int(self.headers.get("Content-Length", 0) or 0)
-        body = self.rfile.read(n).decode() if n else ""
+        body = self.body().decode()
         u = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         url = "http://%s%s" % (self.headers.get("Host"), self.path)
@@ -160,21 +146,9 @@ class H(http.server.BaseHTTPRequestHandler):
             log("ERROR %d %s" % (e.status, e.msg))
             self.reply(e.status, {"class": e.cls, "message": e.msg})
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
-    def log_message(self, *a):
-        pass
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(os.path.join(STATE, "port.tmp"), "w") as f:
-    f.write(str(srv.server_address[1]))
-os.replace(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
-srv.serve_forever()
+
+
+
+fakebase.serve(STATE, H)
