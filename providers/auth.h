@@ -15,7 +15,7 @@ struct aws_cred {
                            * region, or NULL (not secret) */
 };
 int aws_cred_load(struct aws_cred *c);        /* 0 or -1 (mvm.err) */
-/* The region alone (no secret read), or NULL; valid until the next call. */
+/* The region alone (no secret read), or NULL; a static buffer. */
 const char *aws_cred_region(void);
 void aws_cred_clear(struct aws_cred *c);
 /* The http_sign_fn of EC2: SigV4 over host, content-type, x-amz-date. */

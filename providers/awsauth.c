@@ -45,20 +45,23 @@ static int config_get(const char *path, const char *key, char **out)
   return rc;
 }
 
+/* In a static buffer, never freed: callers keep the pointer (the region
+ * of up_args) while the credentials are read again. */
 const char *aws_cred_region(void)
 {
-  static char *r;
+  static char buf[64];
   const char *e = getenv("AWS_REGION");
-  char *cfg;
+  char *cfg, *r = NULL;
+  int found;
 
   if (!e || !*e) e = getenv("AWS_DEFAULT_REGION");
   if (e && *e) return e;
-  free(r);
-  r = NULL;
   cfg = conf_path("AWS_CONFIG_FILE", ".aws/config");
-  if (config_get(cfg, "region", &r) != 0) r = NULL;
+  found = config_get(cfg, "region", &r) == 0;
+  if (found) snprintf(buf, sizeof(buf), "%s", r);
   free(cfg);
-  return r;
+  free(r);
+  return found ? buf : NULL;
 }
 
 /* credential_process: run it with sh -c, read its JSON (Version 1). */

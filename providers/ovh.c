@@ -91,7 +91,7 @@ static void host_from(const struct json *j, struct cloud_host *c)
     char *e;
     memmove(c->name, c->name + strlen(PREFIX),
             strlen(c->name) - strlen(PREFIX) + 1);
-    snprintf(c->label, sizeof(c->label), "%s", c->name);
+    snprintf(c->label, sizeof(c->label), "%.63s", c->name);
     if ((e = strrchr(c->label, '-'))) *e = 0;
     if ((e = strrchr(c->label, '-'))) *e = 0;
     c->aux[0] = 'm';          /* marked */

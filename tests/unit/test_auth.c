@@ -94,6 +94,17 @@ static void test_aws(void)
   setenv("AWS_PROFILE", "dev", 1);
   aws_ok("aws: AWS_PROFILE and its region", "AKIDDEV", "devsecret",
          "devtoken", "ap-south-1");
+  {
+    /* provision keeps the default region's pointer while the credentials
+     * are read again: it must stay valid (ASan saw it freed) */
+    const char *r = aws_cred_region();
+    struct aws_cred c;
+    TEST_START("aws: the region pointer outlives a credential load");
+    ASSERT_INT_EQ(aws_cred_load(&c), 0);
+    ASSERT_STR_EQ(r, "ap-south-1");
+    aws_cred_clear(&c);
+    TEST_DONE();
+  }
   setenv("AWS_DEFAULT_REGION", "ca-central-1", 1);
   aws_ok("aws: AWS_DEFAULT_REGION over the profile", "AKIDDEV", "devsecret",
          "devtoken", "ca-central-1");
