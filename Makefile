@@ -76,6 +76,9 @@ install: mvmbox
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -d $(DESTDIR)$(DATADIR)/cloud-init
 	install -m 0644 cloud-init/*.yaml $(DESTDIR)$(DATADIR)/cloud-init
+	install -d $(DESTDIR)$(DATADIR)/templates
+	install -m 0644 templates/*.toml templates/*.service $(DESTDIR)$(DATADIR)/templates
+	install -m 0755 templates/*.sh $(DESTDIR)$(DATADIR)/templates
 
 clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) */*.o */*/*.o */*.d */*/*.d

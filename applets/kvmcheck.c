@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 const char kvmcheck_usage[] =
-"usage: mvm-kvmcheck [-l] [-q] [-v] [--json] [-i IDENTITY] [-u USER] [-j N] "
+"usage: mvm-kvmcheck [-L] [-q] [-v] [--json] [-i IDENTITY] [-u USER] [-j N] "
 "[-t TIMEOUT] [HOST...]\n"
 "\n"
 "Check that KVM really works: /dev/kvm, API version, Firecracker's\n"
@@ -20,7 +20,7 @@ const char kvmcheck_usage[] =
 "Otherwise check each host of the records over SSH and add kvm= and\n"
 "seccomp= to its record.\n"
 "\n"
-"  -l, --local     check this machine even if stdin has records\n"
+"  -L, --local     check this machine even if stdin has records\n"
 "  --json          print a JSON report instead of the record (local mode)\n"
 "  -q              show failed checks only\n"
 "  -v              debug messages\n"
@@ -342,15 +342,17 @@ static int stdin_has_input(void)
 int kvmcheck_main(int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "local", no_argument, NULL, 'l' },
+    { "local", no_argument, NULL, 'L' },
     { "json", no_argument, NULL, 'J' },
     { NULL, 0, NULL, 0 },
   };
   int c;
 
-  while ((c = getopt_long(argc, argv, "lqvi:u:j:t:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "Llqvi:u:j:t:", longopts, NULL)) != -1) {
     switch (c) {
-    case 'l': TT.local = 1; break;
+    case 'L': TT.local = 1; break;
+    case 'l':           /* the label in mvm-provision: one meaning each */
+      help_exit("-l is not --local: check this machine with -L");
     case 'J': TT.json = 1; break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
@@ -359,7 +361,7 @@ int kvmcheck_main(int argc, char **argv)
       help_exit(NULL);
     }
   }
-  if (TT.local && optind < argc) help_exit("-l takes no HOST");
+  if (TT.local && optind < argc) help_exit("-L takes no HOST");
   if (TT.local || (optind == argc && !stdin_has_input()))
     return check_local();
   return check_remote(argv + optind);

@@ -1,7 +1,8 @@
 /* applets/mvmbox.c - main(): dispatch on basename(argv[0]), or on the first
  * argument when called as "mvmbox". Handles --list, --install [-s] DIR,
- * --help [APPLET], --version, and "APPLET --help" for every applet. The only
- * file that knows the applet table. */
+ * --help [APPLET], --version, and --help and --version for every applet,
+ * the GNU way (anywhere before "--", stdout, exit 0). The only file that
+ * knows the applet table. */
 #include "mvm.h"
 
 enum { AF_RECORDS = 1, AF_RECORDS_OPTIONAL = 2 };
@@ -33,6 +34,7 @@ static const char mvmbox_usage[] =
 "\n"
 "  --list           name the applets, one per line\n"
 "  --install DIR    hard-link every applet name to this binary in DIR\n"
+"                   (made, with its parents, if missing)\n"
 "  --install -s DIR the same with symbolic links\n"
 "  --help [APPLET]  this text, or an applet's\n"
 "  --version        print the version\n";
@@ -44,6 +46,26 @@ static const struct applet *find(const char *name)
   for (i = 0; i < ARRAY_LEN(applets); i++)
     if (!strcmp(applets[i].name, name)) return applets + i;
   return NULL;
+}
+
+/* mkdir -p, mode 0755 (as install -d): each missing component of dir. */
+static int make_dir(const char *dir)
+{
+  char *p = xstrdup(dir), *s, c;
+  int rc = 0;
+
+  for (s = p + !!*p; !rc; s++) {
+    if (*s && *s != '/') continue;
+    c = *s;
+    *s = 0;
+    if (mkdir(p, 0755) && errno != EEXIST) {
+      pwarn("cannot create '%s'", p);
+      rc = -1;
+    }
+    if (!(*s = c)) break;
+  }
+  free(p);
+  return rc;
 }
 
 /* Link every applet name in dir to this binary; an existing link is fine. */
@@ -59,6 +81,10 @@ static int install(int symbolic, const char *dir)
 
   if (n < 0) pdie("cannot read /proc/self/exe");
   self[n] = 0;
+  if (!real) {                  /* missing: make it, then look again */
+    if (make_dir(dir)) return 1;
+    real = realpath(dir, NULL);
+  }
   /* Links beside the binary point to it by name, so a tree installed with
    * DESTDIR (or moved) still works. */
   slash = strrchr(self, '/');
@@ -79,12 +105,24 @@ static int install(int symbolic, const char *dir)
   return rc;
 }
 
+/* Every applet's --help and --version: the first of them before "--"
+ * wins, as with GNU getopt. */
 static int run(const struct applet *a, int argc, char **argv)
 {
+  int i;
+
   msg_init(a->name);
-  if (argc > 1 && !strcmp(argv[1], "--help")) {
-    fputs(a->usage, stdout);
-    return 0;
+  for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+    if (!strcmp(argv[i], "--help")) {
+      printf("%s\n  --help, --version  this text, the version (the options"
+             " all applets share:\n                     mvmbox(1))\n",
+             a->usage);
+      return 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("%s (mvmbox) %s\n", a->name, MVM_VERSION);
+      return 0;
+    }
   }
   return a->main(argc, argv);
 }

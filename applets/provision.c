@@ -31,7 +31,6 @@ const char provision_usage[] =
 "                    adapter, keys), print host 1's user-data as #| lines\n"
 "                    (cloud: and the API calls), create nothing\n"
 "  -q, -v            quieter, more verbose\n"
-"  --help, --version this text, the version\n"
 "\n"
 "PROVIDER: static (HOST... you already have), an original-style adapter\n"
 "(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, ...: an unknown\n"

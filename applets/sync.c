@@ -9,7 +9,8 @@
 #include <getopt.h>
 
 const char sync_usage[] =
-"usage: mvm-sync [-nqvz] [--checksum] [--exclude PATTERN] [--io-timeout SECS] "
+"usage: mvm-sync [-nqvz] [--checksum] [--dry-run] [--exclude PATTERN] "
+"[--io-timeout SECS] "
 "[--no-compress] [--no-default-excludes] [--no-delete] [-d DESTDIR] "
 "[-t TIMEOUT] [-i IDENTITY] [-u USER] [-j N] SRC[:DEST]...\n"
 "\n"
@@ -19,7 +20,7 @@ const char sync_usage[] =
 "print each record with stage=sync synced=N (files sent).\n"
 "\n"
 "  -d DESTDIR        remote parent of the trees (default /home/mvm)\n"
-"  -n                dry run: list what would be sent and deleted\n"
+"  -n, --dry-run     list what would be sent and deleted, change nothing\n"
 "  -z                compress; --no-compress: never; default: only when\n"
 "                    the first 8 MB show a link slower than 16 MB/s\n"
 "  --checksum        compare file contents by SHA-256, not size and mtime\n"
@@ -35,298 +36,154 @@ const char sync_usage[] =
 "  -j N              hosts at once (default 8); -q quiet; -v debug\n";
 
 #define MANIFEST_MAX (512 << 20)
-#define OUT_MAX (4 << 20)      /* remote tar and script output */
-#define PROBE_BYTES (8 << 20)  /* auto compression judges this much */
-#define SUMS_MAX (16 << 20)    /* sha256sum output per remote run */
-#define HASH_RATE 20e6         /* bytes/s the slowest host hashes at least */
-
-struct tree {
-  char *src, *dest, *stage;
-  struct manifest loc;
-};
 
 static struct {
   int dry, delete, checksum, compress;   /* compress: -1 auto, 0, 1 */
   double slow;           /* bytes/s: a slower link gets compression */
+  unsigned far_us;       /* a round trip (us) this long is a network */
   char **excl;
   struct tree *t;
   int nexcl, nt, jobs, io;
-  double since, due;     /* the current remote command's deadline */
   struct ssh_opts o;
 } TT;
 
-/* Per-stream state for the sink: the channel and the progress line. */
-struct xfer {
-  struct ssh *s;
-  struct ssh_chan *c;
-  struct tree *t;
-  struct plan *p;
-  size_t done;           /* entries written */
-  uint64_t raw;          /* bytes written */
-  double start, shown;
-};
-
-/* Every wait on s from now on fails secs from now: a hung remote command
- * (or a stalled stream: xfer_sink() moves it on) never blocks us forever. */
-static void deadline(struct ssh *s, double secs)
+static int sync_tree(struct sync_host *h, int idx, struct manifest *rem,
+                     size_t *synced)
 {
-  TT.since = now_s();
-  TT.due = TT.since + secs;
-  ssh_set_deadline(s, TT.due);
-}
-
-/* -1 with mvm.err "TREE: STEP: why" (no TREE for the listing of all). */
-static int fail(const struct tree *t, const char *step)
-{
-  char why[sizeof(mvm.err)];
-
-  if (TT.due && now_s() >= TT.due)
-    snprintf(why, sizeof(why), "no progress for %.0fs (--io-timeout)",
-             now_s() - TT.since);
-  else snprintf(why, sizeof(why), "%s", mvm.err);
-  if (!t) return error("%s: %s", step, why);
-  return error("%s: %s: %s", t->dest, step, why);
-}
-
-static int xfer_sink(void *arg, const void *buf, size_t n)
-{
-  struct xfer *x = arg;
-  double now;
-
-  deadline(x->s, TT.io);
-  if (ssh_chan_write(x->c, buf, n)) return -1;
-  x->raw += n;
-  now = now_s();
-  if (now - x->shown >= 0.5) {
-    x->shown = now;
-    status("sync %s: %zu/%zu files, %.1f/~%.1f MB, %.1f MB/s", x->t->dest,
-           x->done, x->p->nsend, x->raw / 1e6,     /* ~: tar headers */
-           (x->p->bytes + 1024.0 * x->p->nsend) / 1e6,
-           x->raw / 1e6 / (now - x->start + 1e-9));
-  }
-  return 0;
-}
-
-/* Auto compression: when the stream has written PROBE_BYTES, judge the
- * link by how fast they went; 1 fast (go on plain), 0 slow (switch). */
-static int judge(struct xfer *x, uint64_t raw, int *link)
-{
-  double dt = now_s() - x->start, rate = raw / (dt > 1e-6 ? dt : 1e-6);
-
-  *link = rate >= TT.slow;
-  debug("probe: %.1f MB plain in %.3fs: %.0f MB/s, %s", raw / 1e6, dt,
-        rate / 1e6, *link ? "no compression" : "compressing the rest");
-  return *link;
-}
-
-/* One tar stream with entries p->send[*i...]: to the end, or with *link
- * unknown (-1) until judge() says the link is slow. The first stream
- * resets the staging dir; the one that ends the plan carries the script
- * and runs it. 0 or -1. */
-static int stream(struct ssh *s, struct tree *t, struct plan *p, size_t *i,
-                  int level, int *link)
-{
-  struct xfer x = { .s = s, .t = t, .p = p };
-  struct tarz_stats st;
-  int rc = 0;
-  char *cmd, *out = NULL, *name, *path;
-  struct tarz *tz;
-
-  cmd = plan_stream_cmd(t->stage, *i == 0, level >= 0);
-  deadline(s, TT.io);
-  x.c = ssh_chan_open(s, cmd);
-  free(cmd);
-  if (!x.c) return fail(t, "sending");
-  tz = tarz_open(xfer_sink, &x, level);
-  x.start = now_s();
-  for (; !rc && *i < p->nsend; (*i)++, x.done++) {
-    struct ment *e = p->send[*i];
-
-    tarz_stats(tz, &st);
-    if (*link == -1 && st.raw >= PROBE_BYTES && !judge(&x, st.raw, link))
-      break;
-    name = *e->path ? xasprintf("t/%s", e->path) : xstrdup("t");
-    path = xasprintf("%s/%s", t->src, e->path);
-    rc = tarz_add(tz, name, path, e);
-    free(name);
-    free(path);
-  }
-  if (!rc && *i == p->nsend) rc = tarz_add_data(tz, "a", p->script, p->slen,
-                                                0600);
-  if (tarz_close(tz, NULL)) rc = -1;
-  if (rc) {
-    rc = fail(t, "sending");
-    ssh_chan_abort(x.c);
-    return rc;
-  }
-  deadline(s, TT.io);    /* the rest lands, the script runs */
-  rc = ssh_chan_finish(x.c, &out, NULL, OUT_MAX);
-  if (rc > 0) {
-    if (rc == 98) error("no tar on the host");
-    else error("%s: remote tar failed (exit %d): %s", t->dest, rc,
-               last_line(out));
-    rc = -1;
-  } else if (rc < 0) {
-    rc = fail(t, "sending");
-  }
-  free(out);
-  return rc;
-}
-
-/* Send the plan: compressed or not, or (auto) plain while the first
- * PROBE_BYTES show the link's speed (the 2 MB SSH window makes a slow link
- * block the writes well before that), then the rest plain, or compressed
- * in a second stream below TT.slow (16 MB/s); small plans compressed. Why
- * these numbers: BENCHMARKS.md, "sync". The verdict holds for the host. */
-static int send_plan(struct ssh *s, struct tree *t, struct plan *p,
-                     int *link)
-{
-  size_t i = 0;
-  int fixed = 1;
-
-  if (TT.compress != -1 || *link != -1 || p->bytes <= 3 * PROBE_BYTES)
-    return stream(s, t, p, &i, TT.compress == 0 || *link == 1 ? -1 : 1,
-                  &fixed);
-  if (stream(s, t, p, &i, -1, link)) return -1;
-  return i == p->nsend ? 0 : stream(s, t, p, &i, 1, link);
-}
-
-/* One remote sha256sum run for cand[0..n): bytes of files to hash. */
-static int hash_remote(struct ssh *s, struct tree *t, struct ment **cand,
-                       size_t n, int64_t bytes)
-{
-  struct ssh_chan *c;
-  char *q = sh_quote(t->dest), *cmd, *out = NULL;
-  size_t i;
-  int rc;
-
-  cmd = xasprintf("cd %s && xargs -0 sha256sum --", q);
-  free(q);
-  deadline(s, TT.io + bytes / HASH_RATE);
-  c = ssh_chan_open(s, cmd);
-  free(cmd);
-  if (!c) return fail(t, "checksum");
-  for (i = 0; i < n; i++)
-    if (ssh_chan_write(c, cand[i]->path, strlen(cand[i]->path) + 1)) {
-      rc = fail(t, "checksum");
-      ssh_chan_abort(c);
-      return rc;
-    }
-  rc = ssh_chan_finish(c, &out, NULL, SUMS_MAX);
-  if (rc > 0)
-    rc = error("%s: checksum: remote sha256sum failed (exit %d)", t->dest,
-               rc);
-  else if (rc < 0) rc = fail(t, "checksum");
-  else sums_parse(out, cand, n);
-  free(out);
-  return rc;
-}
-
-/* --checksum: hash, on both sides, the files whose sizes agree; the
- * remote side in runs whose output fits SUMS_MAX, however long the names. */
-static int hash_both(struct ssh *s, struct tree *t, struct manifest *rem)
-{
-  struct ment **cand, *l;
-  size_t n, i, k;
-  int64_t bytes;
-  char *path;
-  int rc = 0;
-
-  cand = sums_cand(&t->loc, rem, &n);
-  for (i = 0; !rc && i < n; i += k) {
-    k = sums_batch(cand + i, n - i, SUMS_MAX, &bytes);
-    rc = hash_remote(s, t, cand + i, k, bytes);
-  }
-  for (i = 0; !rc && i < n; i++) {
-    l = manifest_find(&t->loc, cand[i]->path);
-    path = xasprintf("%s/%s", t->src, l->path);
-    if (!(rc = file_sha256(path, l->sum))) l->flags |= ME_SUM;
-    free(path);
-  }
-  free(cand);
-  return rc;
-}
-
-static int sync_tree(struct ssh *s, struct tree *t, struct manifest *rem,
-                     size_t *synced, int *link)
-{
-  struct plan_opts po = { .dest = t->dest, .stage = t->stage,
-                          .delete = TT.delete, .checksum = TT.checksum,
-                          .dry = TT.dry };
+  struct tree *t = TT.t + idx;
+  struct plan_opts po = { .dest = t->dest, .delete = TT.delete,
+                          .checksum = TT.checksum, .dry = TT.dry };
   struct plan p;
   size_t i;
   int rc = 0;
 
-  if (TT.checksum && hash_both(s, t, rem)) return -1;
+  if (TT.checksum && sync_hash(h, t, rem)) return -1;
   plan_make(&p, &t->loc, rem, &po);
   debug("%s: %zu entries to send (%.1f MB), script %zu bytes", t->dest,
         p.nsend, p.bytes / 1e6, p.slen);
   if (TT.dry)
     for (i = 0; i < p.ndry; i++) info("%s: %s", t->dest, p.drylog[i]);
   else if (p.work)
-    rc = send_plan(s, t, &p, link);
+    rc = sync_send(h, t, idx, &p);
   if (!rc) *synced += p.files;
   plan_release(&p);
   return rc;
 }
 
-/* Every tree's remote manifest, from one command: *out holds the
- * sections, "@\0" before each. 0 or -1. */
-static int fetch(struct ssh *s, char **out, size_t *len)
+/* The one command that lists every tree and then waits to run the first
+ * stream (plain or gzip'd, of any tree) on the same channel. */
+static char *fetch_cmd(int gz)
 {
-  char *cmd, *m;
-  int i, rc;
+  struct buf sec = { 0 }, st = { 0 };
+  char *m, n[16];
+  int i, z;
 
-  cmd = xstrdup("");
+  buf_add(&sec, "", 0);
+  buf_add(&st, "", 0);
   for (i = 0; i < TT.nt; i++) {
-    m = manifest_cmd(TT.t[i].dest, TT.excl, TT.nexcl);
-    cmd = xrealloc(cmd, strlen(cmd) + strlen(m) + 1);
-    strcat(cmd, m);
+    m = manifest_cmd(TT.t[i].dest, TT.excl, TT.nexcl, TT.delete);
+    buf_add(&sec, m, strlen(m));
     free(m);
+    for (z = 0; z < 2 && !TT.dry; z++) {
+      snprintf(n, sizeof(n), "%d) ", 2 * i + 1 + z);
+      buf_add(&st, n, strlen(n));
+      m = plan_stream_cmd(TT.t[i].stage, NULL, z);
+      buf_add(&st, m, strlen(m));
+      buf_add(&st, " ;;\n", 4);
+      free(m);
+    }
   }
-  m = plan_fetch_cmd(cmd, TT.compress < 0 ? 1 : TT.compress * 6);
-  free(cmd);
-  deadline(s, TT.io);
-  rc = ssh_run(s, m, out, len, MANIFEST_MAX);
+  m = plan_fetch_cmd(sec.s, gz, st.s);
+  free(sec.s);
+  free(st.s);
+  return m;
+}
+
+/* Every tree's remote manifest: *out holds the sections, "@\0" before
+ * each; the channel stays open in h->lc for the first stream. 0 or -1. */
+static int fetch(struct sync_host *h, char **out, size_t *len)
+{
+  struct buf b = { 0 };
+  char *m = fetch_cmd(TT.compress < 0 ? 1 : TT.compress * 6), chunk[65536];
+  size_t n = 0;
+  int rc = 0, end = 0, i;
+
+  sync_deadline(h, TT.io);
+  h->lc = ssh_chan_open(h->s, m);
   free(m);
-  if (rc == 97) return error("remote find has no -printf (GNU find needed)");
-  if (rc > 0) return error("listing the remote trees failed (exit %d)", rc);
-  if (rc < 0) return fail(NULL, "listing the remote trees");
-  if (*len < 2 || (unsigned char)(*out)[0] != 0x1f ||
-      (unsigned char)(*out)[1] != 0x8b) {
-    TT.compress = 0;   /* no gzip on this host (a worker: this host only) */
+  if (!h->lc) return sync_fail(h, NULL, "listing the remote trees");
+  for (i = 0; i < TT.nt; i++)     /* while the host lists, walk ours */
+    if (manifest_walk(&TT.t[i].loc, TT.t[i].src, TT.excl, TT.nexcl)) {
+      ssh_chan_abort(h->lc);
+      h->lc = NULL;
+      return -1;
+    }
+  while (!end && b.len <= MANIFEST_MAX) {
+    n = ssh_chan_read(h->lc, chunk, sizeof(chunk));
+    if (!n || n == (size_t)-1) break;         /* it ended, or an error */
+    buf_add(&b, chunk, n);
+    end = b.len >= PLAN_LIST_ENDLEN &&
+          !memcmp(b.s + b.len - PLAN_LIST_ENDLEN, PLAN_LIST_END,
+                  PLAN_LIST_ENDLEN);
+  }
+  if (!end) {            /* it failed, or went on too long */
+    if (n == (size_t)-1) rc = sync_fail(h, NULL, "listing the remote trees");
+    else if (b.len > MANIFEST_MAX) rc = error("remote listing over %d bytes",
+                                             MANIFEST_MAX);
+    else if ((rc = ssh_chan_finish(h->lc, NULL, NULL, 0)) == 97)
+      rc = error("remote find has no -printf (GNU find needed)");
+    else if (rc >= 0)
+      rc = error("listing the remote trees failed (exit %d)", rc);
+    else rc = sync_fail(h, NULL, "listing the remote trees");
+    if (n == (size_t)-1 || b.len > MANIFEST_MAX) ssh_chan_abort(h->lc);
+    h->lc = NULL;
+    free(b.s);
+    return rc < 0 ? rc : -1;
+  }
+  b.len -= PLAN_LIST_ENDLEN;
+  if (b.len < 2 || (unsigned char)b.s[0] != 0x1f ||
+      (unsigned char)b.s[1] != 0x8b) {
+    h->compress = 0;   /* no gzip on this host */
+    *out = b.s;
+    *len = b.len;
     return 0;
   }
-  m = *out;
-  rc = gunzip_buf(m, *len, out, len, MANIFEST_MAX);   /* mvm.err says why */
-  free(m);
+  rc = gunzip_buf(b.s, b.len, out, len, MANIFEST_MAX);  /* mvm.err: why */
+  free(b.s);
   if (rc) *out = NULL;
   return rc;
 }
 
 static int sync_one(struct rec *r, void *arg)
 {
+  struct sync_host h = { .io = TT.io, .compress = TT.compress, .link = -1,
+                         .slow = TT.slow, .far_us = TT.far_us };
   struct manifest rem;
-  struct ssh *s;
   char *out = NULL;
   size_t len = 0, used, synced = 0, off = 0;
-  int i, rc, link = -1;
+  int i, rc;
 
   (void)arg;
-  if (!(s = ssh_open(r, &TT.o))) return -1;
+  if (!(h.s = ssh_open(r, &TT.o))) return -1;
   status("manifest");
-  rc = fetch(s, &out, &len);
+  rc = fetch(&h, &out, &len);
   for (i = 0; !rc && i < TT.nt; i++) {
     rc = manifest_parse(&rem, out + off, len - off, &used, TT.excl,
                         TT.nexcl);
-    if (!rc) {
+    if (rc) rc = sync_fail(&h, TT.t + i, NULL);
+    else {
       off += used;
-      rc = sync_tree(s, TT.t + i, &rem, &synced, &link);
+      rc = sync_tree(&h, i, &rem, &synced);
     }
     manifest_release(&rem);
   }
+  if (h.lc) {            /* no stream took it: EOF ends it */
+    sync_deadline(&h, TT.io);
+    if (ssh_chan_finish(h.lc, NULL, NULL, 0) && !rc)
+      rc = sync_fail(&h, NULL, "ending the listing");
+  }
   free(out);
-  ssh_close(s);
+  ssh_close(h.s);
   if (rc) return -1;
   rec_set(r, "stage", "sync");
   rec_set(r, "synced", "%zu", synced);
@@ -335,6 +192,7 @@ static int sync_one(struct rec *r, void *arg)
 
 static void add_tree(const char *arg, const char *destdir)
 {
+  struct stat st;
   struct tree *t;
   int rc;
 
@@ -342,14 +200,17 @@ static void add_tree(const char *arg, const char *destdir)
   t = memset(TT.t + TT.nt++, 0, sizeof(*t));
   if ((rc = plan_tree(arg, destdir, &t->src, &t->dest, &t->stage)) > 0)
     help_exit("%s", mvm.err);
-  if (rc || manifest_walk(&t->loc, t->src, TT.excl, TT.nexcl))
-    die("%s", mvm.err);
+  if (rc) die("%s", mvm.err);
+  /* each host's worker walks it, while that host lists its side */
+  if (stat(t->src, &st)) die("cannot open '%s': %s", t->src, strerror(errno));
+  if (!S_ISDIR(st.st_mode)) die("'%s' is not a directory", t->src);
 }
 
 int sync_main(int argc, char **argv)
 {
   static const struct option longopts[] = {
     { "checksum", no_argument, NULL, 'C' },
+    { "dry-run", no_argument, NULL, 'n' },
     { "exclude", required_argument, NULL, 'X' },
     { "io-timeout", required_argument, NULL, 'T' },
     { "no-compress", no_argument, NULL, 'Z' },
@@ -365,6 +226,8 @@ int sync_main(int argc, char **argv)
   TT.compress = -1;
   TT.slow = getenv("MVM_SYNC_SLOW_LINK") ?   /* for tests */
             xatoi_range(getenv("MVM_SYNC_SLOW_LINK"), 0, 1L << 40) : 16e6;
+  TT.far_us = getenv("MVM_SYNC_FAR_RTT") ?   /* for tests */
+               xatoi_range(getenv("MVM_SYNC_FAR_RTT"), 0, 10000000) : 2000;
   TT.o.timeout = 30;
   TT.jobs = 8;
   TT.io = 600;

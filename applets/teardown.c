@@ -1,5 +1,6 @@
 /* applets/teardown.c - mvm-teardown: destroy hosts. With PROVIDER [LABEL]:
- * every host of that provider tagged mvm-ephemeral=true (of one label).
+ * every host of that provider tagged mvm-ephemeral=true (of one label);
+ * --dry-run writes their records instead (the provider's list()).
  * Without: exactly the hosts of the records on stdin, by their provider=
  * and id=, including records that carry error= (a host that failed a
  * stage still exists), each in a worker of lib/run.c. Writes one record
@@ -15,7 +16,10 @@ const char teardown_usage[] =
 "records on stdin (their provider= and id=; error records too). Writes a\n"
 "record per destroyed host with stage=down.\n"
 "\n"
-"  --dry-run   say what would be destroyed (on stderr), destroy nothing\n"
+"  --dry-run   destroy nothing; write the record of each host that would\n"
+"              be destroyed (PROVIDER: as the provider lists them, with\n"
+"              created= when known; records: those on stdin), so\n"
+"              'mvm-teardown --dry-run P | mvm-teardown' destroys those\n"
 "  --expired   only PROVIDER's hosts past their mvm-expires tag (a reaper\n"
 "              for cron; see mvm-provision --ttl)\n"
 "  -j N        destroy at most N hosts at once (default 8)\n"
@@ -39,6 +43,17 @@ static void emit(struct rec *r)
   line = rec_format(r);
   if (writeall(1, line, strlen(line)))
     warn("cannot write record: %s", line);
+  free(line);
+}
+
+/* --dry-run PROVIDER [LABEL]: each host the provider lists, as it is. */
+static void emit_listed(struct rec *r)
+{
+  char *line = rec_format(r);
+
+  TT.emitted++;
+  if (writeall(1, line, strlen(line)))
+    warn("cannot write record: %.*s", (int)strlen(line) - 1, line);
   free(line);
 }
 
@@ -163,10 +178,13 @@ int teardown_main(int argc, char **argv)
   if (label && !*label) label = NULL;
   if (TT.expired) return reap(p, label);
   if (TT.dry) {
-    printf("# dry-run: would destroy every %s host tagged"
-           " mvm-ephemeral=true%s%s\n", p->name, label ? " label=" : "",
-           label ? label : "");
-    return EXIT_OK;
+    if (p->list(label, emit_listed)) {
+      warn("%s: cannot list: %s", p->name, mvm.err);
+      return EXIT_HOSTFAIL;
+    }
+    info("dry-run: %d %s host(s)%s%s would be destroyed", TT.emitted,
+         p->name, label ? " of label " : "", label ? label : "");
+    return mvm.exitval ? EXIT_HOSTFAIL : EXIT_OK;
   }
   info("destroying %s hosts tagged mvm-ephemeral=true%s%s", p->name,
        label ? ", label " : "", label ? label : "");

@@ -1,13 +1,9 @@
-/* lib/manifest.c - tree manifests for mvm-sync: the local walk (lstat, no
- * symlinks followed), the remote one (the output of one GNU find -printf
- * command, NUL-separated so any name but one with NUL survives), both
- * sorted by path_cmp so a subtree is contiguous after its root, and the
+/* lib/manifest.c - tree manifests for mvm-sync: the remote one (the output
+ * of one GNU find -printf command, NUL-separated so any name but one with
+ * NUL survives; the local walk is lib/walk.c), both sorted by path_cmp so a subtree is contiguous after its root, and the
  * exclude patterns. The plan made from two manifests is in lib/plan.c. */
 #include "mvm.h"
-#include <dirent.h>
 #include <fnmatch.h>
-#include <limits.h>
-#include <openssl/evp.h>
 
 /* '/' sorts right after the end of a string: "a", "a/b", "a/c", "a b". */
 int path_cmp(const char *a, const char *b)
@@ -62,7 +58,7 @@ int excl_match(char *const *pat, int npat, const char *path, int isdir)
   return 0;
 }
 
-static struct ment *m_add(struct manifest *m)
+struct ment *manifest_add(struct manifest *m)
 {
   if (m->n == m->cap) {
     m->cap = m->cap ? m->cap * 2 : 256;
@@ -72,118 +68,9 @@ static struct ment *m_add(struct manifest *m)
   return m->e + m->n++;
 }
 
-/* Local names live in one arena; entries hold offsets until the walk ends. */
-static size_t m_name(struct manifest *m, const char *s, size_t len)
+void manifest_sort(struct manifest *m)
 {
-  size_t off = m->nlen;
-
-  if (m->nlen + len + 1 > m->ncap) {
-    m->ncap = (m->nlen + len + 1) * 2;
-    m->names = xrealloc(m->names, m->ncap);
-  }
-  memcpy(m->names + off, s, len);
-  m->names[off + len] = 0;
-  m->nlen += len + 1;
-  return off;
-}
-
-static int walk_dir(struct manifest *m, char *path, size_t plen, size_t rel,
-                    char *const *excl, int nexcl);
-
-/* Add path (rel is where the relative part starts) with its lstat. */
-static int walk_one(struct manifest *m, char *path, size_t plen, size_t rel,
-                    char *const *excl, int nexcl)
-{
-  struct stat st;
-  struct ment *e;
-  char target[PATH_MAX];
-  ssize_t n;
-  char type;
-
-  /* the root may be a symlink to the tree; nothing below it is followed */
-  if (plen < rel ? stat(path, &st) : lstat(path, &st)) {
-    if (errno == ENOENT && plen > rel) return 0;    /* vanished: as rsync */
-    return error("cannot stat '%s': %s", path, strerror(errno));
-  }
-  type = S_ISREG(st.st_mode) ? 'f' : S_ISDIR(st.st_mode) ? 'd' :
-         S_ISLNK(st.st_mode) ? 'l' : 0;
-  if (!type) return 0;            /* sockets, fifos, devices: as rsync -a */
-  if (plen > rel && excl_match(excl, nexcl, path + rel, type == 'd'))
-    return 0;
-  e = m_add(m);
-  e->path = plen > rel ? (const char *)(uintptr_t)m_name(m, path + rel,
-                                                          plen - rel)
-                       : (const char *)(uintptr_t)m_name(m, "", 0);
-  e->type = type;
-  e->size = type == 'f' ? st.st_size : 0;
-  e->mtime = st.st_mtime;
-  e->mode = st.st_mode & 07777;
-  e->uid = st.st_uid;
-  e->gid = st.st_gid;
-  if (type == 'l') {
-    n = readlink(path, target, sizeof(target) - 1);
-    if (n < 0) return error("cannot readlink '%s': %s", path, strerror(errno));
-    e->link = (const char *)(uintptr_t)m_name(m, target, n);
-  }
-  if (type == 'd') return walk_dir(m, path, plen, rel, excl, nexcl);
-  return 0;
-}
-
-static int walk_dir(struct manifest *m, char *path, size_t plen, size_t rel,
-                    char *const *excl, int nexcl)
-{
-  DIR *d = opendir(path);
-  struct dirent *de;
-  size_t len;
-  int rc = 0;
-
-  if (!d && errno == ENOENT && plen > rel) {
-    m->n--;                                         /* vanished */
-    return 0;
-  }
-  if (!d) return error("cannot open '%s': %s", path, strerror(errno));
-  while (!rc && (de = readdir(d))) {
-    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-    len = strlen(de->d_name);
-    if (plen + len + 2 > PATH_MAX) {
-      rc = error("path too long: '%s/%s'", path, de->d_name);
-      break;
-    }
-    path[plen] = '/';
-    memcpy(path + plen + 1, de->d_name, len + 1);
-    rc = walk_one(m, path, plen + 1 + len, rel, excl, nexcl);
-    path[plen] = 0;
-  }
-  closedir(d);
-  return rc;
-}
-
-int manifest_walk(struct manifest *m, const char *root, char *const *excl,
-                  int nexcl)
-{
-  char *path = xmalloc(PATH_MAX);
-  size_t len = strlen(root), i;
-  int rc;
-
-  memset(m, 0, sizeof(*m));
-  while (len > 1 && root[len - 1] == '/') len--;
-  if (len >= PATH_MAX - 1) {
-    free(path);
-    return error("path too long: '%s'", root);
-  }
-  memcpy(path, root, len);
-  path[len] = 0;
-  /* the relative part starts after "root/" */
-  rc = walk_one(m, path, len, len + 1, excl, nexcl);
-  free(path);
-  if (!rc && (!m->n || m->e[0].type != 'd'))
-    rc = error("'%s' is not a directory", root);
-  for (i = 0; i < m->n; i++) {
-    m->e[i].path = m->names + (uintptr_t)m->e[i].path;
-    if (m->e[i].link) m->e[i].link = m->names + (uintptr_t)m->e[i].link;
-  }
   if (m->n) qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
-  return rc;
 }
 
 /* Drop excluded entries and everything below an excluded directory. */
@@ -206,6 +93,19 @@ static void m_filter(struct manifest *m, char *const *excl, int nexcl)
   m->n = j;
 }
 
+/* The digits after *q's '.' as nanoseconds (%T@ prints 10: "5.2500000000"
+ * is 5 s 250 ms; "-1.25" is tv_sec -1, tv_nsec 250 ms, as in a timespec). */
+static long frac_ns(char **q)
+{
+  long ns = 0;
+  int i = 0;
+
+  for ((*q)++; **q >= '0' && **q <= '9'; (*q)++)
+    if (i++ < 9) ns = ns * 10 + (**q - '0');
+  for (; i < 9; i++) ns *= 10;
+  return ns;
+}
+
 int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
                    char *const *excl, int nexcl)
 {
@@ -213,23 +113,27 @@ int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
   struct ment *e;
 
   memset(m, 0, sizeof(*m));
+  m->fd = -1;
   if (len < 2 || memcmp(buf, "@", 2)) return error("bad remote manifest");
   p += 2;
   while (p < end && !(p[0] == '@' && end - p > 1 && !p[1])) {
     if (p[0] == '!' && end - p > 1 && !p[1])
       return error("cannot list the remote tree");
+    if (p[0] == 'L' && end - p > 1 && !p[1])
+      return error("a symlink on the host, refused (--delete would work "
+                   "outside it; --no-delete follows it)");
     path = memchr(p, 0, end - p);
     if (!path || path + 1 >= end) return error("bad remote manifest");
     link = memchr(path + 1, 0, end - path - 1);
     if (!link) return error("bad remote manifest");
     if (p[0] && p[1] == ' ' && strchr("fdl", p[0])) {
-      e = m_add(m);
+      e = manifest_add(m);
       e->type = p[0];
       errno = 0;
       e->size = strtoll(p + 2, &q, 10);
       if (*q != ' ') return error("bad remote manifest");
       e->mtime = strtoll(q + 1, &q, 10);
-      if (*q == '.') while (*++q >= '0' && *q <= '9') {}
+      if (*q == '.') e->nsec = frac_ns(&q);
       if (*q != ' ') return error("bad remote manifest");
       e->mode = strtoul(q + 1, &q, 8) & 07777;
       if (*q != ' ' || errno) return error("bad remote manifest");
@@ -240,42 +144,17 @@ int manifest_parse(struct manifest *m, char *buf, size_t len, size_t *used,
     p = link + 1;
   }
   *used = p - buf;
-  if (m->n) qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
+  manifest_sort(m);
   m_filter(m, excl, nexcl);
   return 0;
 }
 
 void manifest_release(struct manifest *m)
 {
+  if (m->fd >= 0) close(m->fd);
   free(m->e);
   free(m->names);
   memset(m, 0, sizeof(*m));
-}
-
-int file_sha256(const char *path, unsigned char sum[32])
-{
-  EVP_MD_CTX *c = EVP_MD_CTX_new();
-  char buf[65536];
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
-  ssize_t n;
-
-  if (!c) die("out of memory");
-  if (fd < 0) {
-    error("cannot read '%s': %s", path, strerror(errno));
-    goto out;
-  }
-  EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-  while ((n = read(fd, buf, sizeof(buf))) > 0) EVP_DigestUpdate(c, buf, n);
-  if (n < 0) {
-    error("cannot read '%s': %s", path, strerror(errno));
-    goto out;
-  }
-  EVP_DigestFinal_ex(c, sum, NULL);
-  rc = 0;
-out:
-  if (fd >= 0) close(fd);
-  EVP_MD_CTX_free(c);
-  return rc;
 }
 
 static int hexval(int c)

@@ -208,5 +208,7 @@ void time_fmt(time_t t, char *buf, size_t len, int compact);
  * with one write and fsync'd before the call it announces. */
 int journal_add(const struct rec *r);
 const char *journal_path(void);
+#include "tmpl.h"
+#include "deploy.h"
 
 #endif

@@ -73,17 +73,21 @@ static void batch(struct sbuf *b, const char *cmd, const char *suffix,
   sb_quote(b, *name ? name : ".");
 }
 
-char *manifest_cmd(const char *dest, char *const *excl, int nexcl)
+char *manifest_cmd(const char *dest, char *const *excl, int nexcl,
+                   int nolink)
 {
   struct sbuf b = { 0 };
   int i, n = 0;
 
   /* Section marker, then the tree: nothing if absent, a fake root file
-   * entry if it is not a directory. Basename-only patterns are pruned
-   * remotely (a huge target/ is never listed); all are filtered locally. */
+   * entry if it is not a directory, "L" if it is a symlink that --delete
+   * would follow out of DEST. Basename-only patterns are pruned remotely (a
+   * huge target/ is never listed); all are filtered locally. */
   sb_str(&b, "printf '@\\0'; d=");
   sb_quote(&b, dest);
-  sb_str(&b, "; if [ -d \"$d\" ]; then (cd \"$d\" && exec find .");
+  if (nolink) sb_str(&b, "; if [ -L \"$d\" ]; then printf 'L\\0'; el");
+  else sb_str(&b, "; ");
+  sb_str(&b, "if [ -d \"$d\" ]; then (cd \"$d\" && exec find .");
   for (i = 0; i < nexcl; i++) {
     size_t len = strlen(excl[i]);
     int dironly = len && excl[i][len - 1] == '/';
@@ -97,48 +101,47 @@ char *manifest_cmd(const char *dest, char *const *excl, int nexcl)
     free(p);
   }
   if (n) sb_str(&b, " \\) -prune -o");
-  sb_str(&b, " -printf '%y %s %Ts %m %P\\0%l\\0') || printf '!\\0'; "
+  /* %T@: seconds and nanoseconds, and no strftime (which without TZ stats
+   * /etc/localtime for every entry) */
+  sb_str(&b, " -printf '%y %s %T@ %m %P\\0%l\\0') || printf '!\\0'; "
          "elif [ -e \"$d\" ] || [ -L \"$d\" ]; then printf 'f 0 0 0 \\0\\0';"
          " fi\n");
   return b.out.s;
 }
 
-char *plan_fetch_cmd(const char *sections, int gz)
+char *plan_fetch_cmd(const char *sections, int gz, const char *streams)
 {
   /* gzip makes /usr/include's 550 KB list 89 KB (-1) or 75 KB (-6, for
    * -z: 10 ms of remote CPU) for the wire; rsync sends its file list
    * prefix-compressed. Without gzip on the host, plain. */
-  /* TZ: else glibc's strftime stats /etc/localtime for every %Ts (3x) */
-  return xasprintf("export TZ=UTC0\n"
-                   "find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n"
-                   "{\n%s}%s%s%s\n", sections,
+  return xasprintf("find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n"
+                   "{\n%s}%s%s%s\nprintf '\\0@\\0#\\0'\n"
+                   "read -r go || exit 0\ncase $go in\n%s*) exit 0 ;;\n"
+                   "esac\n", sections,
                    gz ? " | { gzip -" : "", gz > 1 ? "6" : gz ? "1" : "",
-                   gz ? " 2>/dev/null || cat; }" : "");
+                   gz ? " 2>/dev/null || cat; }" : "", streams);
 }
 
-char *plan_stream_cmd(const char *stage, int first, int gz)
+char *plan_stream_cmd(const char *stage, const char *made, int gz)
 {
   struct sbuf q = { 0 };
   char *cmd;
 
-  sb_quote(&q, stage);
-  cmd = xasprintf("command -v tar >/dev/null 2>&1 || exit 98; S=%s; %s"
-                  "cd \"$S\" && tar -x%spf - 2>&1 && "
-                  "if [ -f a ]; then sh ./a 2>&1 && cd / && rm -rf \"$S\"; fi",
-                  q.out.s, first ? "rm -rf \"$S\" && mkdir -p \"$S\" && " : "",
-                  gz ? "z" : "");
+  /* Every message goes to stdout, so the record can carry it. The first
+   * stream makes the staging dir with mktemp -d (a fresh name nobody could
+   * plant a link or a dir at) and prints its name, NUL-ended; the next
+   * one is given it. A failure removes it: nothing is left behind. */
+  sb_quote(&q, made ? made : stage);
+  cmd = xasprintf("exec 2>&1; command -v tar >/dev/null || exit 98; %s%s%s"
+                  "fail() { r=$?; cd / && rm -rf \"$S\"; exit $r; }; "
+                  "cd \"$S\" || fail; tar -x%spf - || fail; [ ! -f a ] || "
+                  "{ sh ./a \"$S\" || fail; cd / && rm -rf \"$S\"; }",
+                  made ? "S=" : "T=", q.out.s,
+                  made ? "; " : "; mkdir -p -- \"${T%/*}\" && "
+                  "S=$(mktemp -d -- \"$T.XXXXXXXX\") || exit 1; "
+                  "printf '%s\\0' \"$S\"; ", gz ? "z" : "");
   free(q.out.s);
   return cmd;
-}
-
-static void mark_parent(struct manifest *loc, const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  char *parent = slash ? xstrndup(path, slash - path) : xstrdup("");
-  struct ment *d = manifest_find(loc, parent);
-
-  if (d && d->type == 'd') d->flags |= ME_TOUCH;
-  free(parent);
 }
 
 static int under(const char *path, const char *top)
@@ -155,10 +158,33 @@ struct pstate {
   struct plan *p;
   const struct plan_opts *o;
   struct manifest *loc;
-  struct sbuf hd, pre, mv, del, chm, tch;
+  struct sbuf hd, opn, pre, mv, del, chm, tch;
   const char *newtop;    /* subtree being sent whole */
   const char *gone;      /* remote subtree removed whole */
 };
+
+/* The remote dir that path is moved into or deleted from: its mtime is
+ * set again at the end, and one its owner may not write (0511) is opened
+ * for the login first and given its mode back at the end, as rsync does
+ * (root needs neither, and a chmod of one's own dir never fails). */
+static void mark_parent(struct pstate *s, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  char *parent = slash ? xstrndup(path, slash - path) : xstrdup("");
+  struct ment *d = manifest_find(s->loc, parent);
+  char cmd[64];
+
+  if (d && d->type == 'd') {
+    d->flags |= ME_TOUCH;
+    if (!(d->mode & 0200) && !(d->flags & ME_OPEN)) {
+      d->flags |= ME_OPEN;
+      batch(&s->opn, "chmod u+w --", NULL, NULL, d->path);
+      snprintf(cmd, sizeof(cmd), "chmod %04o --", d->mode);
+      batch(&s->chm, cmd, NULL, NULL, d->path);
+    }
+  }
+  free(parent);
+}
 
 static void dry(struct plan *p, const char *what, const char *path)
 {
@@ -188,7 +214,7 @@ static void send(struct pstate *s, struct ment *l)
               : xstrdup("./");
   sb_str(&to, " ");
   sb_quote(&to, dir);
-  mark_parent(s->loc, l->path);
+  mark_parent(s, l->path);
   batch(&s->mv, "mv -f --", to.out.s, "\"$S\"/t/", l->path);
   free(to.out.s);
   free(dir);
@@ -197,7 +223,7 @@ static void send(struct pstate *s, struct ment *l)
 static void remove_remote(struct pstate *s, struct sbuf *b, struct ment *r)
 {
   if (r->type == 'd') s->gone = r->path;
-  mark_parent(s->loc, r->path);
+  mark_parent(s, r->path);
   batch(b, "rm -rf --", NULL, NULL, r->path);
   s->p->work = 1;
 }
@@ -214,8 +240,9 @@ static void both(struct pstate *s, struct ment *l, struct ment *r)
     send(s, l);
     return;
   }
-  if (l->type == 'l') {
-    if (strcmp(l->link, r->link)) send(s, l);
+  if (l->type == 'l') {      /* rsync -a keeps a link's mtime too */
+    if (strcmp(l->link, r->link) || l->mtime != r->mtime ||
+        l->nsec != r->nsec) send(s, l);
     return;
   }
   if (l->type == 'f') {
@@ -224,14 +251,13 @@ static void both(struct pstate *s, struct ment *l, struct ment *r)
       same = same && (l->flags & r->flags & ME_SUM) &&
              !memcmp(l->sum, r->sum, 32);
     else
-      same = same && l->mtime == r->mtime;
+      same = same && l->mtime == r->mtime && l->nsec == r->nsec;
     if (!same) {
       send(s, l);
       return;
     }
-    if (l->mtime != r->mtime) l->flags |= ME_TOUCH;
   }
-  if (l->type == 'd' && l->mtime != r->mtime) l->flags |= ME_TOUCH;
+  if (l->mtime != r->mtime || l->nsec != r->nsec) l->flags |= ME_TOUCH;
   if (l->mode != r->mode) {
     snprintf(cmd, sizeof(cmd), "chmod %04o --", l->mode);
     batch(&s->chm, cmd, NULL, NULL, l->path);
@@ -240,21 +266,29 @@ static void both(struct pstate *s, struct ment *l, struct ment *r)
   }
 }
 
+/* "@SECS.NANOS" for touch -d, from a timespec-style pair (-1 s + 250 ms
+ * is -0.75 s). */
+static void stamp(char *out, size_t n, int64_t sec, long nsec)
+{
+  int64_t ns = sec * 1000000000 + nsec;
+  uint64_t a = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+
+  snprintf(out, n, "@%s%llu.%09llu", ns < 0 ? "-" : "",
+           (unsigned long long)(a / 1000000000),
+           (unsigned long long)(a % 1000000000));
+}
+
 static void touch_all(struct pstate *s)
 {
-  char cmd[64], stamp[32];
-  struct tm tm;
-  time_t t;
+  char cmd[64], at[40];
   size_t i;
 
   for (i = 0; i < s->loc->n; i++) {
     struct ment *l = s->loc->e + i;
 
     if (!(l->flags & ME_TOUCH) || (l->flags & ME_SEND)) continue;
-    t = l->mtime;
-    if (!gmtime_r(&t, &tm)) continue;
-    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M.%S", &tm);
-    snprintf(cmd, sizeof(cmd), "touch -c -t %s --", stamp);
+    stamp(at, sizeof(at), l->mtime, l->nsec);
+    snprintf(cmd, sizeof(cmd), "touch -c -d %s --", at);
     batch(&s->tch, cmd, NULL, NULL, l->path);
     s->p->work = 1;
   }
@@ -265,15 +299,17 @@ static void head(struct pstate *s, struct manifest *rem)
   struct sbuf *b = &s->hd;
   const char *slash = strrchr(s->o->dest, '/');
 
-  sb_str(b, "set -e\nexport TZ=UTC0\nS=");
-  sb_quote(b, s->o->stage);
-  sb_str(b, "\nD=");
+  /* S: the staging dir, given by the stream command */
+  sb_str(b, "set -e\nS=$1\nD=");
   sb_quote(b, s->o->dest);
   sb_str(b, "\n");
   if (s->newtop && !*s->newtop) {   /* the whole tree is new */
     if (rem->n) sb_str(b, "rm -rf -- \"$D\"\n");
     if (slash && slash != s->o->dest) sb_str(b, "mkdir -p -- \"${D%/*}\"\n");
     sb_str(b, "mv -- \"$S/t\" \"$D\"\n");
+  } else if (s->o->delete) {        /* as in the listing, now again */
+    sb_str(b, "if [ -L \"$D\" ]; then echo \"$D: a symlink on the host, "
+           "refused (--delete would work outside it)\"; exit 1; fi\n");
   }
   sb_str(b, "cd \"$D\"\n");
 }
@@ -307,14 +343,15 @@ void plan_make(struct plan *p, struct manifest *loc, struct manifest *rem,
   }
   touch_all(&s);
   head(&s, rem);
+  sb_close(&s.opn);
   sb_close(&s.pre);
   sb_close(&s.mv);
   sb_close(&s.del);
   sb_close(&s.chm);
   sb_close(&s.tch);
-  for (i = 0; i < 5; i++) {
-    struct sbuf *b = (struct sbuf *[]){ &s.pre, &s.mv, &s.del, &s.chm,
-                                        &s.tch }[i];
+  for (i = 0; i < 6; i++) {
+    struct sbuf *b = (struct sbuf *[]){ &s.opn, &s.pre, &s.mv, &s.del,
+                                        &s.chm, &s.tch }[i];
 
     if (b->out.s) sb_str(&s.hd, b->out.s);
     free(b->out.s);
@@ -332,39 +369,4 @@ void plan_release(struct plan *p)
   free(p->send);
   free(p->script);
   memset(p, 0, sizeof(*p));
-}
-
-int plan_tree(const char *arg, const char *destdir, char **src, char **dest,
-              char **stage)
-{
-  char *colon, *d = NULL, *b, *real, *base = NULL;
-  struct stat st;
-  size_t n;
-
-  *src = xstrdup(arg);
-  *dest = *stage = NULL;
-  if ((colon = strrchr(*src, ':')) && lstat(*src, &st)) {
-    *colon = 0;
-    if (!*(d = colon + 1)) return error("empty DEST in '%s'", arg), 1;
-  }
-  n = strlen(*src);
-  while (n > 1 && (*src)[n - 1] == '/') (*src)[--n] = 0;
-  if (!d) {        /* the name as given; "." and ".." by their real name */
-    if (!(real = realpath(*src, NULL)))
-      return error("cannot open '%s': %s", *src, strerror(errno));
-    b = strrchr(*src, '/');
-    b = b ? b + 1 : *src;
-    if (!strcmp(b, ".") || !strcmp(b, "..")) b = strrchr(real, '/') + 1;
-    d = base = xstrdup(*b ? b : "root");
-    free(real);
-  }
-  *dest = *d == '/' ? xstrdup(d) : xasprintf("%s/%s", destdir, d);
-  free(base);
-  n = strlen(*dest);
-  while (n > 1 && (*dest)[n - 1] == '/') (*dest)[--n] = 0;
-  b = strrchr(*dest, '/');
-  if (!b[1] || !strcmp(b + 1, ".") || !strcmp(b + 1, ".."))
-    return error("bad destination '%s'", *dest), 1;
-  *stage = xasprintf("%.*s/.mvm-sync.%s", (int)(b - *dest), *dest, b + 1);
-  return 0;
 }

@@ -68,6 +68,14 @@ char *sh_quote(const char *s);
  * runs, -1 on transport error (mvm.err). For progress lines while a long
  * command runs. */
 int ssh_chan_poll(struct ssh_chan *c, double secs);
+/* Read what the command wrote to stdout so far, waiting for some: up to n
+ * bytes into buf; 0 at EOF; (size_t)-1 on transport error or deadline
+ * (mvm.err). For a command that answers in steps on one channel. */
+size_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t n);
+/* Seconds ssh_chan_write() has waited so far: with the peer's window open
+ * (the socket was full) and with it shut (the remote command did not read
+ * as fast as we wrote). */
+void ssh_chan_waits(const struct ssh_chan *c, double *net, double *window);
 /* Free c without waiting for the command (it is closed on the remote). */
 void ssh_chan_abort(struct ssh_chan *c);
 /* Every later wait on s fails with "timeout" at now_s() >= at (0: never). */

@@ -16,6 +16,7 @@ struct ssh_chan {
   int toobig;
   char line[CHAN_LINE_MAX];         /* partial stderr line */
   size_t llen;
+  double wait_net, wait_win;        /* ssh_chan_waits() */
 };
 
 /* Relay one stderr line, made safe for a terminal. */
@@ -117,6 +118,7 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
 {
   const char *p = buf;
   unsigned long win;
+  double t0;
   ssize_t w;
   int got;
 
@@ -134,9 +136,21 @@ int ssh_chan_write(struct ssh_chan *c, const void *buf, size_t n)
      * nothing more will arrive until we do. */
     if ((got = drain(c)) < 0) return -1;
     if (got || (!win && libssh2_channel_window_write(c->ch))) continue;
+    /* It ended (a failed step before the one that reads): no window
+     * adjust will come. ssh_chan_finish() then gets its status. */
+    if (libssh2_channel_eof(c->ch))
+      return error("the remote command ended before reading its input");
+    t0 = now_s();
     if (ssh__wait(c->s)) return -1;
+    *(win ? &c->wait_net : &c->wait_win) += now_s() - t0;
   }
   return 0;
+}
+
+void ssh_chan_waits(const struct ssh_chan *c, double *net, double *window)
+{
+  *net = c->wait_net;
+  *window = c->wait_win;
 }
 
 int ssh_chan_poll(struct ssh_chan *c, double secs)
@@ -156,6 +170,24 @@ int ssh_chan_poll(struct ssh_chan *c, double secs)
   }
   c->s->deadline = save;
   return rc;
+}
+
+size_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t n)
+{
+  size_t k;
+  int got;
+
+  while (!c->len) {
+    if ((got = drain(c)) < 0) return (size_t)-1;
+    if (got) continue;
+    if (libssh2_channel_eof(c->ch)) return 0;
+    if (ssh__wait(c->s)) return (size_t)-1;
+  }
+  k = c->len < n ? c->len : n;
+  memcpy(buf, c->out, k);
+  memmove(c->out, c->out + k, c->len - k);
+  c->len -= k;
+  return k;
 }
 
 static void chan_free(struct ssh_chan *c)

@@ -1,5 +1,6 @@
-/* lib/tarz.c - a tar stream (libarchive, "pax restricted": ustar headers,
- * pax extended headers only for long or non-ASCII names and big values)
+/* lib/tarz.c - a tar stream (libarchive, pax: ustar headers, with a pax
+ * extended header only where ustar falls short: long or non-ASCII names,
+ * big values, and an mtime with nanoseconds, which rsync -a keeps too)
  * written to a sink callback, optionally gzip-compressed with zlib.
  * Entries are built from struct ment, not read back from disk metadata,
  * so no xattrs or ACL records reach the remote tar. Owns no file
@@ -81,7 +82,10 @@ struct tarz *tarz_open(tarz_sink sink, void *arg, int level)
   }
   t->a = archive_write_new();
   if (!t->a) die("out of memory");
-  archive_write_set_format_pax_restricted(t->a);
+  /* not "restricted": that drops the nanoseconds of an mtime unless the
+   * entry needs a pax header anyway; full pax adds one only for them
+   * (no atime, ctime or xattrs: entries are built from struct ment) */
+  archive_write_set_format_pax(t->a);
   /* big blocks for the pipe, and no padding of the last one */
   archive_write_set_bytes_per_block(t->a, 64 * 1024);
   archive_write_set_bytes_in_last_block(t->a, 1);
@@ -96,41 +100,32 @@ static int tz_err(struct tarz *t, const char *what)
   return error("%s: %s", what, archive_error_string(t->a));
 }
 
-static int tz_copy(struct tarz *t, const char *path, int64_t size)
+static int tz_copy(struct tarz *t, int fd, const char *path, int64_t size)
 {
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   ssize_t n;
 
-  if (fd < 0) return error("cannot read '%s': %s", path, strerror(errno));
   /* A file that grew is cut at the size in the header; one that shrank is
    * padded with zeros by libarchive. The next run sends it again. */
   while (size > 0 && (n = read(fd, t->buf, TARZ_BUF)) != 0) {
     if (n < 0) {
       if (errno == EINTR) continue;
-      error("cannot read '%s': %s", path, strerror(errno));
-      close(fd);
-      return -1;
+      return error("cannot read '%s': %s", path, strerror(errno));
     }
     if (n > size) n = size;
-    if (archive_write_data(t->a, t->buf, n) < 0) {
-      close(fd);
-      return tz_err(t, path);
-    }
+    if (archive_write_data(t->a, t->buf, n) < 0) return tz_err(t, path);
     size -= n;
   }
-  close(fd);
   return 0;
 }
 
-int tarz_add(struct tarz *t, const char *name, const char *path,
-             const struct ment *e)
+int tarz_add(struct tarz *t, const char *name, int fd, const struct ment *e)
 {
   struct archive_entry *ae = archive_entry_new();
   int rc = -1, r;
 
   if (!ae) die("out of memory");
   archive_entry_copy_pathname(ae, name);
-  archive_entry_set_mtime(ae, e->mtime, 0);
+  archive_entry_set_mtime(ae, e->mtime, e->nsec);
   archive_entry_set_perm(ae, e->mode & 07777);
   archive_entry_set_uid(ae, e->uid);
   archive_entry_set_gid(ae, e->gid);
@@ -148,7 +143,8 @@ int tarz_add(struct tarz *t, const char *name, const char *path,
     tz_err(t, name);
     goto out;
   }
-  if (e->type == 'f' && tz_copy(t, path, e->size)) goto out;
+  if (e->type == 'f' && tz_copy(t, fd, e->path ? e->path : name, e->size))
+    goto out;
   if (archive_write_finish_entry(t->a) < ARCHIVE_WARN) {
     tz_err(t, name);
     goto out;
@@ -179,6 +175,12 @@ int tarz_add_data(struct tarz *t, const char *name, const void *data,
     rc = 0;
   archive_entry_free(ae);
   return rc;
+}
+
+void tarz_abort(struct tarz *t)
+{
+  t->failed = 1;         /* nothing more reaches the sink: no trailer */
+  tarz_close(t, NULL);
 }
 
 void tarz_stats(const struct tarz *t, struct tarz_stats *st)

@@ -47,28 +47,62 @@ int local_run(const struct local_host *h, char **argv);
  * after TIMEOUT seconds the rest get SIGKILL. Then the state is removed. */
 void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
                 double timeout);
-/* A provider's down(): stop the hosts of LABEL (NULL: all), or just the
- * id= of ONLY, with local_stop(); emit() each one that is gone. */
-int local_down(const char *prov, void (*soft)(struct local_host *),
-               double timeout, const char *label, const struct rec *only,
-               emit_fn emit);
-/* A provider's list(): emit() the record of each host local_down(LABEL,
- * NULL) would stop, with created= (UTC, ISO 8601) when known. */
-int local_ls(const char *prov, const char *label, emit_fn emit);
-/* The host's record: "127.0.0.1:PORT provider=P id= label= user=". */
-void local_rec(const struct local_host *h, const char *prov, struct rec *r);
-int local_wait(const struct up_args *a, struct local_host *h, char *done,
-               const char *prov, int (*ready)(const struct local_host *),
-               double start_s, emit_fn emit);
-int local_finish(const struct up_args *a, struct local_host *h, char *done,
-                 int n, int failed, const char *prov,
-                 int (*ready)(const struct local_host *), double start_s,
-                 emit_fn emit);
-void local_emit(const struct up_args *a, int i, const struct local_host *h,
-                const char *prov, const char *fail, emit_fn emit);
 /* Tail of the host's console.log, for an error message (static buffer). */
 const char *local_logtail(const struct local_host *h);
 /* Remove the host's state directory (recursively). */
 void local_rm(const struct local_host *h);
+
+/* The local driver. What a local provider gives it: how to start one host
+ * and tell that it runs. */
+struct local_ops {
+  const char *name;       /* "nspawn": provider=, the state subdirectory */
+  const char *type;       /* default instance type */
+  const char *region;     /* default region */
+  double start_s;         /* launch -> ready(); emitted anyway after it */
+  double stop_s;          /* soft() -> SIGKILL */
+  /* What up() needs (root, programs, the image), touching nothing. */
+  int (*check)(const struct up_args *a);
+  /* Host i's files in h->dir (made by local_new()) and its process
+   * (local_spawn()); error() if it could not be started. */
+  int (*launch)(const struct up_args *a, int i, struct local_host *h);
+  int (*ready)(const struct local_host *h);  /* it runs */
+  void (*soft)(struct local_host *h);        /* clean poweroff; NULL:
+                                              * SIGTERM */
+};
+
+/* up(): check, launch every host, then emit each once it runs (or with
+ * error= if it died); -1 if any failed. down(): stop the hosts of LABEL
+ * (NULL: all) or the id= of ONLY; emit() each one that is gone. list():
+ * the record of each host down(label, NULL) would stop, with created=
+ * (UTC, RFC 3339). */
+int local_up(const struct local_ops *o, const struct up_args *a,
+             emit_fn emit);
+int local_down(const struct local_ops *o, const char *label,
+               const struct rec *only, emit_fn emit);
+int local_ls(const struct local_ops *o, const char *label, emit_fn emit);
+/* The host's record: "127.0.0.1:PORT provider=P id= label= user=". */
+void local_rec(const struct local_host *h, const char *prov, struct rec *r);
+
+/* A local provider file ends with LOCAL_PROVIDER(nspawn): its struct
+ * provider, provider_nspawn, built from `static const struct local_ops
+ * nspawn_ops`. */
+#define LOCAL_PROVIDER(p)                                                 \
+  static const char *p##_vt_type(void) { return p##_ops.type; }           \
+  static const char *p##_vt_region(void) { return p##_ops.region; }       \
+  static int p##_vt_up(const struct up_args *a, emit_fn e)                \
+  { return local_up(&p##_ops, a, e); }                                    \
+  static int p##_vt_down(const char *l, const struct rec *r, emit_fn e)   \
+  { return local_down(&p##_ops, l, r, e); }                               \
+  static int p##_vt_list(const char *l, emit_fn e)                        \
+  { return local_ls(&p##_ops, l, e); }                                    \
+  static int p##_vt_check(const struct up_args *a)                        \
+  { return p##_ops.check(a); }                                            \
+  const struct provider provider_##p = {                                  \
+    .name = #p, .flags = PF_LOCAL | PF_PINS,                              \
+    .default_instance_type = p##_vt_type,                                 \
+    .default_region = p##_vt_region,                                      \
+    .up = p##_vt_up, .down = p##_vt_down, .list = p##_vt_list,            \
+    .check = p##_vt_check,                                                \
+  }
 
 #endif

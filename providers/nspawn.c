@@ -2,25 +2,12 @@
  * cached Debian rootfs (tests/hosts/mkrootfs.sh): real systemd, sshd and
  * cloud-init (NoCloud seed directory), --volatile=overlay so the base stays
  * untouched, each sshd on its own 127.0.0.1 port, /dev/kvm bound in when
- * present. State lives in the local state directory (local.c). Needs root.
- * Never writes stdout. */
+ * present. A struct local_ops for the local driver (localdrv.c). Needs
+ * root. Never writes stdout. */
 #include "mvm.h"
 #include <sys/statvfs.h>
 #include "provider.h"
 #include "local.h"
-
-#define NSPAWN_START_S 10.0   /* launch -> container init running */
-#define NSPAWN_STOP_S 30.0    /* SIGTERM (clean poweroff) -> SIGKILL */
-
-static const char *nspawn_type(void)
-{
-  return "container";
-}
-
-static const char *nspawn_region(void)
-{
-  return "local";
-}
 
 /* The NoCloud seed directory and the sshd port drop-in. */
 static int nspawn_seed(const struct local_host *h, const char *ud)
@@ -121,52 +108,29 @@ static int nspawn_check(const struct up_args *a)
   return local_prog("systemd-nspawn");
 }
 
-static int nspawn_up(const struct up_args *a, emit_fn emit)
+/* One container: its seed, then nspawn (each takes milliseconds). */
+static int nspawn_start(const struct up_args *a, int i, struct local_host *h)
 {
-  struct local_host *h;
-  char rootfs[PATH_MAX], *done;
-  int i, n = 0, failed = 0;
+  char rootfs[PATH_MAX];
 
-  if (nspawn_check(a) || local_image("rootfs", rootfs, sizeof(rootfs)))
+  if (local_image("rootfs", rootfs, sizeof(rootfs)) ||
+      nspawn_seed(h, a->user_data[i]) || nspawn_launch(h, rootfs))
     return -1;
-  h = xzalloc(a->count * sizeof(*h));
-  done = xzalloc(a->count);
-  /* Launch all first (each takes milliseconds), then wait for all. */
-  for (i = 0; i < a->count; i++, n++) {
-    if (local_new(&h[i], "nspawn", a->label, a->user)) break;
-    if (nspawn_seed(&h[i], a->user_data[i]) ||
-        nspawn_launch(&h[i], rootfs)) {
-      local_emit(a, i, &h[i], "nspawn", mvm.err, emit);
-      local_rm(&h[i]);
-      done[i] = 1;
-      failed++;
-    } else {
-      info("%s: container started on 127.0.0.1:%d", h[i].id, h[i].port);
-    }
-  }
-  return local_finish(a, h, done, n, failed, "nspawn", nspawn_running,
-                      NSPAWN_START_S, emit);
+  info("%s: container started on 127.0.0.1:%d", h->id, h->port);
+  return 0;
 }
 
-static int nspawn_list(const char *label, emit_fn emit)
-{
-  return local_ls("nspawn", label, emit);
-}
-
-static int nspawn_down(const char *label, const struct rec *only,
-                       emit_fn emit)
-{
-  /* SIGTERM: nspawn asks the container's systemd for a clean poweroff. */
-  return local_down("nspawn", NULL, NSPAWN_STOP_S, label, only, emit);
-}
-
-const struct provider provider_nspawn = {
+/* SIGTERM (soft NULL): nspawn asks the container's systemd for a clean
+ * poweroff. */
+static const struct local_ops nspawn_ops = {
   .name = "nspawn",
-  .flags = PF_LOCAL | PF_PINS,
-  .default_instance_type = nspawn_type,
-  .default_region = nspawn_region,
-  .up = nspawn_up,
-  .down = nspawn_down,
-  .list = nspawn_list,
+  .type = "container",
+  .region = "local",
+  .start_s = 10.0,        /* launch -> container init running */
+  .stop_s = 30.0,         /* SIGTERM (clean poweroff) -> SIGKILL */
   .check = nspawn_check,
+  .launch = nspawn_start,
+  .ready = nspawn_running,
 };
+
+LOCAL_PROVIDER(nspawn);

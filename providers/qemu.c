@@ -3,7 +3,8 @@
  * user's cloud image (--image FILE), behind a qcow2 overlay per boot; a
  * `cidata` NoCloud seed disk; slirp with restrict=on and one loopback
  * hostfwd for SSH. KVM only when a real guest kernel boots under it, else
- * TCG. Clean poweroff through QMP. Never writes stdout. */
+ * TCG. Clean poweroff through QMP. A struct local_ops for the local driver
+ * (localdrv.c). Never writes stdout. */
 #include "mvm.h"
 #include "provider.h"
 #include "local.h"
@@ -11,19 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#define QEMU_START_S 10.0     /* launch -> QMP socket up */
-#define QEMU_STOP_S 60.0      /* system_powerdown -> SIGKILL (TCG is slow) */
 #define QEMU_PROBE_S 20.0     /* the KVM probe boot */
-
-static const char *qemu_type(void)
-{
-  return "vm";
-}
-
-static const char *qemu_region(void)
-{
-  return "local";
-}
 
 /* Wait up to SECS for PID to exit; 0 if it did, -1 (killed) if not. */
 static int wait_exit(pid_t pid, double secs)
@@ -282,53 +271,32 @@ static int qemu_check(const struct up_args *a)
          local_prog("genisoimage") ? -1 : 0;
 }
 
-static int qemu_up(const struct up_args *a, emit_fn emit)
+/* One VM: its disks, then qemu. */
+static int qemu_start(const struct up_args *a, int i, struct local_host *h)
 {
-  char kernel[PATH_MAX], initrd[PATH_MAX], base[PATH_MAX], *done;
-  const char *accel, *k, *image;
-  struct local_host *h;
-  int i, n = 0, failed = 0;
+  char kernel[PATH_MAX], initrd[PATH_MAX], base[PATH_MAX];
+  const char *accel, *k, *image = qemu_base(a, kernel, initrd, base, &k);
 
-  if (qemu_check(a) || !(image = qemu_base(a, kernel, initrd, base, &k)))
+  if (!image) return -1;
+  accel = qemu_accel(k, h->dir);
+  /* the cache's image boots its kernel; a cloud image its own */
+  if (qemu_disks(h, a->user_data[i], base) ||
+      qemu_launch(h, accel, image == base ? kernel : NULL, initrd))
     return -1;
-  if (image == base) image = NULL;        /* the cache's: boot its kernel */
-  h = xzalloc(a->count * sizeof(*h));
-  done = xzalloc(a->count);
-  for (i = 0; i < a->count; i++, n++) {
-    if (local_new(&h[i], "qemu", a->label, a->user)) break;
-    accel = qemu_accel(k, h[i].dir);
-    if (qemu_disks(&h[i], a->user_data[i], base) ||
-        qemu_launch(&h[i], accel, image ? NULL : kernel, initrd)) {
-      local_emit(a, i, &h[i], "qemu", mvm.err, emit);
-      local_rm(&h[i]);
-      done[i] = 1;
-      failed++;
-    } else {
-      info("%s: vm started (%s) on 127.0.0.1:%d", h[i].id, accel,
-           h[i].port);
-    }
-  }
-  return local_finish(a, h, done, n, failed, "qemu", qemu_running,
-                      QEMU_START_S, emit);
+  info("%s: vm started (%s) on 127.0.0.1:%d", h->id, accel, h->port);
+  return 0;
 }
 
-static int qemu_list(const char *label, emit_fn emit)
-{
-  return local_ls("qemu", label, emit);
-}
-
-static int qemu_down(const char *label, const struct rec *only, emit_fn emit)
-{
-  return local_down("qemu", qemu_soft, QEMU_STOP_S, label, only, emit);
-}
-
-const struct provider provider_qemu = {
+static const struct local_ops qemu_ops = {
   .name = "qemu",
-  .flags = PF_LOCAL | PF_PINS,
-  .default_instance_type = qemu_type,
-  .default_region = qemu_region,
-  .up = qemu_up,
-  .down = qemu_down,
-  .list = qemu_list,
+  .type = "vm",
+  .region = "local",
+  .start_s = 10.0,        /* launch -> QMP socket up */
+  .stop_s = 60.0,         /* system_powerdown -> SIGKILL (TCG is slow) */
   .check = qemu_check,
+  .launch = qemu_start,
+  .ready = qemu_running,
+  .soft = qemu_soft,
 };
+
+LOCAL_PROVIDER(qemu);

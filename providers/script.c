@@ -290,19 +290,23 @@ static int script_list(const char *label, emit_fn emit)
                  cut ? "printed too much" : "failed");
   }
   for (s = out; *s && !rc; s = e + !!*e) {
-    struct rec r;
+    struct rec r, o;
+    int i;
 
     e = s + strcspn(s, "\n");
     if (e == s) continue;
-    if (rec_parse(&r, s, e - s, ++n) || !r.addr)
+    if (rec_parse(&r, s, e - s, ++n) || !r.addr) {
       rc = error("adapter %s: provider_list line %ld is not a host record",
                  file, n);
-    else {
-      rec_set(&r, "provider", "script");
-      rec_set(&r, "adapter", "%s", file);
-      if (!rec_get(&r, "id")) rec_set(&r, "id", "%s", r.addr);
-      if (label && !rec_get(&r, "label")) rec_set(&r, "label", "%s", label);
-      emit(&r);
+    } else {              /* as provision writes them: provider, id first */
+      rec_new(&o, r.addr);
+      rec_set(&o, "provider", "script");
+      rec_set(&o, "id", "%s", rec_get(&r, "id") ? rec_get(&r, "id") : r.addr);
+      if (label) rec_set(&o, "label", "%s", label);
+      for (i = 0; i < r.n; i++) rec_set(&o, r.f[i].key, "%s", r.f[i].val);
+      rec_set(&o, "adapter", "%s", file);
+      emit(&o);
+      rec_release(&o);
     }
     rec_release(&r);
   }

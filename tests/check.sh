@@ -13,9 +13,11 @@ if command -v shellcheck >/dev/null; then
   # shellcheck disable=SC2086
   # .test files set variables that tests/testing.sh reads (SC2034).
   # shellcheck disable=SC2046
-  shellcheck -s sh -S warning -e SC2034 $(echo "$shfiles" | grep -v '^.ci/run$') ||
+  shellcheck -s sh -S warning -e SC2034 $(echo "$shfiles" | grep -v -e '^.ci/run$' -e '^templates/') ||
     fail "shellcheck"
   shellcheck -s bash -S warning .ci/run || fail "shellcheck .ci/run"
+  # The hosts' scripts are bash (arrays, pipefail), as the original's.
+  shellcheck -s bash -S warning templates/*.sh || fail "shellcheck templates"
 else
   echo "check: shellcheck not installed, skipped"
 fi

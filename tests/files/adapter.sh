@@ -2,7 +2,8 @@
 # tests/files/adapter.sh - a tiny original-style adapter for the script
 # provider's tests. "Creates" a host by keeping its label and user-data in
 # $ADAPTER_STATE/host.N/ and prints a loopback address on the last line.
-# ADAPTER_FAIL=1 makes provider_up fail.
+# ADAPTER_FAIL=1 makes provider_up fail. provider_list, the optional fifth
+# function, prints a record per host that provider_down would destroy.
 
 provider_default_instance_type() { echo tiny-1; }
 provider_default_region() { echo test-region-1; }
@@ -29,5 +30,16 @@ provider_down() {
       rm -rf "$d"
       echo "destroyed ${d##*/}"
     fi
+  done
+}
+
+provider_list() {
+  label=$1
+  for d in "$ADAPTER_STATE"/host.*; do
+    [ -d "$d" ] || continue
+    l=$(cat "$d/label")
+    [ -z "$label" ] || [ "$l" = "$label" ] || continue
+    n=${d##*/host.}
+    echo "127.0.0.$((n + 2)) label=$l created=$(date -u -r "$d" +%Y-%m-%dT%H:%M:%SZ)"
   done
 }

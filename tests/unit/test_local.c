@@ -1,5 +1,6 @@
 /* tests/unit/test_local.c - providers/local.c: state directory, ports,
- * listing by label and id, spawn/alive/stop (clean and forced), log tail.
+ * listing by label and id, spawn/alive/stop (clean and forced), log tail;
+ * the local driver's down and list (providers/localdrv.c).
  * Runs as any user: MVM_STATE_DIR points at a scratch directory. */
 #include "unit.h"
 #include "provider.h"
@@ -21,12 +22,111 @@ static void count_emit(struct rec *r)
     created_ok++;
 }
 
+/* Provider "t" for the driver: SIGTERM, SIGKILL after 1 s. */
+static const struct local_ops t_ops = { .name = "t", .stop_s = 1 };
+static const struct local_ops none_ops = { .name = "none" };
+
 /* sh with the host id as $0, so local_alive() recognises it. */
 static void spawn_sh(struct local_host *h, const char *script)
 {
   char *argv[] = { "sh", "-c", (char *)script, h->id, NULL };
 
   ASSERT_INT_EQ(local_spawn(h, argv), 0);
+}
+
+/* Provider "u" for local_up(): host 0 starts and says so with a file,
+ * host 1 cannot be launched, host 2's process dies at once. */
+static char u_fail[256];
+static int u_emitted, u_failed;
+
+static void u_emit(struct rec *r)
+{
+  const char *e = rec_get(r, "error");
+
+  u_emitted++;
+  if (e) {
+    u_failed++;
+    snprintf(u_fail + strlen(u_fail), sizeof(u_fail) - strlen(u_fail),
+             "%s;", e);
+  }
+}
+
+static int u_check(const struct up_args *a)
+{
+  return a->count > 3 ? error("too many for u") : 0;
+}
+
+static int u_launch(const struct up_args *a, int i, struct local_host *h)
+{
+  char *up = xasprintf("touch '%s/up'; while :; do sleep 0.05; done",
+                       h->dir);
+  char *argv[] = { "sh", "-c", i == 2 ? "echo died; exit 3" : up, h->id,
+                   NULL };
+  int r = i == 1 ? error("boom") : local_spawn(h, argv);
+
+  (void)a;
+  free(up);
+  return r;
+}
+
+static int u_ready(const struct local_host *h)
+{
+  char path[PATH_MAX + 8];
+
+  snprintf(path, sizeof(path), "%s/up", h->dir);
+  return !access(path, F_OK);
+}
+
+static const struct local_ops u_ops = {
+  .name = "u", .start_s = 60, .stop_s = 5, .check = u_check,
+  .launch = u_launch, .ready = u_ready,
+};
+
+static void test_local_up(void)
+{
+  char tmpl[] = "/tmp/mvmunit.XXXXXX", *dir = mkdtemp(tmpl);
+  char *ud[] = { "a", "b", "c", NULL };
+  struct up_args a = { .label = "l", .count = 3, .user_data = ud,
+                       .user = "mvm" };
+  struct local_host *l, top;
+  int n;
+
+  setenv("MVM_STATE_DIR", dir, 1);
+  TEST_START("local_up: a failed check creates nothing");
+  a.count = 4;
+  ASSERT_INT_EQ(local_up(&u_ops, &a, u_emit), -1);
+  ASSERT_STR_EQ(mvm.err, "too many for u");
+  ASSERT_INT_EQ(local_list("u", NULL, NULL, &l, &n), 0);
+  ASSERT_INT_EQ(n, 0);
+  free(l);
+  ASSERT_INT_EQ(u_emitted, 0);
+  TEST_DONE();
+
+  TEST_START("local_up: every host emitted, failed ones with error=");
+  a.count = 3;
+  ASSERT_INT_EQ(local_up(&u_ops, &a, u_emit), -1);
+  ASSERT_STR_EQ(mvm.err, "2 of 3 u hosts failed");
+  ASSERT_INT_EQ(u_emitted, 3);
+  ASSERT_INT_EQ(u_failed, 2);
+  ASSERT_STR_EQ(u_fail, "provision:boom;provision:u exited: died;");
+  ASSERT_INT_EQ(local_list("u", "l", NULL, &l, &n), 0);
+  ASSERT_INT_EQ(n, 1);                   /* the failed ones are gone */
+  free(l);
+  TEST_DONE();
+
+  TEST_START("local_down: the running one stops, its state goes");
+  u_emitted = 0;
+  ASSERT_INT_EQ(local_down(&u_ops, "l", NULL, u_emit), 0);
+  ASSERT_INT_EQ(u_emitted, 1);
+  ASSERT_INT_EQ(local_list("u", NULL, NULL, &l, &n), 0);
+  ASSERT_INT_EQ(n, 0);
+  free(l);
+  TEST_DONE();
+
+  unsetenv("MVM_STATE_DIR");
+  memset(&top, 0, sizeof(top));
+  snprintf(top.dir, sizeof(top.dir), "%s", dir);
+  local_rm(&top);
 }
 
 static void test_local(void)
@@ -71,17 +171,17 @@ static void test_local(void)
 
   TEST_START("local_ls: the hosts of a label, with created=");
   emitted = created_ok = 0;
-  ASSERT_INT_EQ(local_ls("t", "b", count_emit), 0);
+  ASSERT_INT_EQ(local_ls(&t_ops, "b", count_emit), 0);
   ASSERT_INT_EQ(emitted, 3);
   ASSERT_INT_EQ(created_ok, 3);
   emitted = 0;
-  ASSERT_INT_EQ(local_ls("t", NULL, count_emit), 0);
+  ASSERT_INT_EQ(local_ls(&t_ops, NULL, count_emit), 0);
   ASSERT_INT_EQ(emitted, 8);
   ASSERT_INT_EQ(local_list("t", NULL, NULL, &l, &n), 0);
   ASSERT_INT_EQ(n, 8);                   /* listing touched nothing */
   free(l);
   emitted = 0;
-  ASSERT_INT_EQ(local_ls("none", NULL, count_emit), 0);
+  ASSERT_INT_EQ(local_ls(&none_ops, NULL, count_emit), 0);
   ASSERT_INT_EQ(emitted, 0);
   TEST_DONE();
 
@@ -127,18 +227,18 @@ static void test_local(void)
   rec_set(&only, "id", "%s", h[5].id);
   rec_set(&only, "kvm", "ok");
   emitted = 0;
-  ASSERT_INT_EQ(local_down("t", NULL, 1, NULL, &only, count_emit), 0);
+  ASSERT_INT_EQ(local_down(&t_ops, NULL, &only, count_emit), 0);
   ASSERT_INT_EQ(emitted, 1);
   ASSERT_STR_EQ(last_kvm, "ok");           /* the record's fields kept */
   emitted = 0;                           /* gone: nothing to emit */
-  ASSERT_INT_EQ(local_down("t", NULL, 1, NULL, &only, count_emit), 0);
+  ASSERT_INT_EQ(local_down(&t_ops, NULL, &only, count_emit), 0);
   ASSERT_INT_EQ(emitted, 0);
   rec_release(&only);
   emitted = 0;
-  ASSERT_INT_EQ(local_down("t", NULL, 1, "b", NULL, count_emit), 0);
+  ASSERT_INT_EQ(local_down(&t_ops, "b", NULL, count_emit), 0);
   ASSERT_INT_EQ(emitted, 2);
   emitted = 0;
-  ASSERT_INT_EQ(local_down("t", NULL, 1, NULL, NULL, count_emit), 0);
+  ASSERT_INT_EQ(local_down(&t_ops, NULL, NULL, count_emit), 0);
   ASSERT_INT_EQ(emitted, 3);
   ASSERT_INT_EQ(local_list("t", NULL, NULL, &l, &n), 0);
   ASSERT_INT_EQ(n, 0);
@@ -152,3 +252,4 @@ static void test_local(void)
 }
 
 UNIT_REGISTER(test_local)
+UNIT_REGISTER(test_local_up)

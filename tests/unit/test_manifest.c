@@ -77,8 +77,9 @@ static void parser(void)
   ASSERT_STR_EQ(m.e[0].path, "");
   ASSERT_INT_EQ(m.e[0].type, 'd');
   ASSERT_INT_EQ(m.e[0].mtime, 1700000000);
+  ASSERT_INT_EQ(m.e[0].nsec, 500000000);
   e = manifest_find(&m, "a b");
-  ASSERT_TRUE(e != NULL);
+  ASSERT_TRUE(e && e->nsec == 0 && e->mtime == 1600000000);
   ASSERT_NULL(manifest_find(&m, "target"));
   e = manifest_find(&m, "lnk");
   ASSERT_TRUE(e && e->type == 'l' && !strcmp(e->link, "a b"));
@@ -140,8 +141,7 @@ static void plan_for(struct plan *p, const char *l, const char *r,
                      char **bl, char **br, struct manifest *ml,
                      struct manifest *mr)
 {
-  struct plan_opts o = { .dest = "/d/t", .stage = "/d/.mvm-sync.t",
-                         .delete = 1, .dry = 1 };
+  struct plan_opts o = { .dest = "/d/t", .delete = 1, .dry = 1 };
 
   parse(ml, bl, l, NULL);
   parse(mr, br, r, NULL);
@@ -193,10 +193,29 @@ static void plans(void)
                      "mv -f -- \"$S\"/t/'s/it'\\''s' 's/'\n") != NULL);
   ASSERT_TRUE(strstr(p.script, "rm -rf -- 'gone'\n") != NULL);
   ASSERT_TRUE(strstr(p.script, "chmod 0755 -- 's'\n") != NULL);
-  ASSERT_TRUE(strstr(p.script, "touch -c -t 197001010000.05 -- '.' 's'\n")
+  ASSERT_TRUE(strstr(p.script, "touch -c -d @5.000000000 -- '.' 's'\n")
               != NULL);
   ASSERT_NULL(strstr(p.script, "s/it's/in"));
   ASSERT_INT_EQ(p.ndry, 4);
+  ASSERT_TRUE(strstr(p.script, "if [ -L \"$D\" ]") != NULL);
+  plan_done(&p, bl, br, &ml, &mr);
+  TEST_DONE();
+
+  TEST_START("plan: nanoseconds count: a file sent, a dir and a link too");
+  plan_for(&p, "@|d 0 5.1 755 ||f 3 10.000000002 644 a||l 0 1 777 k|a|"
+           "d 0 7 755 s||",
+           "@|d 0 5.1000000000 755 ||f 3 10.0000000010 644 a||"
+           "l 0 1.5 777 k|a|d 0 7.0000000010 755 s||", &bl, &br, &ml, &mr);
+  ASSERT_INT_EQ(p.nsend, 2);
+  ASSERT_TRUE(strstr(p.script, "touch -c -d @5.100000000 -- '.'\n") != NULL);
+  ASSERT_TRUE(strstr(p.script, "touch -c -d @7.000000000 -- 's'\n") != NULL);
+  plan_done(&p, bl, br, &ml, &mr);
+  TEST_DONE();
+
+  TEST_START("plan: a time before 1970 with nanoseconds");
+  plan_for(&p, "@|d 0 -1.25 755 ||", "@|d 0 3 755 ||", &bl, &br, &ml, &mr);
+  ASSERT_TRUE(strstr(p.script, "touch -c -d @-0.750000000 -- '.'\n")
+              != NULL);
   plan_done(&p, bl, br, &ml, &mr);
   TEST_DONE();
 }

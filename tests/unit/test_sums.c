@@ -48,6 +48,10 @@ static void tree(void)
   free(src);
   ASSERT_INT_EQ(plan_tree("/:/", "/d", &src, &dest, &stage), 1);
   free(src), free(dest);
+  ASSERT_INT_EQ(plan_tree("/:0123456789012345678901234567890123456789", "/d",
+                          &src, &dest, &stage), 0);
+  ASSERT_STR_EQ(stage, "/d/.mvm-sync.01234567890123456789012345678901");
+  free(src), free(dest), free(stage);
   TEST_DONE();
 }
 

@@ -40,7 +40,8 @@ static void roundtrip(int level)
 {
   static char big[300000];
   char longname[400], *path, got[16];
-  struct ment f = { .type = 'f', .mode = 0751, .mtime = 1600000000 };
+  struct ment f = { .type = 'f', .mode = 0751, .mtime = 1600000000,
+                    .nsec = 123456789 };
   struct ment d = { .type = 'd', .mode = 0700, .mtime = 1500000000 };
   struct ment l = { .type = 'l', .mode = 0777, .mtime = 1, .link = "../x y" };
   struct mem m = { 0 };
@@ -50,6 +51,7 @@ static void roundtrip(int level)
   struct tarz *t;
   size_t i;
   la_ssize_t n;
+  int fd;
 
   for (i = 0; i < sizeof(big); i++) big[i] = "abcdefgh"[i % 7 % 8];
   memset(longname, 'n', sizeof(longname));
@@ -58,9 +60,11 @@ static void roundtrip(int level)
   path = tmpfile_with(big, sizeof(big));
   f.size = sizeof(big);
   t = tarz_open(mem_sink, &m, level);
-  ASSERT_INT_EQ(tarz_add(t, "t", NULL, &d), 0);
-  ASSERT_INT_EQ(tarz_add(t, longname, path, &f), 0);
-  ASSERT_INT_EQ(tarz_add(t, "t/new\nline", NULL, &l), 0);
+  fd = open(path, O_RDONLY);
+  ASSERT_INT_EQ(tarz_add(t, "t", -1, &d), 0);
+  ASSERT_INT_EQ(tarz_add(t, longname, fd, &f), 0);
+  ASSERT_INT_EQ(tarz_add(t, "t/new\nline", -1, &l), 0);
+  close(fd);
   ASSERT_INT_EQ(tarz_add_data(t, "a", "echo hi\n", 8, 0600), 0);
   ASSERT_INT_EQ(tarz_close(t, &st), 0);
   ASSERT_INT_EQ(st.wire, m.len);
@@ -78,6 +82,7 @@ static void roundtrip(int level)
   ASSERT_STR_EQ(archive_entry_pathname(e), longname);
   ASSERT_INT_EQ(archive_entry_size(e), sizeof(big));
   ASSERT_INT_EQ(archive_entry_mtime(e), 1600000000);
+  ASSERT_INT_EQ(archive_entry_mtime_nsec(e), 123456789);
   ASSERT_INT_EQ(archive_entry_perm(e), 0751);
   n = archive_read_data(a, got, sizeof(got));
   ASSERT_INT_EQ(n, sizeof(got));
@@ -85,6 +90,7 @@ static void roundtrip(int level)
   ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_OK);
   ASSERT_STR_EQ(archive_entry_pathname(e), "t/new\nline");
   ASSERT_STR_EQ(archive_entry_symlink(e), "../x y");
+  ASSERT_INT_EQ(archive_entry_mtime_nsec(e), 0);
   ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_OK);
   ASSERT_STR_EQ(archive_entry_pathname(e), "a");
   ASSERT_INT_EQ(archive_read_next_header(a, &e), ARCHIVE_EOF);
@@ -101,22 +107,16 @@ static void failures(void)
   struct tarz *t;
   char big[200000] = { 0 };
   char *path = tmpfile_with(big, sizeof(big));
-
-  TEST_START("tarz: an unreadable file names itself");
-  t = tarz_open(mem_sink, &m, -1);
-  m.fail_after = 0;
-  ASSERT_INT_EQ(tarz_add(t, "x", "/nonexistent/file", &f), -1);
-  ASSERT_TRUE(strstr(mvm.err, "'/nonexistent/file'") != NULL);
-  tarz_close(t, NULL);
-  free(m.buf);
-  TEST_DONE();
+  int fd;
 
   TEST_START("tarz: a failing sink fails the stream");
   memset(&m, 0, sizeof(m));
   m.fail_after = 2;
   f.size = sizeof(big);
   t = tarz_open(mem_sink, &m, -1);
-  ASSERT_INT_EQ(tarz_add(t, "x", path, &f), -1);
+  fd = open(path, O_RDONLY);
+  ASSERT_INT_EQ(tarz_add(t, "x", fd, &f), -1);
+  close(fd);
   ASSERT_INT_EQ(tarz_close(t, NULL), -1);
   ASSERT_STR_EQ(mvm.err, "sink failed");
   free(m.buf);
