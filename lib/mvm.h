@@ -186,6 +186,8 @@ int run_unimplemented(const char *stage);
 #include "tarz.h"
 #include "kvm.h"
 #include "userdata.h"
+#include "sign.h"
+#include "xml.h"
 #include "http.h"
 #include "json.h"
 #include "tmpl.h"

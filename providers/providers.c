@@ -7,10 +7,14 @@
 
 /* P(name): one provider, defined in providers/<name>.c. */
 #define PROVIDERS \
+  P(aws) \
+  P(azure) \
   P(equinix) \
+  P(gcp) \
   P(hetzner) \
   P(latitude) \
   P(nspawn) \
+  P(ovh) \
   P(qemu) \
   P(script) \
   P(static) \

@@ -15,6 +15,19 @@ void unit_register(const char *name, void (*fn)(void))
   }
 }
 
+/* tests/files/NAME next to this binary (tests/unit/unit). */
+char *unit_file(const char *name)
+{
+  char exe[PATH_MAX], *p;
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+  if (n < 0) return xasprintf("tests/files/%s", name);
+  exe[n] = 0;
+  if ((p = strrchr(exe, '/'))) *p = 0;
+  if ((p = strrchr(exe, '/'))) *p = 0;
+  return xasprintf("%s/files/%s", exe, name);
+}
+
 int main(int argc, char **argv)
 {
   int i, j;

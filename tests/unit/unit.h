@@ -23,6 +23,9 @@ extern const char *unit_cur;
 #define ASSERT_NULL(a) do { if ((a) != NULL) UNIT_FAIL("%s not NULL", #a); \
     } while (0)
 
+/* tests/files/NAME, found next to the unit binary (malloc'd). */
+char *unit_file(const char *name);
+
 void unit_register(const char *name, void (*fn)(void));
 #define UNIT_REGISTER(fn) static void fn(void); \
   __attribute__((constructor)) static void reg_##fn(void) \

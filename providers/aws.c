@@ -1,0 +1,497 @@
+/* providers/aws.c - EC2 through the Query API (Version 2016-11-15): form
+ * POSTs signed with SigV4 (lib/sigv4.c), XML answers (lib/xml.c). Tags at
+ * launch, ClientToken for idempotent retries, a 50 GB gp3 root, the newest
+ * Canonical Ubuntu 24.04 AMI, a *.metal type (the only EC2 types with
+ * /dev/kvm), security group mvm-ephemeral-ssh. Owns AWS credentials
+ * (providers/awsauth.c); never writes stdout. */
+#include "mvm.h"
+#include "provider.h"
+#include "cloud.h"
+#include "auth.h"
+
+#define EC2_VERSION "2016-11-15"
+#define UBUNTU_OWNER "099720109477"
+#define UBUNTU_NAME "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
+#define SG_NAME "mvm-ephemeral-ssh"
+#define NOTFOUND_RETRIES 12     /* get()s that may not see a new instance */
+
+static struct aws_cred cred;
+static struct {                 /* EC2 endpoints: [0] the driver's */
+  char region[40];
+  struct http *h;
+} eps[8];
+
+static void aws_errmsg(const char *body, size_t len, char *out, size_t n)
+{
+  struct xml *x = xml_parse(body, len);
+  const char *c = xml_text(x, "Errors/Error/Code");
+  const char *m = xml_text(x, "Errors/Error/Message");
+
+  if (c) snprintf(out, n, "%s: %s", c, m ? m : "");
+  else snprintf(out, n, "%.*s", (int)(len < 200 ? len : 200), body);
+  xml_free(x);
+}
+
+static int aws_sign(struct http *h, const char *method, const char *url,
+                    const char *body, void *arg)
+{
+  return aws_sign_req(&cred, h, method, url, body, arg);
+}
+
+static void setup(struct http *h, char *region)
+{
+  http_ctype(h, "application/x-www-form-urlencoded; charset=utf-8");
+  http_errmsg(h, aws_errmsg);
+  http_signer(h, aws_sign, region);
+}
+
+/* The driver's handle for the region up/down was started for, else one
+ * of our own (a record of another region). */
+static struct http *ec2(const char *region)
+{
+  size_t i;
+  char *base;
+
+  if (!strcmp(region, eps[0].region)) return eps[0].h;
+  for (i = 1; i < ARRAY_LEN(eps) && eps[i].h; i++)
+    if (!strcmp(eps[i].region, region)) return eps[i].h;
+  if (i == ARRAY_LEN(eps)) http_free(eps[i = 1].h);
+  snprintf(eps[i].region, sizeof(eps[i].region), "%s", region);
+  base = xasprintf("https://ec2.%s.amazonaws.com", region);
+  eps[i].h = http_new("aws", base);
+  free(base);
+  setup(eps[i].h, eps[i].region);
+  return eps[i].h;
+}
+
+/* The form: "Action=A&Version=V" then k=v pairs, values encoded. */
+static void form(struct buf *b, const char *k, const char *v)
+{
+  if (b->len) buf_add(b, "&", 1);
+  buf_add(b, k, strlen(k));
+  buf_add(b, "=", 1);
+  uri_encode(b, v, strlen(v), 0);
+}
+
+/* One EC2 call: 0 with the parsed answer in *x, or -1. HTTP_404_OK is
+ * never needed: EC2 answers 400 with a code. *code gets the error code. */
+static int call(const char *region, const char *what, struct buf *b,
+                int flags, struct xml **x, char *code, size_t clen)
+{
+  struct http_resp r = { 0 };
+  int rc;
+
+  form(b, "Version", EC2_VERSION);
+  rc = http_req(ec2(region), what, "POST", "/", b->s, flags, &r);
+  *x = r.body ? xml_parse(r.body, r.len) : NULL;
+  if (code) {
+    const char *c = xml_text(*x, "Errors/Error/Code");
+    snprintf(code, clen, "%s", rc && c ? c : "");
+  }
+  if (!rc && !*x) rc = -1;
+  http_resp_release(&r);
+  free(b->s);
+  *b = (struct buf){ 0 };
+  return rc;
+}
+
+static struct buf action(const char *a)
+{
+  struct buf b = { 0 };
+
+  form(&b, "Action", a);
+  return b;
+}
+
+static int aws_init(struct http *h)
+{
+  aws_cred_clear(&cred);
+  if (aws_cred_load(&cred) < 0) return -1;
+  eps[0].h = h;
+  setup(h, eps[0].region);
+  return 0;
+}
+
+/* *.metal is bare metal: KVM without nesting. EC2's nested virtualization
+ * is newer than the API model this speaks, so other types are refused. */
+static int kvm_type(const char *type)
+{
+  size_t n = strlen(type);
+
+  if (n > 6 && !strcmp(type + n - 6, ".metal")) return 0;
+  return error("instance type %s cannot run KVM: only *.metal types "
+               "(default c5.metal) expose /dev/kvm on EC2", type);
+}
+
+/* The newest Canonical Ubuntu 24.04 amd64 gp3 AMI in the region. */
+static int find_ami(const char *region, char *ami, size_t n, char *root,
+                    size_t rn)
+{
+  struct buf b = action("DescribeImages");
+  struct xml *x;
+  const struct xml *it[512];
+  const char *best = "", *c;
+  int i, k;
+
+  form(&b, "Owner.1", UBUNTU_OWNER);
+  form(&b, "Filter.1.Name", "name");
+  form(&b, "Filter.1.Value.1", UBUNTU_NAME);
+  form(&b, "Filter.2.Name", "state");
+  form(&b, "Filter.2.Value.1", "available");
+  form(&b, "Filter.3.Name", "architecture");
+  form(&b, "Filter.3.Value.1", "x86_64");
+  if (call(region, "describe images", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+    return -1;
+  k = xml_all(x, "imagesSet/item", it, ARRAY_LEN(it));
+  *ami = 0;
+  for (i = 0; i < k; i++) {
+    c = xml_text(it[i], "creationDate");
+    if (c && strcmp(c, best) > 0 && xml_text(it[i], "imageId")) {
+      best = c;
+      snprintf(ami, n, "%s", xml_text(it[i], "imageId"));
+      c = xml_text(it[i], "rootDeviceName");
+      snprintf(root, rn, "%s", c && *c ? c : "/dev/sda1");
+    }
+  }
+  xml_free(x);
+  if (!*ami) return error("describe images: no Ubuntu 24.04 AMI of owner "
+                          UBUNTU_OWNER " in %s", region);
+  return 0;
+}
+
+/* The caller's public address, for the SSH rule (checkip, overridable by
+ * MVM_AWS_CHECKIP_ENDPOINT). */
+static int my_cidr(char *out, size_t n)
+{
+  struct http *h = http_new_env("aws", "MVM_AWS_CHECKIP_ENDPOINT",
+                                "https://checkip.amazonaws.com");
+  struct http_resp r = { 0 };
+  int rc = http_req(h, "find my address", "GET", "/", NULL, HTTP_RETRY, &r);
+  size_t l = r.body ? strcspn(r.body, " \r\n") : 0;
+
+  if (!rc && (l < 7 || l > 15 || strspn(r.body, "0123456789.") != l))
+    rc = error("find my address: not an IPv4 address");
+  if (!rc) snprintf(out, n, "%.*s/32", (int)l, r.body);
+  http_resp_release(&r);
+  http_free(h);
+  return rc;
+}
+
+/* AWS_SG_ID, else group mvm-ephemeral-ssh (created with 22/tcp from the
+ * caller's address when absent; a concurrent creator wins the race). */
+static int find_sg(const char *region, const char *vpc, char *sg, size_t n)
+{
+  const char *env = getenv("AWS_SG_ID");
+  char code[64], cidr[24];
+  struct buf b;
+  struct xml *x;
+  int rc, pass;
+
+  if (env && *env) return snprintf(sg, n, "%s", env) < 0;
+  for (pass = 0; pass < 2; pass++) {
+    b = action("DescribeSecurityGroups");
+    form(&b, "Filter.1.Name", "group-name");
+    form(&b, "Filter.1.Value.1", SG_NAME);
+    if (vpc) { form(&b, "Filter.2.Name", "vpc-id");
+               form(&b, "Filter.2.Value.1", vpc); }
+    if (call(region, "describe security groups", &b, HTTP_RETRY, &x,
+             NULL, 0) < 0)
+      return -1;
+    snprintf(sg, n, "%s", xml_text(x, "securityGroupInfo/item/groupId")
+             ? xml_text(x, "securityGroupInfo/item/groupId") : "");
+    xml_free(x);
+    if (*sg) return 0;
+    if (pass) break;
+    if (my_cidr(cidr, sizeof(cidr)) < 0) return -1;
+    b = action("CreateSecurityGroup");
+    form(&b, "GroupName", SG_NAME);
+    form(&b, "GroupDescription", "mvmbox ephemeral hosts: SSH in");
+    if (vpc) form(&b, "VpcId", vpc);
+    rc = call(region, "create security group", &b, 0, &x, code,
+              sizeof(code));
+    if (rc < 0 && strcmp(code, "InvalidGroup.Duplicate")) {
+      xml_free(x);
+      return -1;
+    }
+    if (rc == 0) {
+      snprintf(sg, n, "%s", xml_text(x, "groupId") ? xml_text(x, "groupId")
+                                                   : "");
+      xml_free(x);
+      b = action("AuthorizeSecurityGroupIngress");
+      form(&b, "GroupId", sg);
+      form(&b, "IpPermissions.1.IpProtocol", "tcp");
+      form(&b, "IpPermissions.1.FromPort", "22");
+      form(&b, "IpPermissions.1.ToPort", "22");
+      form(&b, "IpPermissions.1.IpRanges.1.CidrIp", cidr);
+      if (call(region, "allow ssh", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+        return -1;
+      xml_free(x);
+      return 0;
+    }
+    xml_free(x);
+  }
+  return error("security group %s: created elsewhere but not found",
+               SG_NAME);
+}
+
+static int subnet_vpc(const char *region, const char *subnet, char *vpc,
+                      size_t n)
+{
+  struct buf b = action("DescribeSubnets");
+  struct xml *x;
+  const char *v;
+
+  form(&b, "SubnetId.1", subnet);
+  if (call(region, "describe subnet", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+    return -1;
+  v = xml_text(x, "subnetSet/item/vpcId");
+  snprintf(vpc, n, "%s", v ? v : "");
+  xml_free(x);
+  return *vpc ? 0 : error("AWS_SUBNET_ID %s: no such subnet", subnet);
+}
+
+static void tags(struct buf *b, int spec, const char *rtype,
+                 const struct cloud_req *q)
+{
+  const char *kv[][2] = { { CLOUD_TAG_EPH, "true" },
+                          { CLOUD_TAG_LABEL, q->label },
+                          { CLOUD_TAG_EXPIRES, q->expires },
+                          { "Name", q->name } };
+  char k[64];
+  size_t i;
+
+  snprintf(k, sizeof(k), "TagSpecification.%d.ResourceType", spec);
+  form(b, k, rtype);
+  for (i = 0; i < ARRAY_LEN(kv); i++) {
+    if (!kv[i][1]) continue;
+    snprintf(k, sizeof(k), "TagSpecification.%d.Tag.%zu.Key", spec, i + 1);
+    form(b, k, kv[i][0]);
+    snprintf(k, sizeof(k), "TagSpecification.%d.Tag.%zu.Value", spec, i + 1);
+    form(b, k, kv[i][1]);
+  }
+}
+
+/* One instance (or a list entry) out of its XML item. */
+static void host_from(const struct xml *it, struct cloud_host *c,
+                      const char *region)
+{
+  const struct xml *t[32];
+  const char *st = xml_text(it, "instanceState/name"), *v;
+  int i, n = xml_all(it, "tagSet/item", t, ARRAY_LEN(t));
+
+  snprintf(c->id, sizeof(c->id), "%s", xml_text(it, "instanceId")
+           ? xml_text(it, "instanceId") : "");
+  v = xml_text(it, "ipAddress");
+  snprintf(c->addr, sizeof(c->addr), "%s", v ? v : "");
+  v = xml_text(it, "launchTime");
+  snprintf(c->created, sizeof(c->created), "%s", v ? v : "");
+  snprintf(c->status, sizeof(c->status), "%s", st ? st : "");
+  snprintf(c->region, sizeof(c->region), "%s", region);
+  for (i = 0; i < n; i++) {
+    const char *k = xml_text(t[i], "key"), *val = xml_text(t[i], "value");
+    if (!k || !val) continue;
+    if (!strcmp(k, CLOUD_TAG_LABEL))
+      snprintf(c->label, sizeof(c->label), "%s", val);
+    else if (!strcmp(k, CLOUD_TAG_EXPIRES))
+      snprintf(c->expires, sizeof(c->expires), "%s", val);
+    else if (!strcmp(k, "Name"))
+      snprintf(c->name, sizeof(c->name), "%s", val);
+  }
+  if (!st) c->state = CLOUD_PENDING;
+  else if (!strcmp(st, "running") && *c->addr) c->state = CLOUD_READY;
+  else if (!strcmp(st, "pending") || !strcmp(st, "running"))
+    c->state = CLOUD_PENDING;
+  else if (!strcmp(st, "terminated")) c->state = CLOUD_GONE;
+  else c->state = CLOUD_FAILED;     /* shutting-down, stopping, stopped */
+}
+
+static int dry(char *placeholder, size_t n)
+{
+  if (!strstr(mvm.err, "dry run")) return 0;
+  snprintf(placeholder, n, "(looked up)");
+  return 1;
+}
+
+static int aws_create(struct http *h, const struct cloud_req *q,
+                      struct cloud_host *c)
+{
+  char ami[64], root[64] = "/dev/sda1", sg[64], vpc[64], *ud;
+  const char *subnet = getenv("AWS_SUBNET_ID");
+  struct buf b;
+  struct xml *x;
+  int rc;
+
+  (void)h;
+  if (kvm_type(q->type) < 0) return -1;
+  /* In a dry run each lookup prints its call and fails "dry run": go on
+   * with a placeholder so RunInstances is shown too. */
+  if (q->image && *q->image) snprintf(ami, sizeof(ami), "%s", q->image);
+  else if (find_ami(q->region, ami, sizeof(ami), root, sizeof(root)) < 0
+           && !dry(ami, sizeof(ami)))
+    return -1;
+  if (subnet && *subnet && subnet_vpc(q->region, subnet, vpc, sizeof(vpc))
+      < 0 && !dry(vpc, sizeof(vpc)))
+    return -1;
+  if (find_sg(q->region, subnet && *subnet ? vpc : NULL, sg, sizeof(sg)) < 0
+      && !dry(sg, sizeof(sg)))
+    return -1;
+  b = action("RunInstances");
+  form(&b, "ImageId", ami);
+  form(&b, "InstanceType", q->type);
+  form(&b, "MinCount", "1");
+  form(&b, "MaxCount", "1");
+  form(&b, "ClientToken", q->token);
+  ud = b64_encode(q->user_data, q->ud_len);
+  form(&b, "UserData", ud);
+  freezero(ud, strlen(ud));
+  form(&b, "BlockDeviceMapping.1.DeviceName", root);
+  form(&b, "BlockDeviceMapping.1.Ebs.VolumeSize", "50");
+  form(&b, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
+  form(&b, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+  form(&b, "SecurityGroupId.1", sg);
+  if (subnet && *subnet) form(&b, "SubnetId", subnet);
+  form(&b, "InstanceInitiatedShutdownBehavior", "terminate");
+  form(&b, "MetadataOptions.HttpTokens", "required");
+  tags(&b, 1, "instance", q);
+  tags(&b, 2, "volume", q);
+  rc = call(q->region, "run instances", &b, q->http_flags, &x, NULL, 0);
+  if (rc == 0) {
+    host_from(xml_find(x, "instancesSet/item"), c, q->region);
+    if (!*c->id) rc = error("run instances: no instanceId in the answer");
+    snprintf(c->name, sizeof(c->name), "%s", q->name);
+    snprintf(c->label, sizeof(c->label), "%s", q->label);
+  }
+  xml_free(x);
+  return rc;
+}
+
+static const char *host_region(const struct cloud_host *c)
+{
+  return *c->region ? c->region : eps[0].region;
+}
+
+static int aws_get(struct http *h, struct cloud_host *c)
+{
+  struct buf b = action("DescribeInstances");
+  char code[64];
+  struct xml *x;
+  int rc, nf = atoi(c->aux);
+
+  (void)h;
+  form(&b, "InstanceId.1", c->id);
+  rc = call(host_region(c), "describe instance", &b, HTTP_RETRY, &x, code,
+            sizeof(code));
+  if (rc < 0 && !strcmp(code, "InvalidInstanceID.NotFound")) {
+    /* eventual consistency: a new instance is not visible at once */
+    snprintf(c->aux, sizeof(c->aux), "%d", nf + 1);
+    c->state = nf + 1 < NOTFOUND_RETRIES ? CLOUD_PENDING : CLOUD_GONE;
+    rc = 0;
+  } else if (rc == 0) {
+    const struct xml *it = xml_find(x, "reservationSet/item/instancesSet/item");
+    if (it) host_from(it, c, host_region(c));
+    else c->state = CLOUD_GONE;
+  }
+  xml_free(x);
+  return rc;
+}
+
+static int aws_list(struct http *h, const char *label, struct cloud_list *out)
+{
+  static const char *const live[] = { "pending", "running", "stopping",
+                                      "stopped" };
+  const char *region = host_region(&(struct cloud_host){ 0 });
+  char next[1024] = "", k[32];
+  const struct xml *it[1000];
+  struct buf b;
+  struct xml *x;
+  size_t i;
+  int n, j;
+
+  (void)h;
+  do {
+    b = action("DescribeInstances");
+    form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
+    form(&b, "Filter.1.Value.1", "true");
+    form(&b, "Filter.2.Name", "instance-state-name");
+    for (i = 0; i < ARRAY_LEN(live); i++) {
+      snprintf(k, sizeof(k), "Filter.2.Value.%zu", i + 1);
+      form(&b, k, live[i]);
+    }
+    if (label) { form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
+                 form(&b, "Filter.3.Value.1", label); }
+    form(&b, "MaxResults", "1000");
+    if (*next) form(&b, "NextToken", next);
+    if (call(region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+      return -1;
+    n = xml_all(x, "reservationSet/item/instancesSet/item", it,
+                ARRAY_LEN(it));
+    for (j = 0; j < n; j++) host_from(it[j], cloud_list_add(out), region);
+    snprintf(next, sizeof(next), "%s", xml_text(x, "nextToken")
+             ? xml_text(x, "nextToken") : "");
+    xml_free(x);
+  } while (*next);
+  return 0;
+}
+
+static int aws_destroy(struct http *h, const struct cloud_host *c)
+{
+  struct buf b = action("TerminateInstances");
+  char code[64];
+  struct xml *x;
+  int rc;
+
+  (void)h;
+  form(&b, "InstanceId.1", c->id);
+  rc = call(host_region(c), "terminate instance", &b, HTTP_RETRY, &x, code,
+            sizeof(code));
+  xml_free(x);
+  if (rc < 0 && !strcmp(code, "InvalidInstanceID.NotFound")) return 1;
+  return rc;
+}
+
+static char aws_base[80] = "https://ec2.us-east-1.amazonaws.com";
+static struct cloud_ops aws_ops = {
+  .name = "aws",
+  .base = aws_base,
+  .type = "c5.metal",
+  .region = "us-east-1",
+  .ud_max = 16384,
+  .ud_gzip = 1,
+  .idempotent = 1,
+  .rate = 5, .burst = 20,
+  .poll_s = 10,
+  .ready_s = 1200,
+  .init = aws_init,
+  .create = aws_create,
+  .get = aws_get,
+  .list = aws_list,
+  .destroy = aws_destroy,
+};
+
+/* As CLOUD_PROVIDER(aws), but the default region is the CLI's
+ * (AWS_REGION, AWS_DEFAULT_REGION, the profile's) and the driver's handle
+ * is made for the region asked for: EC2 has one endpoint per region. */
+static const char *aws_type(void) { return aws_ops.type; }
+static const char *aws_region(void)
+{
+  const char *r = aws_cred_region();
+
+  return r ? r : aws_ops.region;
+}
+static void at(const char *region)
+{
+  snprintf(eps[0].region, sizeof(eps[0].region), "%s", region);
+  snprintf(aws_base, sizeof(aws_base), "https://ec2.%s.amazonaws.com",
+           region);
+}
+static int aws_up(const struct up_args *a, emit_fn e)
+{ at(a->region); return cloud_up(&aws_ops, a, e); }
+static int aws_down(const char *l, const struct rec *r, emit_fn e)
+{ at(aws_region()); return cloud_down(&aws_ops, l, r, e); }
+static int aws_lst(const char *l, emit_fn e)
+{ at(aws_region()); return cloud_list(&aws_ops, l, e); }
+const struct provider provider_aws = {
+  .name = "aws", .flags = PF_PINS | PF_DRYUP,
+  .default_instance_type = aws_type, .default_region = aws_region,
+  .up = aws_up, .down = aws_down, .list = aws_lst,
+};

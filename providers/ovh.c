@@ -1,0 +1,248 @@
+/* providers/ovh.c - OVHcloud Public Cloud instances through the /1.0 API,
+ * every call signed "$1$"+SHA1 (lib/sign.c) with the server's clock
+ * (/auth/time). Instances carry no tags, so the marker is the name:
+ * mvm-ephemeral-LABEL-..., and list filters on that prefix. The flavor and
+ * image are looked up by name in the region. Owns the OVH credentials
+ * (providers/ovhauth.c); never writes stdout. */
+#include "mvm.h"
+#include "provider.h"
+#include "cloud.h"
+#include "auth.h"
+
+#define PREFIX CLOUD_TAG_EPH "-"
+#define IMAGE "Ubuntu 24.04"
+
+static struct ovh_cred cred;
+static char ovh_base[256] = "https://eu.api.ovh.com/1.0";
+
+static int ovh_sign(struct http *h, const char *method, const char *url,
+                    const char *body, void *arg)
+{
+  char sig[48], ts[24];
+  long now = (long)time(NULL) + cred.delta;
+
+  (void)arg;
+  ovh_signature(cred.as, cred.ck, method, url, body ? body : "", now, sig);
+  snprintf(ts, sizeof(ts), "%ld", now);
+  http_sign_header(h, "X-Ovh-Application", cred.ak, 0);
+  http_sign_header(h, "X-Ovh-Consumer", cred.ck, 1);
+  http_sign_header(h, "X-Ovh-Timestamp", ts, 0);
+  http_sign_header(h, "X-Ovh-Signature", sig, 1);
+  return 0;
+}
+
+/* The clock offset first, unsigned; then every call is signed. */
+static int ovh_init(struct http *h)
+{
+  struct http_resp r = { 0 };
+  int rc;
+
+  rc = http_req(h, "get the server time", "GET", "/auth/time", NULL,
+                HTTP_RETRY, &r);
+  if (!rc && (!r.body || strspn(r.body, "0123456789") == 0))
+    rc = error("get the server time: not a number");
+  if (!rc) cred.delta = atol(r.body) - (long)time(NULL);
+  http_resp_release(&r);
+  if (!rc) http_signer(h, ovh_sign, NULL);
+  return rc;
+}
+
+/* The id of the entry of LIST (a JSON array) whose "name" is NAME. */
+static int find_id(struct http *h, const char *what, const char *path,
+                   const char *name, char *id, size_t n)
+{
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  char t[128];
+  int i, rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY, &r);
+
+  *id = 0;
+  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
+  for (i = 0; !rc && i < json_len(j, "%s", ""); i++)
+    if (json_text(j, t, sizeof(t), "%d.name", i) && !strcmp(t, name)) {
+      json_text(j, id, n, "%d.id", i);
+      break;
+    }
+  if (!rc && !*id) rc = error("%s: no '%s' in the region", what, name);
+  json_free(j);
+  http_resp_release(&r);
+  return rc;
+}
+
+static void host_from(const struct json *j, struct cloud_host *c)
+{
+  char t[64], v[8];
+  int i, n = json_len(j, "ipAddresses");
+
+  json_text(j, c->id, sizeof(c->id), "id");
+  json_text(j, c->name, sizeof(c->name), "name");
+  json_text(j, c->status, sizeof(c->status), "status");
+  json_text(j, c->created, sizeof(c->created), "created");
+  json_text(j, c->region, sizeof(c->region), "region");
+  for (i = 0; i < n; i++)
+    if (json_text(j, t, sizeof(t), "ipAddresses.%d.type", i)
+        && !strcmp(t, "public")
+        && json_text(j, v, sizeof(v), "ipAddresses.%d.version", i)
+        && !strcmp(v, "4"))
+      json_text(j, c->addr, sizeof(c->addr), "ipAddresses.%d.ip", i);
+  /* mvm-ephemeral-LABEL-RUN-i: the driver's name follows the marker, and
+   * the label is that name without its last two parts */
+  if (!strncmp(c->name, PREFIX, strlen(PREFIX))) {
+    char *e;
+    memmove(c->name, c->name + strlen(PREFIX),
+            strlen(c->name) - strlen(PREFIX) + 1);
+    snprintf(c->label, sizeof(c->label), "%.63s", c->name);
+    if ((e = strrchr(c->label, '-'))) *e = 0;
+    if ((e = strrchr(c->label, '-'))) *e = 0;
+    c->aux[0] = 'm';          /* marked */
+  }
+  if (!strcmp(c->status, "ACTIVE") && *c->addr) c->state = CLOUD_READY;
+  else if (!strcmp(c->status, "BUILD") || !strcmp(c->status, "ACTIVE")
+           || !*c->status)
+    c->state = CLOUD_PENDING;
+  else c->state = CLOUD_FAILED;
+}
+
+static int ovh_create(struct http *h, const struct cloud_req *q,
+                      struct cloud_host *c)
+{
+  char flavor[80], image[80], name[128], *path, *body;
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  int rc;
+
+  path = xasprintf("/cloud/project/%s/flavor?region=%s", cred.project,
+                   q->region);
+  rc = find_id(h, "find flavor", path, q->type, flavor, sizeof(flavor));
+  free(path);
+  if (rc) return -1;
+  path = xasprintf("/cloud/project/%s/image?region=%s&osType=linux",
+                   cred.project, q->region);
+  rc = find_id(h, "find image", path, q->image && *q->image ? q->image
+               : IMAGE, image, sizeof(image));
+  free(path);
+  if (rc) return -1;
+  snprintf(name, sizeof(name), PREFIX "%s", q->name);
+  body = json_build("{s:s, s:s, s:s, s:s, s:s%, s:b}", "name", name,
+                    "flavorId", flavor, "imageId", image, "region",
+                    q->region, "userData", q->user_data, q->ud_len,
+                    "monthlyBilling", 0);
+  path = xasprintf("/cloud/project/%s/instance", cred.project);
+  rc = http_req(h, "create instance", "POST", path, body, q->http_flags, &r);
+  if (!rc && (j = json_parse(r.body, r.len))) {
+    host_from(j, c);
+    snprintf(c->label, sizeof(c->label), "%s", q->label);
+    if (!*c->id) rc = error("create instance: no id in the answer");
+  } else if (!rc) {
+    rc = -1;
+  }
+  json_free(j);
+  http_resp_release(&r);
+  freezero(body, strlen(body));
+  free(path);
+  return rc;
+}
+
+static int ovh_get(struct http *h, struct cloud_host *c)
+{
+  char *path = xasprintf("/cloud/project/%s/instance/%s", cred.project,
+                         c->id);
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  int rc = http_req(h, "get instance", "GET", path, NULL,
+                    HTTP_RETRY | HTTP_404_OK, &r);
+
+  if (!rc && r.status == 404) c->state = CLOUD_GONE;
+  else if (!rc && (j = json_parse(r.body, r.len))) host_from(j, c);
+  else if (!rc) rc = -1;
+  json_free(j);
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
+static int ovh_list(struct http *h, const char *label, struct cloud_list *out)
+{
+  char *path = xasprintf("/cloud/project/%s/instance", cred.project);
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  struct cloud_host c;
+  int i, rc = http_req(h, "list instances", "GET", path, NULL, HTTP_RETRY,
+                       &r);
+
+  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
+  for (i = 0; !rc && i < json_len(j, "%s", ""); i++) {
+    memset(&c, 0, sizeof(c));
+    host_from(json_get(j, "%d", i), &c);
+    if (c.aux[0] != 'm') continue;      /* not ours: no marker */
+    if (label && strcmp(c.label, label)) continue;
+    *cloud_list_add(out) = c;
+  }
+  json_free(j);
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
+static int ovh_destroy(struct http *h, const struct cloud_host *c)
+{
+  char *path = xasprintf("/cloud/project/%s/instance/%s", cred.project,
+                         c->id);
+  struct http_resp r = { 0 };
+  int rc = http_req(h, "delete instance", "DELETE", path, NULL,
+                    HTTP_RETRY | HTTP_404_OK, &r);
+
+  if (!rc && r.status == 404) rc = 1;
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
+static struct cloud_ops ovh_ops = {
+  .name = "ovh",
+  .base = ovh_base,
+  .type = "bm-s1",
+  .region = "GRA7",
+  .ud_max = 48 * 1024,
+  .rate = 5, .burst = 10,
+  .poll_s = 10,
+  .ready_s = 1800,
+  .init = NULL,             /* set by the wrappers below */
+  .create = ovh_create,
+  .get = ovh_get,
+  .list = ovh_list,
+  .destroy = ovh_destroy,
+};
+
+/* The API root comes with the credentials (OVH_ENDPOINT or ovh.conf), so
+ * it is read before the driver makes its handle; a failure is reported
+ * by init(), where the driver expects credential errors. */
+static char load_err[sizeof(mvm.err)];
+static int load_init(struct http *h)
+{
+  if (*load_err) return error("%s", load_err);
+  return ovh_init(h);
+}
+static void load(void)
+{
+  ovh_cred_clear(&cred);
+  *load_err = 0;
+  if (ovh_cred_load(&cred) < 0)
+    snprintf(load_err, sizeof(load_err), "%s", mvm.err);
+  else
+    snprintf(ovh_base, sizeof(ovh_base), "%s", cred.base);
+  ovh_ops.init = load_init;
+}
+static const char *ovh_type(void) { return ovh_ops.type; }
+static const char *ovh_region(void) { return ovh_ops.region; }
+static int ovh_up(const struct up_args *a, emit_fn e)
+{ load(); return cloud_up(&ovh_ops, a, e); }
+static int ovh_down(const char *l, const struct rec *r, emit_fn e)
+{ load(); return cloud_down(&ovh_ops, l, r, e); }
+static int ovh_lst(const char *l, emit_fn e)
+{ load(); return cloud_list(&ovh_ops, l, e); }
+const struct provider provider_ovh = {
+  .name = "ovh", .flags = PF_PINS | PF_DRYUP,
+  .default_instance_type = ovh_type, .default_region = ovh_region,
+  .up = ovh_up, .down = ovh_down, .list = ovh_lst,
+};

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""tests/servers/fake_azure.py - a stateful fake of the Microsoft identity
+platform's token endpoint and Azure Resource Manager on 127.0.0.1,
+standing in for Azure in tests (no real cloud is ever called).
+
+Checked before anything is served: the client-credentials grant (client
+id, secret, tenant, scope management.azure.com/.default); a current bearer
+token on every ARM call; each api-version; the VM PUT body walked key by
+key against the request bodies of the two x-ms-examples of
+VirtualMachines_CreateOrUpdate in ../shared/specs/azure/ (plus the few
+ComputeRP members those examples do not show, listed in EXTRA); an
+unknown key, a Basic public IP or Trusted Launch is a 400.  Resource
+groups hold what is PUT into them; the VM goes Creating -> Succeeded over
+GETs and its public IP gets a 127.2.x.y address; DELETE of a group
+answers 202 and removes it all.
+
+usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
+env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
+"""
+import glob, json, os, re, sys, threading, time, urllib.parse, uuid
+import fakebase
+
+STATE, SPECS = sys.argv[1], sys.argv[2]
+CLIENT, SECRET, TENANT = sys.argv[3:6]
+LOCK = threading.Lock()
+DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0}
+APIS = {"resourcegroups": "2021-04-01", "Microsoft.Network": "2024-05-01",
+        "Microsoft.Compute": "2024-07-01"}
+# ComputeRP members used here beyond the two examples' request bodies
+EXTRA = {".tags", ".properties.securityProfile",
+         ".properties.securityProfile.securityType",
+         ".properties.storageProfile.osDisk.deleteOption",
+         ".properties.storageProfile.osDisk.diskSizeGB",
+         ".properties.osProfile.customData",
+         ".properties.networkProfile.networkInterfaceConfigurations[]"
+         ".properties.ipConfigurations[].properties.subnet",
+         ".properties.networkProfile.networkInterfaceConfigurations[]"
+         ".properties.ipConfigurations[].properties.subnet.id",
+         ".properties.networkProfile.networkInterfaceConfigurations[]"
+         ".properties.ipConfigurations[].properties"
+         ".publicIPAddressConfiguration.properties.publicIPAddressVersion"}
+
+
+def paths(o, pre=""):
+    out = set()
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out.add(pre + "." + k)
+            out |= paths(v, pre + "." + k)
+    elif isinstance(o, list):
+        for v in o:
+            out |= paths(v, pre + "[]")
+    return out
+
+
+VM_KEYS = set(EXTRA)
+for f in glob.glob(os.path.join(SPECS, "azure", "VirtualMachine_Create_*.json")):
+    VM_KEYS |= paths(json.load(open(f))["parameters"]["parameters"])
+LEAF_KEYS = {".tags"}    # free-form maps: their members are not checked
+
+
+class Bad(Exception):
+    def __init__(self, status, code, msg):
+        super().__init__(msg)
+        self.status, self.code, self.msg = status, code, msg
+
+
+def log(line):
+    fakebase.log(STATE, line)
+
+
+def save():
+    fakebase.save(STATE, {"rgs": DB["rgs"], "issued": DB["issued"]})
+
+
+def check_vm(body):
+    for p in sorted(paths(body)):
+        if any(p.startswith(l + ".") for l in LEAF_KEYS):
+            continue
+        if p not in VM_KEYS:
+            raise Bad(400, "InvalidRequestContent",
+                      "The request content was invalid: unknown member %s" % p)
+    sec = body["properties"].get("securityProfile", {})
+    if sec.get("securityType") == "TrustedLaunch":
+        raise Bad(400, "InvalidParameter", "Trusted Launch blocks nesting")
+    for nic in body["properties"]["networkProfile"].get(
+            "networkInterfaceConfigurations", []):
+        for ip in nic["properties"]["ipConfigurations"]:
+            pip = ip["properties"].get("publicIPAddressConfiguration")
+            if pip and pip.get("sku", {}).get("name") != "Standard":
+                raise Bad(400, "BasicSkuPublicIpRetired",
+                          "Basic SKU public IPs are retired")
+            if "subnet" not in ip["properties"]:
+                raise Bad(400, "InvalidParameter", "subnet is required")
+
+
+def token(form, tenant):
+    if tenant != TENANT or form.get("grant_type") != "client_credentials" \
+            or form.get("client_id") != CLIENT \
+            or form.get("client_secret") != SECRET:
+        raise Bad(401, "invalid_client", "AADSTS7000215: Invalid client "
+                  "secret provided.")
+    if form.get("scope") != "https://management.azure.com/.default":
+        raise Bad(400, "invalid_scope", "AADSTS70011: bad scope")
+    DB["issued"] += 1
+    t = "eyFake.%d.%s" % (DB["issued"], uuid.uuid4().hex)
+    DB["tokens"][t] = time.time() + 3599
+    save()
+    return {"token_type": "Bearer", "expires_in": 3599, "access_token": t}
+
+
+def arm(method, path, q, body):
+    m = re.fullmatch(r"/subscriptions/([^/]+)/resource[gG]roups(?:/([^/]+)"
+                     r"(/providers/(Microsoft\.\w+)/(\w+)/(\w+))?)?", path)
+    if not m:
+        raise Bad(404, "NotFound", "no such path " + path)
+    sub, rg, rest, ns, kind, name = m.groups()
+    api = APIS[ns] if ns else APIS["resourcegroups"]
+    if q.get("api-version") != api:
+        raise Bad(400, "InvalidApiVersionParameter",
+                  "api-version %s, want %s" % (q.get("api-version"), api))
+    if rg is None:
+        f = q.get("$filter", "")
+        fm = re.fullmatch(r"tagName eq '([^']+)' and tagValue eq '([^']+)'", f)
+        if method != "GET" or not fm:
+            raise Bad(400, "InvalidFilter", "bad $filter " + f)
+        return 200, {"value": [
+            {"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
+             "name": n, "location": g["location"], "tags": g["tags"]}
+            for n, g in DB["rgs"].items()
+            if g["tags"].get(fm.group(1)) == fm.group(2)]}
+    if not rest:
+        if method == "PUT":
+            if set(body) - {"location", "tags"} or "location" not in body:
+                raise Bad(400, "InvalidRequestContent", "bad group body")
+            g = DB["rgs"].setdefault(rg, {"res": {}})
+            g.update(location=body["location"], tags=body.get("tags", {}))
+            save()
+            return 201, {"name": rg, "location": body["location"],
+                         "properties": {"provisioningState": "Succeeded"}}
+        if rg not in DB["rgs"]:
+            raise Bad(404, "ResourceGroupNotFound", "Resource group '%s' "
+                      "could not be found." % rg)
+        if method == "DELETE":
+            del DB["rgs"][rg]
+            save()
+            return 202, None
+        return 200, {"name": rg}
+    g = DB["rgs"].get(rg)
+    if not g:
+        raise Bad(404, "ResourceGroupNotFound", "Resource group '%s' could "
+                  "not be found." % rg)
+    key = kind + "/" + name
+    if method == "PUT":
+        if kind == "virtualMachines":
+            check_vm(body)
+            if os.environ.get("FAKE_AZURE_NO_SKU"):
+                raise Bad(409, "SkuNotAvailable", "The requested size for "
+                          "resource is currently not available")
+            DB["n"] += 1
+            n = DB["n"]
+            g["res"]["publicIPAddresses/pip"] = {"properties": {
+                "ipAddress": "127.2.%d.%d" % (n // 250, n % 250 + 2),
+                "publicIPAllocationMethod": "Static"}}
+            body = dict(body, polls=0)
+            body["properties"]["provisioningState"] = "Creating"
+        elif kind == "networkSecurityGroups":
+            if not body["properties"]["securityRules"]:
+                raise Bad(400, "InvalidRequestContent", "no rules")
+        elif kind == "virtualNetworks":
+            nsg = body["properties"]["subnets"][0]["properties"][
+                "networkSecurityGroup"]["id"]
+            if nsg.rsplit("/", 2)[-2:] != ["networkSecurityGroups", "nsg"] \
+                    or "networkSecurityGroups/nsg" not in g["res"]:
+                raise Bad(400, "InvalidResourceReference", "no such NSG")
+        g["res"][key] = body
+        save()
+        return 201, body
+    if key not in g["res"]:
+        raise Bad(404, "ResourceNotFound", "The Resource '%s' was not found"
+                  % key)
+    r = g["res"][key]
+    if kind == "virtualMachines":
+        r["polls"] += 1
+        if r["polls"] >= 2:
+            r["properties"]["provisioningState"] = "Succeeded"
+        save()
+    return 200, {k: v for k, v in r.items() if k != "polls"}
+
+
+class H(fakebase.Base):
+
+    def handle_any(self, method):
+        raw = self.body().decode()
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        try:
+            with LOCK:
+                log("%s %s %s" % (method, self.path, raw))
+                m = re.fullmatch(r"/([^/]+)/oauth2/v2.0/token", u.path)
+                if m and method == "POST":
+                    return self.reply(200, token(
+                        dict(urllib.parse.parse_qsl(raw)), m.group(1)))
+                a = self.headers.get("Authorization", "")
+                if DB["tokens"].get(a[7:], 0) < time.time():
+                    raise Bad(401, "InvalidAuthenticationToken",
+                              "The access token is invalid.")
+                st, obj = arm(method, u.path, q, json.loads(raw) if raw
+                              else None)
+                return self.reply(st, obj, text="" if obj is None else None)
+        except Bad as e:
+            log("ERROR %d %s %s" % (e.status, e.code, e.msg))
+            if "/oauth2/" in u.path:
+                return self.reply(e.status, {"error": e.code,
+                                             "error_description": e.msg})
+            self.reply(e.status, {"error": {"code": e.code,
+                                            "message": e.msg}})
+
+
+
+
+
+
+
+fakebase.serve(STATE, H)

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""tests/servers/fake_gcp.py - a stateful fake of Google's OAuth2 token
+endpoint and the Compute Engine v1 API on 127.0.0.1, standing in for GCP
+in tests (no real cloud is ever called).
+
+Checked before anything is served:
+  * POST /token: a jwt-bearer grant whose RS256 JWT verifies with the
+    service account's public key (python3 cryptography), with the right
+    iss, aud (the token_uri) and scope and a sane iat/exp; or a
+    refresh_token grant with the ADC file's client id, secret and token;
+  * compute calls: a current bearer token issued here; the path matches the
+    discovery document's method path; the instances.insert body is walked
+    field by field against the discovery document's Instance schema (an
+    unknown field, a wrong JSON type or a bad enum is a 400); requestId
+    makes inserts idempotent.
+Instances go PROVISIONING -> STAGING -> RUNNING (natIP 127.1.x.y) over
+GETs; DELETE removes them.
+
+usage: fake_gcp.py STATEDIR DISCOVERY PUBKEY.pem SA_EMAIL
+env: FAKE_GCP_TTL=S   lifetime of issued tokens (default 3600)
+"""
+import base64, json, os, re, sys, threading, time, urllib.parse, uuid
+import fakebase
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+STATE, DISC = sys.argv[1], json.load(open(sys.argv[2]))
+PUB = serialization.load_pem_public_key(open(sys.argv[3], "rb").read())
+EMAIL = sys.argv[4]
+TTL = int(os.environ.get("FAKE_GCP_TTL", "3600"))
+SCHEMAS = DISC["schemas"]
+LOCK = threading.Lock()
+DB = {"instances": {}, "ops": {}, "req": {}, "tokens": {}, "n": 0,
+      "issued": 0}
+
+
+class Bad(Exception):
+    def __init__(self, status, msg, reason="invalid"):
+        super().__init__(msg)
+        self.status, self.msg, self.reason = status, msg, reason
+
+
+def log(line):
+    fakebase.log(STATE, line)
+
+
+def save():
+    fakebase.save(STATE, {"instances": DB["instances"], "issued": DB["issued"]})
+
+
+def b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def token_grant(form, base):
+    g = form.get("grant_type")
+    if g == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+        parts = form.get("assertion", "").split(".")
+        if len(parts) != 3:
+            raise Bad(400, "assertion is not a JWT", "invalid_grant")
+        hdr, claims = json.loads(b64d(parts[0])), json.loads(b64d(parts[1]))
+        try:
+            PUB.verify(b64d(parts[2]), (parts[0] + "." + parts[1]).encode(),
+                       padding.PKCS1v15(), hashes.SHA256())
+        except Exception:
+            raise Bad(400, "Invalid JWT Signature.", "invalid_grant")
+        now = time.time()
+        if hdr.get("alg") != "RS256" or hdr.get("typ") != "JWT":
+            raise Bad(400, "bad JWT header", "invalid_grant")
+        if claims.get("iss") != EMAIL or claims.get("aud") != base + "/token":
+            raise Bad(400, "bad iss or aud", "invalid_grant")
+        if "cloud-platform" not in claims.get("scope", "") and \
+                "compute" not in claims.get("scope", ""):
+            raise Bad(400, "no compute scope", "invalid_scope")
+        if not (now - 300 <= claims["iat"] <= now + 300) or \
+                not (0 < claims["exp"] - claims["iat"] <= 3600):
+            raise Bad(400, "bad iat/exp", "invalid_grant")
+    elif g == "refresh_token":
+        if (form.get("client_id"), form.get("client_secret"),
+                form.get("refresh_token")) != ("cid.apps", "csecret",
+                                               "1//refresh"):
+            raise Bad(400, "bad refresh token", "invalid_grant")
+    else:
+        raise Bad(400, "unsupported grant_type", "unsupported_grant_type")
+    DB["issued"] += 1
+    tok = "ya29.fake-%d-%s" % (DB["issued"], uuid.uuid4().hex)
+    DB["tokens"][tok] = time.time() + TTL
+    save()
+    return {"access_token": tok, "expires_in": TTL, "token_type": "Bearer"}
+
+
+def check(value, schema, where):
+    """VALUE against a discovery schema (resolving $ref), recursively."""
+    if "$ref" in schema:
+        schema = SCHEMAS[schema["$ref"]]
+    t = schema.get("type")
+    if t == "object":
+        if not isinstance(value, dict):
+            raise Bad(400, "%s: not an object" % where)
+        props = schema.get("properties", {})
+        for k, v in value.items():
+            if k in props:
+                check(v, props[k], where + "." + k)
+            elif "additionalProperties" in schema:
+                check(v, schema["additionalProperties"], where + "." + k)
+            else:
+                raise Bad(400, "Invalid JSON payload received. Unknown name "
+                          "\"%s\" at '%s'" % (k, where))
+    elif t == "array":
+        if not isinstance(value, list):
+            raise Bad(400, "%s: not an array" % where)
+        for i, v in enumerate(value):
+            check(v, schema["items"], "%s[%d]" % (where, i))
+    elif t == "string":
+        if not isinstance(value, str):
+            raise Bad(400, "%s: not a string" % where)
+        if "enum" in schema and value not in schema["enum"]:
+            raise Bad(400, "%s: %s not in the enum" % (where, value))
+        if schema.get("format") == "int64" and not re.fullmatch(r"-?\d+",
+                                                                value):
+            raise Bad(400, "%s: not an int64 string" % where)
+    elif t == "boolean":
+        if not isinstance(value, bool):
+            raise Bad(400, "%s: not a boolean" % where)
+    elif t == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Bad(400, "%s: not an integer" % where)
+
+
+def insert(project, zone, body, rid):
+    check(body, {"$ref": "Instance"}, "instance")
+    for need in ("name", "machineType", "disks", "networkInterfaces"):
+        if need not in body:
+            raise Bad(400, "Required field '%s' not specified" % need)
+    if not re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", body["name"]):
+        raise Bad(400, "Invalid value for field 'resource.name'")
+    for k, v in body.get("labels", {}).items():
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", k) or \
+                not re.fullmatch(r"[a-z0-9_-]{0,63}", v):
+            raise Bad(400, "Invalid label %s=%s" % (k, v))
+    if rid in DB["req"]:
+        return DB["ops"][DB["req"][rid]]
+    if body["name"] in DB["instances"]:
+        raise Bad(409, "The resource '%s' already exists" % body["name"],
+                  "alreadyExists")
+    DB["n"] += 1
+    n = DB["n"]
+    inst = dict(body, id=str(1000 + n), status="PROVISIONING",
+                zone="https://www.googleapis.com/compute/v1/projects/%s/"
+                "zones/%s" % (project, zone),
+                creationTimestamp=time.strftime("%Y-%m-%dT%H:%M:%S.000-00:00",
+                                                time.gmtime()), polls=0)
+    inst["networkInterfaces"] = json.loads(json.dumps(body["networkInterfaces"]))
+    DB["instances"][body["name"]] = inst
+    op = {"kind": "compute#operation", "name": "operation-%d" % n,
+          "status": "RUNNING", "operationType": "insert",
+          "targetId": inst["id"], "zone": inst["zone"]}
+    DB["ops"][op["name"]] = op
+    DB["req"][rid] = op["name"]
+    save()
+    return op
+
+
+def view(inst):
+    inst["polls"] += 1
+    if inst["status"] == "PROVISIONING" and inst["polls"] >= 1:
+        inst["status"] = "STAGING"
+    elif inst["status"] == "STAGING":
+        inst["status"] = "RUNNING"
+        n = int(inst["id"]) - 1000
+        inst["networkInterfaces"][0]["accessConfigs"][0]["natIP"] = \
+            "127.1.%d.%d" % (n // 250, n % 250 + 2)
+    save()
+    return {k: v for k, v in inst.items() if k != "polls"}
+
+
+def matches(inst, flt):
+    for term in flt.split(" AND "):
+        m = re.fullmatch(r"labels\.([a-z0-9_-]+)\s*=\s*\"?([a-z0-9_-]*)\"?",
+                         term.strip())
+        if not m:
+            raise Bad(400, "Invalid list filter expression '%s'" % flt)
+        if inst.get("labels", {}).get(m.group(1)) != m.group(2):
+            return False
+    return True
+
+
+class H(fakebase.Base):
+
+    def auth(self):
+        a = self.headers.get("Authorization", "")
+        exp = DB["tokens"].get(a[7:]) if a.startswith("Bearer ") else None
+        if exp is None or exp < time.time():
+            raise Bad(401, "Request had invalid authentication credentials.",
+                      "authError")
+
+    def handle_any(self, method):
+        body = self.body().decode()
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        base = "http://%s" % self.headers.get("Host")
+        try:
+            with LOCK:
+                log("%s %s %s" % (method, self.path, body))
+                if u.path == "/token" and method == "POST":
+                    return self.reply(200, token_grant(
+                        dict(urllib.parse.parse_qsl(body)), base))
+                self.auth()
+                m = re.fullmatch(r"/compute/v1/projects/([^/]+)/(.*)", u.path)
+                if not m:
+                    raise Bad(404, "no such path")
+                proj, rest = m.groups()
+                if rest == "aggregated/instances" and method == "GET":
+                    items = {}
+                    for i in DB["instances"].values():
+                        if matches(i, q.get("filter", "")):
+                            z = "zones/" + i["zone"].rsplit("/", 1)[1]
+                            items.setdefault(z, {"instances": []})[
+                                "instances"].append(
+                                    {k: v for k, v in i.items()
+                                     if k != "polls"})
+                    return self.reply(200, {"kind":
+                                            "compute#instanceAggregatedList",
+                                            "items": items})
+                m = re.fullmatch(r"zones/([a-z0-9-]+)/instances(?:/([^/]+))?",
+                                 rest)
+                if m and method == "POST" and not m.group(2):
+                    if not re.fullmatch(r"[0-9a-f-]{36}", q.get("requestId",
+                                                                 "")):
+                        raise Bad(400, "requestId must be a UUID")
+                    return self.reply(200, insert(proj, m.group(1),
+                                                  json.loads(body),
+                                                  q["requestId"]))
+                if m and m.group(2):
+                    inst = DB["instances"].get(m.group(2))
+                    if not inst:
+                        raise Bad(404, "The resource '%s' was not found"
+                                  % m.group(2), "notFound")
+                    if method == "GET":
+                        return self.reply(200, view(inst))
+                    if method == "DELETE":
+                        del DB["instances"][m.group(2)]
+                        save()
+                        return self.reply(200, {"kind": "compute#operation",
+                                                "name": "operation-del",
+                                                "status": "RUNNING"})
+                m = re.fullmatch(r"zones/[a-z0-9-]+/operations/([^/]+)", rest)
+                if m and method == "GET" and m.group(1) in DB["ops"]:
+                    return self.reply(200, DB["ops"][m.group(1)])
+                raise Bad(404, "no such resource")
+        except Bad as e:
+            log("ERROR %d %s" % (e.status, e.msg))
+            if u.path == "/token":
+                return self.reply(e.status, {"error": e.reason,
+                                             "error_description": e.msg})
+            self.reply(e.status, {"error": {"code": e.status, "message": e.msg,
+                                            "errors": [{"reason": e.reason,
+                                                        "message": e.msg}]}})
+
+
+
+
+
+
+fakebase.serve(STATE, H)

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""tests/servers/fake_ovh.py - a stateful fake of the OVHcloud /1.0 API's
+Public Cloud instances on 127.0.0.1, standing in for OVH in tests (no real
+cloud is ever called).
+
+GET /1.0/auth/time answers the fake's clock, which runs OFFSET seconds
+off the real one, so a client that does not apply the offset fails.  Every
+other call must carry X-Ovh-Application, X-Ovh-Consumer, X-Ovh-Timestamp
+(within 30 s of the fake's clock) and X-Ovh-Signature, recomputed here with
+hashlib as "$1$" + sha1(AS+CK+METHOD+URL+BODY+TS).  Flavors and images come
+from libcloud's OVH fixtures' shapes; instances go BUILD -> ACTIVE with a
+public IPv4 127.3.x.y over GETs; DELETE answers null.
+
+usage: fake_ovh.py STATEDIR AK AS CK PROJECT OFFSET
+"""
+import fakebase, hashlib, hmac, json, os, re, sys, threading, time
+import urllib.parse, uuid
+
+STATE, AK, AS, CK, PROJECT = sys.argv[1:6]
+OFFSET = int(sys.argv[6])
+LOCK = threading.Lock()
+DB = {"instances": {}, "n": 0}
+FLAVORS = [{"id": "fl-bm-s1", "name": "bm-s1", "region": "GRA7", "vcpus": 8,
+            "ram": 32768, "disk": 500, "type": "bm", "osType": "linux"},
+           {"id": "fl-b3-8", "name": "b3-8", "region": "GRA7", "vcpus": 2,
+            "ram": 8192, "disk": 50, "type": "ovh.ssd.eg", "osType": "linux"}]
+IMAGES = [{"id": "im-2404", "name": "Ubuntu 24.04", "region": "GRA7",
+           "visibility": "public", "type": "linux"},
+          {"id": "im-deb", "name": "Debian 12", "region": "GRA7",
+           "visibility": "public", "type": "linux"}]
+
+
+class Bad(Exception):
+    def __init__(self, status, msg, cls="Client::BadRequest"):
+        super().__init__(msg)
+        self.status, self.msg, self.cls = status, msg, cls
+
+
+def log(line):
+    fakebase.log(STATE, line)
+
+
+def save():
+    fakebase.save(STATE, DB)
+
+
+def now():
+    return int(time.time()) + OFFSET
+
+
+def check_sig(h, method, url, body):
+    if h.get("X-Ovh-Application") != AK:
+        raise Bad(403, "Invalid application key", "Client::Forbidden")
+    if h.get("X-Ovh-Consumer") != CK:
+        raise Bad(403, "Invalid credential", "Client::Forbidden")
+    ts = h.get("X-Ovh-Timestamp", "")
+    if not ts.isdigit() or abs(int(ts) - now()) > 30:
+        raise Bad(400, "Query out of time", "Client::BadRequest::QueryTime")
+    want = "$1$" + hashlib.sha1("+".join(
+        [AS, CK, method, url, body, ts]).encode()).hexdigest()
+    if not hmac.compare_digest(want, h.get("X-Ovh-Signature", "")):
+        raise Bad(400, "Invalid signature",
+                  "Client::BadRequest::InvalidSignature")
+
+
+def view(i):
+    return {k: v for k, v in i.items() if k != "polls"}
+
+
+class H(fakebase.Base):
+
+    def handle_any(self, method):
+        body = self.body().decode()
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        url = "http://%s%s" % (self.headers.get("Host"), self.path)
+        try:
+            with LOCK:
+                log("%s %s %s" % (method, self.path, body))
+                if u.path == "/1.0/auth/time" and method == "GET":
+                    return self.reply(200, now())
+                check_sig(self.headers, method, url, body)
+                m = re.fullmatch(r"/1.0/cloud/project/([^/]+)/(\w+)(?:/([^/]+))?",
+                                 u.path)
+                if not m or m.group(1) != PROJECT:
+                    raise Bad(404, "This service does not exist",
+                              "Client::NotFound")
+                what, ident = m.group(2), m.group(3)
+                if what in ("flavor", "image") and method == "GET":
+                    rows = FLAVORS if what == "flavor" else IMAGES
+                    return self.reply(200, [r for r in rows if r["region"] ==
+                                            q.get("region", r["region"])])
+                if what == "instance" and method == "POST" and not ident:
+                    b = json.loads(body)
+                    for k in ("name", "flavorId", "region"):
+                        if k not in b:
+                            raise Bad(400, "Missing parameter %s" % k)
+                    extra = set(b) - {"name", "flavorId", "imageId", "region",
+                                      "userData", "monthlyBilling", "sshKeyId",
+                                      "networks", "groupId", "volumeId",
+                                      "autobackup"}
+                    if extra:
+                        raise Bad(400, "Unknown parameter %s" % sorted(extra))
+                    if b["flavorId"] not in [f["id"] for f in FLAVORS] or \
+                            b.get("imageId") not in [i["id"] for i in IMAGES]:
+                        raise Bad(400, "unknown flavor or image")
+                    DB["n"] += 1
+                    k = DB["n"]
+                    inst = {"id": str(uuid.uuid4()), "name": b["name"],
+                            "status": "BUILD", "region": b["region"],
+                            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                     time.gmtime()),
+                            "ipAddresses": [], "polls": 0,
+                            "flavorId": b["flavorId"], "imageId": b["imageId"],
+                            "ip": "127.3.%d.%d" % (k // 250, k % 250 + 2)}
+                    DB["instances"][inst["id"]] = inst
+                    save()
+                    return self.reply(200, view(inst))
+                if what == "instance" and method == "GET" and not ident:
+                    return self.reply(200, [view(i) for i in
+                                            DB["instances"].values()])
+                if what == "instance" and ident:
+                    i = DB["instances"].get(ident)
+                    if not i:
+                        raise Bad(404, "Instance %s not found" % ident,
+                                  "Client::NotFound")
+                    if method == "DELETE":
+                        del DB["instances"][ident]
+                        save()
+                        return self.reply(200, None)
+                    if method == "GET":
+                        i["polls"] += 1
+                        if i["polls"] >= 2 and i["status"] == "BUILD":
+                            i["status"] = "ACTIVE"
+                            i["ipAddresses"] = [
+                                {"ip": "10.0.0.5", "type": "private",
+                                 "version": 4},
+                                {"ip": "2001:db8::5", "type": "public",
+                                 "version": 6},
+                                {"ip": i["ip"], "type": "public",
+                                 "version": 4}]
+                        save()
+                        return self.reply(200, view(i))
+                raise Bad(404, "no such call", "Client::NotFound")
+        except Bad as e:
+            log("ERROR %d %s" % (e.status, e.msg))
+            self.reply(e.status, {"class": e.cls, "message": e.msg})
+
+
+
+
+
+
+fakebase.serve(STATE, H)
