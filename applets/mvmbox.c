@@ -60,7 +60,7 @@ static int make_dir(const char *dir)
     c = *s;
     *s = 0;
     if (mkdir(p, 0755) && errno != EEXIST) {
-      pwarn("cannot create '%s'", p);
+      errmsg(NULL, "cannot create '%s': %s", p, strerror(errno));
       rc = -1;
     }
     if (!(*s = c)) break;
@@ -98,7 +98,7 @@ static int install(int symbolic, const char *dir)
     int r = symbolic ? symlink(target, path) : link(self, path);
 
     if (r && errno != EEXIST) {
-      pwarn("cannot link '%s'", path);
+      errmsg(NULL, "cannot link '%s': %s", path, strerror(errno));
       rc = 1;
     }
     free(path);

@@ -71,7 +71,7 @@ static void emit(struct rec *r)
   line = rec_format(&o);
   if (writeall(1, line, strlen(line))) {
     TT.failed++;        /* the host exists: say where it is, at least */
-    warn("cannot write the record of a created host: %.*s",
+    errmsg(NULL, "cannot write the record of a created host: %.*s",
          (int)strlen(line) - 1, line);
   }
   free(line);
@@ -300,7 +300,7 @@ static int create(const struct up_args *a)
   if ((rc = TT.p->up(a, emit)))
     errmsg(NULL, "%s: %s", TT.p->name, mvm.err);
   else if (TT.emitted < a->count)
-    warn("%s: reported %d of %d hosts", TT.p->name, TT.emitted, a->count);
+    errmsg(NULL, "%s: reported %d of %d hosts", TT.p->name, TT.emitted, a->count);
   if (sig_caught()) {
     errmsg(NULL, "interrupted: every host created was reported");
     hosts_hint();
@@ -337,7 +337,7 @@ int provision_main(int argc, char **argv)
   /* What up() needs, first, and the same for a dry run as for the real
    * one: a dry run passes only where the real run can start. */
   if (TT.p->check && TT.p->check(&a)) {
-    warn("%s: %s", TT.p->name, mvm.err);
+    errmsg(NULL, "%s: %s", TT.p->name, mvm.err);
     return EXIT_HOSTFAIL;          /* as the real run's up() would */
   }
   a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();

@@ -48,7 +48,7 @@ static void emit(struct rec *r)
   TT.emitted++;
   line = rec_format(r);
   if (writeall(1, line, strlen(line)))
-    warn("cannot write record: %s", line);
+    errmsg(NULL, "cannot write record: %s", line);
   free(line);
 }
 
@@ -59,7 +59,7 @@ static void emit_listed(struct rec *r)
 
   TT.emitted++;
   if (writeall(1, line, strlen(line)))
-    warn("cannot write record: %.*s", (int)strlen(line) - 1, line);
+    errmsg(NULL, "cannot write record: %.*s", (int)strlen(line) - 1, line);
   free(line);
 }
 
@@ -189,7 +189,7 @@ int teardown_main(int argc, char **argv)
   if (TT.expired) return reap(p, label);
   if (TT.dry) {
     if (p->list(label, emit_listed)) {
-      warn("%s: cannot list: %s", p->name, mvm.err);
+      errmsg(NULL, "%s: cannot list: %s", p->name, mvm.err);
       return EXIT_HOSTFAIL;
     }
     info("dry-run: %d %s host(s)%s%s would be destroyed", TT.emitted,

@@ -63,7 +63,6 @@ void warn(const char *fmt, ...)
   va_start(ap, fmt);
   vmsg("warning: ", fmt, ap, 0);
   va_end(ap);
-  if (!mvm.exitval) mvm.exitval = EXIT_HOSTFAIL;
 }
 
 void pwarn(const char *fmt, ...)
@@ -74,7 +73,6 @@ void pwarn(const char *fmt, ...)
   va_start(ap, fmt);
   vmsg("warning: ", fmt, ap, e);
   va_end(ap);
-  if (!mvm.exitval) mvm.exitval = EXIT_HOSTFAIL;
 }
 
 void info(const char *fmt, ...)

@@ -83,7 +83,9 @@ struct buf {
 };
 void buf_add(struct buf *b, const void *p, size_t n);
 
-/* lib/msg.c: every line on stderr, "mvm-APPLET: HOST: message". */
+/* lib/msg.c: every line on stderr, "mvm-APPLET: HOST: message".
+ * "warning:" (warn) never changes the exit status; what does is an
+ * "error:" line: errmsg(host or NULL, ...) sets it to 1 and goes on. */
 void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void pdie(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void warn(const char *fmt, ...) PRINTF(1, 2);
@@ -213,6 +215,8 @@ struct pool {
   void (*got)(int i, struct rec *r, void *arg);
   void (*lost)(int i, int status, void *arg);
   void *arg;
+  int creates;          /* jobs that create hosts: none starts after a
+                         * signal (destroys always run to the end) */
 };
 void pool_run(const struct pool *p, int n, int jobs);
 void pool_send(int fd, struct rec *r);

@@ -72,6 +72,9 @@ void pool_run(const struct pool *p, int n, int jobs)
   int next = 0, running = 0, k, m;
 
   while (next < n || running) {
+    /* ^C: the hosts being made are finished and reported, no new one
+     * is started (lib/sig.c); nothing is left half-made. */
+    if (p->creates && sig_caught()) n = next;
     for (k = 0; k < jobs && next < n; k++)
       if (!w[k].pid) job_start(p, &w[k], next++), running++;
     for (k = m = 0; k < jobs; k++)

@@ -385,11 +385,3 @@ int rec_hostport(const struct rec *r, char *host, size_t hlen, int *port,
   }
   return 0;
 }
-
-/* A record's error=STAGE:reason, as errmsg() of its address. */
-void rec_errmsg(const struct rec *r)
-{
-  const char *e = rec_get(r, "error"), *c = e ? strchr(e, ':') : NULL;
-
-  if (e) errmsg(r->addr, "%s", c && c - e < 20 ? c + 1 : e);
-}

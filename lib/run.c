@@ -86,7 +86,7 @@ static void dispatch(struct rec *r)
     return;
   }
   if (r->bad) {
-    warn("%s", r->bad);
+    errmsg(NULL, "%s", r->bad);
     R.badinput = 1;
     rec_fail(r, R.o->stage, "malformed record (%s)", r->bad);
   } else if (sig_caught() && !R.o->finish) {

@@ -38,7 +38,8 @@ void run_emit(const char *line, size_t len)
   run_status_clear();
   if (R.noout || !writeall(1, line, len)) return;
   if (R.o->finish) {          /* destroying goes on without a reader */
-    pwarn("cannot write records to stdout (destroying goes on)");
+    errmsg(NULL, "cannot write records to stdout (destroying goes on): %s",
+           strerror(errno));
     R.noout = 1;
     return;
   }
@@ -98,4 +99,18 @@ void run_report(void)
   else
     errmsg(NULL, "interrupted: every record read so far was written");
   hosts_hint();
+}
+
+/* A record's error=STAGE:reason, as errmsg() of its address. */
+void rec_errmsg(const struct rec *r)
+{
+  const char *e = rec_get(r, "error"), *c = e ? strchr(e, ':') : NULL;
+
+  const char *who = r->addr;
+
+  /* A cloud host that failed before it had an address is "-": name it. */
+  if (who && !strcmp(who, "-"))
+    who = rec_get(r, "name") ? rec_get(r, "name") :
+          rec_get(r, "id") ? rec_get(r, "id") : who;
+  if (e) errmsg(who, "%s", c && c - e < 20 ? c + 1 : e);
 }

@@ -309,7 +309,6 @@ static void up_child(int i, int fd, void *arg)
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
     rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
   if (rc) {
-    warn("%s", mvm.err);      /* the record says it too */
     rec_fail(&r, "provision", "%s", mvm.err);
   }
   pool_send(fd, &r);
@@ -362,7 +361,7 @@ static int up_dry(const struct up *u)
 int cloud_up(const struct cloud_ops *o, const struct up_args *a,
              emit_fn emit)
 {
-  struct pool p = { up_child, up_got, up_lost, NULL };
+  struct pool p = { up_child, up_got, up_lost, NULL, 1 };
   struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL };
   unsigned char rnd[2];
   int i, rc = 0;

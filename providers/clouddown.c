@@ -87,7 +87,7 @@ static int intent_host(struct down *d, const struct rec *only)
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit)
 {
-  struct pool p = { down_child, down_got, down_lost, NULL };
+  struct pool p = { down_child, down_got, down_lost, NULL, 0 };
   struct down d = { o, NULL, { 0 }, emit };
   struct cloud_host *c;
   struct rec r;

@@ -401,7 +401,7 @@ void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
   }
   for (i = 0; i < n; i++)
     if (!local_alive(&h[i])) local_rm(&h[i]);
-    else warn("%s: pid %d survived SIGKILL; state kept in %s", h[i].id,
+    else errmsg(NULL, "%s: pid %d survived SIGKILL; state kept in %s", h[i].id,
               (int)h[i].pid, h[i].dir);
 }
 
@@ -448,5 +448,6 @@ void local_rm(const struct local_host *h)
 {
   if (h->dir[0]) local_cgroup_rm(h);
   if (h->dir[0] && nftw(h->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
-    if (errno != ENOENT) pwarn("cannot remove '%s'", h->dir);
+    if (errno != ENOENT)
+      errmsg(NULL, "cannot remove '%s': %s", h->dir, strerror(errno));
 }

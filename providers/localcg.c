@@ -142,7 +142,7 @@ void local_cgroup_rm(const struct local_host *h)
       nftw(s, rm_dir, 16, FTW_DEPTH | FTW_PHYS);
       if (!access(s, F_OK)) usleep(50000);
     }
-    if (!access(s, F_OK)) warn("%s: cannot remove its cgroup %s", h->id, s);
+    if (!access(s, F_OK)) errmsg(NULL, "%s: cannot remove its cgroup %s", h->id, s);
   }
   free(list);
 }

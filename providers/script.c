@@ -168,7 +168,7 @@ static const char *dflt(const char *fn, char *keep, size_t len)
   int afd = adapter(NULL, &f);
 
   *keep = 0;
-  if (afd < 0 || call(f, afd, args, NULL, &last)) warn("%s", mvm.err);
+  if (afd < 0 || call(f, afd, args, NULL, &last)) errmsg(NULL, "%s", mvm.err);
   else snprintf(keep, len, "%s", last ? last : "");
   if (afd >= 0) close(afd);
   free(f);
