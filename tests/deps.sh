@@ -7,7 +7,8 @@ pkgs="build-essential pkg-config libcurl4-openssl-dev libssh2-1-dev
  libarchive-dev openssh-server openssh-client rsync tar mandoc shellcheck
  cppcheck clang libclang-rt-14-dev valgrind hyperfine systemd-container
  mmdebstrap debootstrap debian-archive-keyring qemu-system-x86 qemu-utils
- genisoimage zstd iproute2 cloud-init python3 python3-yaml shfmt"
+ genisoimage zstd iproute2 cloud-init python3 python3-yaml shfmt curl
+ python3-jsonschema python3-cryptography"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

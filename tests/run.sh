@@ -15,6 +15,14 @@ mkdir "$scratch/bin"
 ln -s "$MVMBOX" "$scratch/bin/mvmbox"
 PATH=$scratch/bin:$PATH
 export PATH BINDIR="$scratch/bin"
+# No test may reach a real cloud API, even one whose fake failed to start:
+# every provider's endpoint is a closed loopback port until a test points
+# it at its fake.
+for e in AWS AWS_CHECKIP GCP GCP_TOKEN AZURE OVH HETZNER VULTR LATITUDE \
+  EQUINIX; do
+  export "MVM_${e}_ENDPOINT=http://127.0.0.1:9"
+done
+export MVM_AZURE_AUTHORITY=http://127.0.0.1:9
 
 passes=0 fails=0 skips=0
 if [ $# -eq 0 ] || [ "$1" = unit ]; then
