@@ -2,7 +2,7 @@
 # tests/check.sh - `make check`: static checks. shellcheck on every shell
 # file, mandoc -Tlint on the man pages, cppcheck on the C sources, and the
 # size budgets of STYLE.md (lib module and applet <= 400 lines, provider
-# <= 500). Exits 1 if any check fails.
+# <= 500), and that the fuzz harnesses build. Exits 1 if any check fails.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 rc=0
@@ -41,5 +41,13 @@ for f in applets/*.c lib/*.c providers/*.c; do
   case $f in providers/*) max=500;; *) max=400;; esac
   [ "$n" -le "$max" ] || fail "$f has $n lines, over its budget of $max"
 done
+# The fuzz harnesses are built only by CI's fuzz lane; build them here too,
+# so an interface change that breaks one fails the check, not the last lane.
+if command -v clang >/dev/null; then
+  make -s fuzz >/dev/null || fail "make fuzz"
+else
+  echo "check: clang not installed, fuzz harnesses not built"
+fi
+
 [ $rc = 0 ] && echo "check: all passed"
 exit $rc

@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
   char *buf = xmalloc(size + 1), *excl[] = { "target/", "/b*/", "*.o" };
-  struct plan_opts o = { .dest = "/d/t", .stage = "/d/.s", .delete = 1,
+  struct plan_opts o = { .dest = "/d/t", .delete = 1,
                          .dry = 1 };
   struct manifest m, m2, empty = { 0 };
   struct plan p;
