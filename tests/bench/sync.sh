@@ -13,8 +13,12 @@
 #   and, for context, the local side's CPU time (user+sys) of the initial
 #   sync; the remote side's (sshd, tar or rsync) is not counted.
 # Each login is measured in its own set: the sshd user and, when run as
-# root, root too (a root login's shell reads ~/.bashrc for every command,
-# and its tar keeps owners); BENCH_LOGINS="a b" picks others.
+# root, root too (its tar keeps owners and modes); BENCH_LOGINS="a b" picks
+# others. A root login's bash reads ~/.bashrc for every command sshd starts
+# (Debian builds bash with SSH_SOURCE_BASHRC), and a developer box's root rc
+# can cost seconds (pyenv init: 1 s idle, 3-7 s loaded, here), paid once by
+# each tool per sync: the sessions get SHLVL=1, which makes bash skip it, so
+# the bench times the tools and not the rc. BENCH_ROOT_RC=1 keeps the rc.
 # Needs /usr/sbin/sshd, rsync, python3 (the proxy), GNU time.
 set -u
 top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -27,7 +31,11 @@ for t in /usr/sbin/sshd rsync python3 /usr/bin/time; do
   command -v "$t" > /dev/null || { echo "sync bench: no $t, skipped"; exit 0; }
 done
 
-start_sshd > /dev/null || exit 1
+if [ "${BENCH_ROOT_RC:-0}" = 1 ]; then
+  start_sshd > /dev/null || exit 1
+else
+  SSHD_SETENV=SHLVL=1 start_sshd > /dev/null || exit 1
+fi
 W=$(mktemp -d /dev/shm/mvmbench.XXXXXX)
 PROXY_PID=
 cleanup() {

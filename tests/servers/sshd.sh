@@ -14,6 +14,8 @@
 # (login user: "mvmtest" when root, else yourself) SSH_KEY (client private
 # key, ed25519, OpenSSH format) SSHD_HOSTKEY_FP (SHA256:...) SSHD_PID
 # SSHD_SHIMS (the shim dir; write its state files) SSHD_LOG.
+# SSHD_SETENV="VAR=VALUE ..." adds to the sessions' environment (sshd uses
+# only its first SetEnv line, so config lines cannot).
 # Several servers at once: call start_sshd again after saving the variables;
 # stop_sshd stops the one the variables name.
 # shellcheck shell=sh
@@ -74,9 +76,10 @@ prepare_sshd() {
     echo "KbdInteractiveAuthentication no"
     echo "StrictModes no"
     echo "LogLevel VERBOSE"
+    # shellcheck disable=SC2086
     echo "SetEnv PATH=$SSHD_SHIMS:/usr/local/bin:/usr/bin:/bin" \
       "MVM_CLOUDINIT_LOG=$SSHD_DIR/cloud-init-output.log" \
-      "MVM_CLOUDINIT_RUN=$SSHD_DIR"
+      "MVM_CLOUDINIT_RUN=$SSHD_DIR" ${SSHD_SETENV:-}
     echo "Subsystem sftp internal-sftp"
     for _l in "$@"; do echo "$_l"; done
   } > "$SSHD_DIR/sshd_config"
