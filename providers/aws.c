@@ -1,8 +1,9 @@
 /* providers/aws.c - EC2 through the Query API (Version 2016-11-15): form
  * POSTs signed with SigV4 (lib/sigv4.c), XML answers (lib/xml.c). Tags at
  * launch, ClientToken for idempotent retries, a 50 GB gp3 root, the newest
- * Canonical Ubuntu 24.04 AMI, a *.metal type (the only EC2 types with
- * /dev/kvm), security group mvm-ephemeral-ssh. Owns AWS credentials
+ * Canonical Ubuntu 24.04 AMI, a type with /dev/kvm (*.metal, or c8i, m8i,
+ * r8i and their -flex variants with nested virtualization), security group
+ * mvm-ephemeral-ssh (providers/awssg.c). Owns AWS credentials
  * (providers/awsauth.c); never writes stdout. */
 #include "mvm.h"
 #include "provider.h"
@@ -114,15 +115,25 @@ static int aws_init(struct http *h)
   return 0;
 }
 
-/* *.metal is bare metal: KVM without nesting. EC2's nested virtualization
- * is newer than the API model this speaks, so other types are refused. */
-static int kvm_type(const char *type)
+/* Where EC2 has /dev/kvm: bare metal (*.metal, *.metal-48xl), and the
+ * only types that can nest, the 8th-generation Intel c8i, m8i, r8i and
+ * their -flex variants, when RunInstances asks for nested virtualization
+ * (EC2 API reference, CpuOptionsRequest.NestedVirtualization). */
+enum { KVM_NONE = -1, KVM_METAL, KVM_NESTED };
+static int kvm_lane(const char *type)
 {
-  size_t n = strlen(type);
+  static const char *const nest[] = { "c8i", "m8i", "r8i", "c8i-flex",
+                                      "m8i-flex", "r8i-flex" };
+  const char *dot = strchr(type, '.');
+  size_t i, fam = dot ? (size_t)(dot - type) : 0;
 
-  if (n > 6 && !strcmp(type + n - 6, ".metal")) return 0;
-  return error("instance type %s cannot run KVM: only *.metal types "
-               "(default c5.metal) expose /dev/kvm on EC2", type);
+  if (!fam || !dot[1]) return KVM_NONE;
+  if (!strcmp(dot, ".metal") || !strncmp(dot, ".metal-", 7))
+    return KVM_METAL;
+  for (i = 0; i < ARRAY_LEN(nest); i++)
+    if (strlen(nest[i]) == fam && !strncmp(type, nest[i], fam))
+      return KVM_NESTED;
+  return KVM_NONE;
 }
 
 /* The newest Canonical Ubuntu 24.04 amd64 gp3 AMI in the region. */
@@ -233,7 +244,10 @@ static int aws_create(struct http *h, const struct cloud_req *q,
   int rc;
 
   (void)h;
-  if (kvm_type(q->type) < 0) return -1;
+  if (kvm_lane(q->type) == KVM_NONE)
+    return error("instance type %s cannot run KVM: EC2 exposes /dev/kvm on "
+                 "*.metal (bare metal) and, with nested virtualization, on "
+                 "c8i, m8i, r8i and their -flex variants", q->type);
   /* In a dry run each lookup prints its call and fails "dry run": go on
    * with a placeholder so RunInstances is shown too. */
   if (q->image && *q->image) snprintf(ami, sizeof(ami), "%s", q->image);
@@ -264,6 +278,8 @@ static int aws_create(struct http *h, const struct cloud_req *q,
   if (subnet && *subnet) ec2_form(&b, "SubnetId", subnet);
   ec2_form(&b, "InstanceInitiatedShutdownBehavior", "terminate");
   ec2_form(&b, "MetadataOptions.HttpTokens", "required");
+  if (kvm_lane(q->type) == KVM_NESTED)
+    ec2_form(&b, "CpuOptions.NestedVirtualization", "enabled");
   tags(&b, 1, "instance", q);
   tags(&b, 2, "volume", q);
   rc = ec2_call(q->region, "run instances", &b, q->http_flags, &x, NULL, 0);
@@ -397,7 +413,13 @@ static void at(const char *region)
            region);
 }
 static int aws_up(const struct up_args *a, emit_fn e)
-{ at(a->region); return cloud_up(&aws_ops, a, e); }
+{
+  if (kvm_lane(a->type) == KVM_NESTED)
+    info("aws: %s is not bare metal: KVM through nested virtualization "
+         "(CpuOptions.NestedVirtualization=enabled)", a->type);
+  at(a->region);
+  return cloud_up(&aws_ops, a, e);
+}
 static int aws_down(const char *l, const struct rec *r, emit_fn e)
 { at(aws_region()); return cloud_down(&aws_ops, l, r, e); }
 static int aws_lst(const char *l, emit_fn e)
