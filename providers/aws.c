@@ -87,7 +87,7 @@ int ec2_call(const char *region, const char *what, struct buf *b, int flags,
     const char *c = xml_text(*x, "Errors/Error/Code");
     snprintf(code, clen, "%s", rc && c ? c : "");
   }
-  if (!rc && !*x) rc = -1;
+  if (!rc && !*x) rc = error("%s: bad answer: not XML", what);
   if (rc) {                     /* the error's XML is in code and mvm.err */
     xml_free(*x);
     *x = NULL;

@@ -22,7 +22,8 @@ env: FAKE_AWS_NOTFOUND=N  the first N DescribeInstances of a new instance
      answer InvalidInstanceID.NotFound (eventual consistency).
      FAKE_AWS_RUN_FAULTS=F,F...  consumed in order by RunInstances calls:
      500 (InternalError, nothing done), 503 (RequestLimitExceeded),
-     lost (the instance is made, the answer dropped).
+     lost (the instance is made, the answer dropped), junk (the
+     instance is made, the answer is not XML).
 """
 import fakebase, hashlib, hmac, json, os, re, sys, threading, time
 import urllib.parse, uuid
@@ -408,6 +409,9 @@ class H(fakebase.Base):
                     raise Bad("RequestLimitExceeded", "Request limit "
                               "exceeded.", 503)
                 inner = serve(action, p)
+            if fault == "junk":
+                log("FAULT junk answer")
+                return self.reply(200, text="<html>upstream reset", ctype="text/xml")
             if fault == "lost":
                 log("FAULT lost answer")
                 self.close_connection = True
