@@ -216,11 +216,14 @@ struct pool {
   void (*lost)(int i, int status, void *arg);
   void *arg;
   int creates;          /* jobs that create hosts: none starts after a
-                         * signal (destroys always run to the end) */
+                         * signal, and those running are told to stop
+                         * waiting (destroys always run to the end) */
 };
 void pool_run(const struct pool *p, int n, int jobs);
 void pool_send(int fd, struct rec *r);
+int pool_stopping(void);      /* in a worker: the parent caught a signal */
 void sleep_s(double s);       /* nanosleep, EINTR resumed */
+void sleep_unless_stopping(double s);     /* ... cut short by the stop */
 
 /* lib/codec.c: base64 (OpenSSL) and gzip (zlib) for API bodies. */
 char *b64_encode(const void *p, size_t n);      /* malloc'd */

@@ -16,15 +16,38 @@ struct job {
   struct lines l;
 };
 
+/* SIGUSR1 from the parent: stop waiting, finish what must be finished
+ * (a create in flight) and report. */
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+  (void)sig;
+  stopping = 1;
+}
+
+int pool_stopping(void)
+{
+  return stopping;
+}
+
 static void job_start(const struct pool *p, struct job *j, int i)
 {
   pid_t parent = getpid();
+  sigset_t usr1, old;
   int fd[2];
 
   xpipe(fd);
   j->i = i;
   j->sent = 0;
+  /* blocked across the fork: a stop sent before the child's handler is
+   * set waits for it instead of killing the child */
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, &old);
   if (!(j->pid = xfork())) {
+    struct sigaction sa = { .sa_handler = on_stop };   /* no SA_RESTART */
+
     /* Die with the parent: a worker left behind would create hosts that
      * nobody reports. The parent decides on signals. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -33,11 +56,14 @@ static void job_start(const struct pool *p, struct job *j, int i)
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_DFL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(fd[0]);
     xdup2(2, 1);              /* stdout is the parent's alone */
     p->child(i, fd[1], p->arg);
     _exit(0);
   }
+  sigprocmask(SIG_SETMASK, &old, NULL);
   close(fd[1]);
   lines_init(&j->l, fd[0]);
 }
@@ -69,12 +95,18 @@ void pool_run(const struct pool *p, int n, int jobs)
 {
   struct job *w = xzalloc(jobs * sizeof(*w));
   struct pollfd *pf = xzalloc(jobs * sizeof(*pf));
-  int next = 0, running = 0, k, m;
+  int next = 0, running = 0, told = 0, k, m;
 
   while (next < n || running) {
     /* ^C: the hosts being made are finished and reported, no new one
-     * is started (lib/sig.c); nothing is left half-made. */
-    if (p->creates && sig_caught()) n = next;
+     * is started (lib/sig.c), and a worker that waits for its host's
+     * address stops waiting: its record goes out now, with the id. */
+    if (p->creates && sig_caught()) {
+      n = next;
+      for (k = 0; k < jobs && !told; k++)
+        if (w[k].pid) kill(w[k].pid, SIGUSR1);
+      told = 1;
+    }
     for (k = 0; k < jobs && next < n; k++)
       if (!w[k].pid) job_start(p, &w[k], next++), running++;
     for (k = m = 0; k < jobs; k++)
@@ -105,5 +137,12 @@ void sleep_s(double s)
   struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
 
   while (nanosleep(&ts, &ts) && errno == EINTR);
+}
+
+void sleep_unless_stopping(double s)
+{
+  struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+  while (!stopping && nanosleep(&ts, &ts) && errno == EINTR);
 }
 

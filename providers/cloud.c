@@ -242,11 +242,15 @@ static int wait_ready(const struct up *u, struct cloud_host *c)
   int gone = 0, fails = 0;
 
   while (c->state == CLOUD_PENDING) {
+    if (pool_stopping())
+      return error("%s: interrupted while waiting for an address (status "
+                   "%s): the host exists", u->o->name,
+                   *c->status ? c->status : "unknown");
     if (now_s() - t0 > limit)
       return error("%s: no address after %.0fs (status %s)", u->o->name,
                    limit, *c->status ? c->status : "unknown");
     status("waiting for an address (%s)", c->status);
-    sleep_s(poll);
+    sleep_unless_stopping(poll);
     if (u->o->get(u->h, c)) {
       if (++fails >= GET_FAILS) return pfx(u->o->name, NULL);
       continue;
