@@ -89,6 +89,16 @@ static const char *mds_host(char *why, size_t n)
   return NULL;
 }
 
+/* The metadata server's errors are a line of text or an HTML page: the
+ * line, or nothing but the status. */
+static void mds_errmsg(const char *body, size_t len, char *out, size_t n)
+{
+  size_t k = 0;
+
+  while (k < len && k < 200 && (unsigned char)body[k] >= ' ') k++;
+  snprintf(out, n, "%.*s", len && *body == '<' ? 0 : (int)k, body);
+}
+
 /* GET PATH of the metadata server, HTTP_RETRY with google-auth's short
  * timeout (GCE_METADATA_TIMEOUT, 3 s) since it is local to the VM; the
  * answer must say Metadata-Flavor: Google, as the real one does. */
@@ -103,6 +113,7 @@ static int mds_get(const struct gcp_cred *c, const char *what,
 
   if (!t || !*t || *end || secs < 0.1 || secs > 3600) secs = 3;
   http_header(h, "Metadata-Flavor", "Google", 0);
+  http_errmsg(h, mds_errmsg);
   http_local(h, secs, 3, "Metadata-Flavor");
   rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY, r);
   if (!rc && strcmp(r->hdr, "Google"))
