@@ -77,7 +77,7 @@ static const char *mds_host(char *why, size_t n)
     if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                "0123456789.-:[]") == strlen(h) && strlen(h) < 256)
       return h;
-    snprintf(why, n, "GCE_METADATA_HOST '%.64s' is not a host[:port]", h);
+    snprintf(why, n, "GCE_METADATA_HOST is not a host[:port]");
     return NULL;
   }
   if ((f = fopen(GCE_DMI, "re"))) {
