@@ -64,7 +64,8 @@ static const char *env_project(void)
  * never. */
 static const char *mds_host(char *why, size_t n)
 {
-  const char *h = getenv("GCE_METADATA_HOST"), *no = getenv("NO_GCE_CHECK");
+  const char *var = "GCE_METADATA_HOST", *h = getenv(var);
+  const char *no = getenv("NO_GCE_CHECK");
   char dmi[16] = "";
   FILE *f;
 
@@ -72,12 +73,12 @@ static const char *mds_host(char *why, size_t n)
     snprintf(why, n, "NO_GCE_CHECK=true: no metadata server");
     return NULL;
   }
-  if (!h || !*h) h = getenv("GCE_METADATA_ROOT");
+  if (!h || !*h) h = getenv(var = "GCE_METADATA_ROOT");
   if (h && *h) {
     if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                "0123456789.-:[]") == strlen(h) && strlen(h) < 256)
       return h;
-    snprintf(why, n, "GCE_METADATA_HOST is not a host[:port]");
+    snprintf(why, n, "%s is not a host[:port]", var);
     return NULL;
   }
   if ((f = fopen(GCE_DMI, "re"))) {
@@ -317,7 +318,8 @@ int auth_token_parse(const char *what, const char *body, size_t len,
   struct json *j = json_parse(body ? body : "", len);
   char t[8192];
 
-  if (!j) return error("%s: %s", what, mvm.err);
+  /* Not jansson's message: it quotes the text near the fault, a token. */
+  if (!j) return error("%s: the answer is not JSON", what);
   if (!json_text(j, t, sizeof(t), "access_token") || !*t) {
     json_free(j);
     return error("%s: no access_token in the answer", what);

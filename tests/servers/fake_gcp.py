@@ -112,7 +112,7 @@ def metadata(h, path):
         raise Bad(500, "metadata server internal error")
     if path == "/computeMetadata/v1/instance/service-accounts/default/token":
         if MDS == "badjson":
-            return 200, '{"access_token": "ya29.x", ', "application/json"
+            return 200, '{"access_token": "ya29.cut-sec', "application/json"
         tok = issue("mds")
         if MDS == "notoken":
             del tok["access_token"]
