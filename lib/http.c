@@ -25,6 +25,9 @@ struct http {
   http_errmsg_fn errmsg;
   char ctype[96];
   double rate, burst;
+  double timeout;         /* http_local(); 0: MVM_HTTP_TIMEOUT */
+  int attempts;           /* http_local(); 0: MVM_HTTP_ATTEMPTS */
+  char keep[64];          /* http_local(): a header for http_resp.hdr */
   int dry;
   long last;              /* status of the last answer, 0: none */
   CURL *c;
@@ -53,7 +56,7 @@ static double env_num(const char *name, double def, double lo, double hi)
 struct http *http_new_env(const char *prov, const char *env, const char *base)
 {
   struct http *h = xzalloc(sizeof(*h));
-  const char *ep = getenv(env), *path;
+  const char *ep = env ? getenv(env) : NULL, *path;
   char rname[64], *p;
 
   snprintf(h->prov, sizeof(h->prov), "%s", prov);
@@ -153,6 +156,13 @@ void http_ctype(struct http *h, const char *ctype)
   snprintf(h->ctype, sizeof(h->ctype), "%s", ctype);
 }
 
+void http_local(struct http *h, double timeout, int attempts, const char *keep)
+{
+  h->timeout = timeout;
+  h->attempts = attempts;
+  snprintf(h->keep, sizeof(h->keep), "%s", keep ? keep : "");
+}
+
 void http_dry(struct http *h, int on)
 {
   h->dry = on;
@@ -235,6 +245,7 @@ static int attempt(struct http *h, const char *method, const char *url,
                    const char *body, int flags, struct answer *a)
 {
   struct curl_slist *sl = NULL;
+  struct curl_header *kh;
   char line[8192], ua[64];
   CURLcode cc;
   int i;
@@ -275,8 +286,8 @@ static int attempt(struct http *h, const char *method, const char *url,
   if (!(flags & HTTP_RETRY))
     curl_easy_setopt(h->c, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(h->c, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS,
-                   (long)(env_num("MVM_HTTP_TIMEOUT", 60, 0.1, 3600) * 1000));
+  curl_easy_setopt(h->c, CURLOPT_TIMEOUT_MS, (long)(1000 * (h->timeout > 0
+                   ? h->timeout : env_num("MVM_HTTP_TIMEOUT", 60, 0.1, 3600))));
   curl_easy_setopt(h->c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h->c, CURLOPT_WRITEDATA, a);
   curl_easy_setopt(h->c, CURLOPT_HEADERFUNCTION, on_header);
@@ -289,6 +300,8 @@ static int attempt(struct http *h, const char *method, const char *url,
                                  : curl_easy_strerror(cc));
   }
   curl_easy_getinfo(h->c, CURLINFO_RESPONSE_CODE, &a->r->status);
+  if (*h->keep && !curl_easy_header(h->c, h->keep, 0, CURLH_HEADER, -1, &kh))
+    snprintf(a->r->hdr, sizeof(a->r->hdr), "%s", kh->value);
   return 0;
 }
 
@@ -320,7 +333,8 @@ int http_req(struct http *h, const char *what, const char *method,
              const char *path, const char *body, int flags,
              struct http_resp *r)
 {
-  int n, attempts = (int)env_num("MVM_HTTP_ATTEMPTS", 8, 1, 100);
+  int n, attempts = h->attempts > 0 ? h->attempts
+                  : (int)env_num("MVM_HTTP_ATTEMPTS", 8, 1, 100);
   double t0 = now_s(), base = env_num("MVM_HTTP_BACKOFF", 1, 0.001, 60);
   double budget = env_num("MVM_HTTP_RETRY_S", 300, 0, 86400), wait;
   char *url = xasprintf("%s%s", h->base, path), msg[300];

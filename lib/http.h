@@ -15,6 +15,7 @@ struct http_resp {
                            * error, timeout, dropped, over the cap) */
   char *body;             /* NUL-terminated, or NULL */
   size_t len;
+  char hdr[128];          /* the header named by http_local(), or "" */
 };
 void http_resp_release(struct http_resp *r);
 
@@ -25,7 +26,8 @@ void http_resp_release(struct http_resp *r);
 struct http *http_new(const char *prov, const char *base);
 /* The same with the endpoint override read from ENV, for a second host of
  * one provider (a token service): http_new_env("gcp", "MVM_GCP_TOKEN_
- * ENDPOINT", "https://oauth2.googleapis.com"). Shares PROV's bucket. */
+ * ENDPOINT", "https://oauth2.googleapis.com"). Shares PROV's bucket.
+ * ENV NULL: BASE as it is (the caller read its own override). */
 struct http *http_new_env(const char *prov, const char *env,
                           const char *base);
 void http_free(struct http *h);   /* wipes the secret headers */
@@ -56,6 +58,12 @@ typedef void (*http_errmsg_fn)(const char *body, size_t len, char *out,
 void http_errmsg(struct http *h, http_errmsg_fn fn);
 /* Content-Type of request bodies (default application/json). */
 void http_ctype(struct http *h, const char *ctype);
+/* A service next to us (a VM's metadata server): each attempt gets
+ * TIMEOUT seconds, connecting included, and there are at most ATTEMPTS
+ * (not MVM_HTTP_TIMEOUT, MVM_HTTP_ATTEMPTS). KEEP (or NULL) names a header
+ * of the answer kept in http_resp.hdr, proof of who answered (GCE's
+ * Metadata-Flavor: Google). */
+void http_local(struct http *h, double timeout, int attempts, const char *keep);
 
 /* Dry run: http_req() prints "# dry-run: METHOD URL" and the body (secret
  * JSON members redacted) on stdout and fails with mvm.err "dry run". */

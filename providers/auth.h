@@ -26,11 +26,15 @@ int aws_sign_req(const struct aws_cred *cred, struct http *h,
 /* GCP: GOOGLE_APPLICATION_CREDENTIALS, else the gcloud ADC file
  * ($CLOUDSDK_CONFIG or ~/.config/gcloud)/application_default_credentials
  * .json; service_account (RS256 JWT to token_uri) or authorized_user
- * (refresh token). The project: CLOUDSDK_CORE_PROJECT,
- * GOOGLE_CLOUD_PROJECT, then project_id / quota_project_id. */
+ * (refresh token); else, on GCE (or with GCE_METADATA_HOST), the metadata
+ * server's token of the VM's service account. The project:
+ * CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, then project_id /
+ * quota_project_id / the metadata server's project-id. */
 struct gcp_cred {
-  char *type;             /* "service_account" | "authorized_user" */
+  char *type;             /* "service_account" | "authorized_user" |
+                           * "gce_metadata" */
   char *file;             /* where it came from (for messages) */
+  char *mds;              /* gce_metadata: its host[:port] (not secret) */
   char *email, *key, *key_id;       /* service account */
   char *client_id, *client_secret, *refresh;   /* authorized_user */
   char *token_uri;        /* default https://oauth2.googleapis.com/token */
@@ -40,7 +44,8 @@ struct gcp_cred {
 };
 int gcp_cred_load(struct gcp_cred *c);
 /* A valid access token in c->token: cached until a minute before it
- * expires, else fetched at token_uri. 0 or -1 (mvm.err). */
+ * expires, else fetched at token_uri (or the metadata server). 0 or -1
+ * (mvm.err). */
 int gcp_token(struct gcp_cred *c);
 void gcp_cred_clear(struct gcp_cred *c);
 
@@ -88,5 +93,9 @@ int auth_bearer_sign(struct http *h, const char *method, const char *url,
 int auth_token_post(const char *prov, const char *env, const char *base,
                     const char *path, const char *body, char **token,
                     time_t *expires);
+/* The access token and when it expires from an OAuth2 token answer
+ * ({"access_token", "expires_in"}); WHAT starts the error message. */
+int auth_token_parse(const char *what, const char *body, size_t len,
+                     char **token, time_t *expires);
 
 #endif

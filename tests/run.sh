@@ -23,6 +23,9 @@ for e in AWS AWS_CHECKIP GCP GCP_TOKEN AZURE OVH HETZNER VULTR LATITUDE \
   export "MVM_${e}_ENDPOINT=http://127.0.0.1:9"
 done
 export MVM_AZURE_AUTHORITY=http://127.0.0.1:9
+# Google's own override: no test reaches a real GCE metadata server, not
+# even on a GCE VM (it wins over the VM's DMI product name).
+export GCE_METADATA_HOST=127.0.0.1:9
 
 passes=0 fails=0 skips=0
 if [ $# -eq 0 ] || [ "$1" = unit ]; then

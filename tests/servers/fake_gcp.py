@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """tests/servers/fake_gcp.py - a stateful fake of Google's OAuth2 token
-endpoint and the Compute Engine v1 API on 127.0.0.1, standing in for GCP
-in tests (no real cloud is ever called).
+endpoint, a GCE VM's metadata server and the Compute Engine v1 API on
+127.0.0.1, standing in for GCP in tests (no real cloud is ever called).
 
 Checked before anything is served:
   * POST /token: a jwt-bearer grant whose RS256 JWT verifies with the
     service account's public key (python3 cryptography), with the right
     iss, aud (the token_uri) and scope and a sane iat/exp; or a
     refresh_token grant with the ADC file's client id, secret and token;
+  * GET /computeMetadata/v1/...: the metadata server answers only a request
+    with Metadata-Flavor: Google (else 403, as the real one does) and says
+    Metadata-Flavor: Google itself; it serves the VM's service-account
+    token (instance/service-accounts/default/token) and
+    project/project-id (proj-md, plain text);
   * compute calls: a current bearer token issued here; the path matches the
     discovery document's method path; the instances.insert body is walked
     field by field against the discovery document's Instance schema (an
@@ -18,6 +23,9 @@ GETs; DELETE removes them.
 
 usage: fake_gcp.py STATEDIR DISCOVERY PUBKEY.pem SA_EMAIL
 env: FAKE_GCP_TTL=S   lifetime of issued tokens (default 3600)
+     FAKE_GCP_MDS=M   a broken metadata server: 500 (every answer),
+                      badjson, notoken (no access_token), noflavor (no
+                      Metadata-Flavor in the answer), noproject (404)
 """
 import base64, json, os, re, sys, threading, time, urllib.parse, uuid
 import fakebase
@@ -28,10 +36,11 @@ STATE, DISC = sys.argv[1], json.load(open(sys.argv[2]))
 PUB = serialization.load_pem_public_key(open(sys.argv[3], "rb").read())
 EMAIL = sys.argv[4]
 TTL = int(os.environ.get("FAKE_GCP_TTL", "3600"))
+MDS = os.environ.get("FAKE_GCP_MDS", "")
 SCHEMAS = DISC["schemas"]
 LOCK = threading.Lock()
 DB = {"instances": {}, "ops": {}, "req": {}, "tokens": {}, "n": 0,
-      "issued": 0}
+      "issued": 0, "seen": {}}
 
 
 class Bad(Exception):
@@ -45,7 +54,8 @@ def log(line):
 
 
 def save():
-    fakebase.save(STATE, {"instances": DB["instances"], "issued": DB["issued"]})
+    fakebase.save(STATE, {"instances": DB["instances"], "issued": DB["issued"],
+                          "seen": DB["seen"]})
 
 
 def b64d(s):
@@ -82,11 +92,34 @@ def token_grant(form, base):
             raise Bad(400, "bad refresh token", "invalid_grant")
     else:
         raise Bad(400, "unsupported grant_type", "unsupported_grant_type")
+    return issue("oauth")
+
+
+def issue(kind):
+    """A new access token; KIND (oauth, mds) is what compute calls count."""
     DB["issued"] += 1
-    tok = "ya29.fake-%d-%s" % (DB["issued"], uuid.uuid4().hex)
+    tok = "ya29.%s-%d-%s" % (kind, DB["issued"], uuid.uuid4().hex)
     DB["tokens"][tok] = time.time() + TTL
     save()
     return {"access_token": tok, "expires_in": TTL, "token_type": "Bearer"}
+
+
+def metadata(h, path):
+    """The metadata server's answer to GET PATH, as (status, body, ctype)."""
+    if h.headers.get("Metadata-Flavor") != "Google":
+        raise Bad(403, "Missing required header Metadata-Flavor: Google")
+    if MDS == "500":
+        raise Bad(500, "metadata server internal error")
+    if path == "/computeMetadata/v1/instance/service-accounts/default/token":
+        if MDS == "badjson":
+            return 200, '{"access_token": "ya29.cut-sec', "application/json"
+        tok = issue("mds")
+        if MDS == "notoken":
+            del tok["access_token"]
+        return 200, json.dumps(tok), "application/json"
+    if path == "/computeMetadata/v1/project/project-id" and MDS != "noproject":
+        return 200, "proj-md", "application/text"
+    raise Bad(404, "Not Found")
 
 
 def check(value, schema, where):
@@ -187,12 +220,19 @@ def matches(inst, flt):
 
 class H(fakebase.Base):
 
+    def end_headers(self):
+        if self.path.startswith("/computeMetadata/") and MDS != "noflavor":
+            self.send_header("Metadata-Flavor", "Google")
+        super().end_headers()
+
     def auth(self):
         a = self.headers.get("Authorization", "")
         exp = DB["tokens"].get(a[7:]) if a.startswith("Bearer ") else None
         if exp is None or exp < time.time():
             raise Bad(401, "Request had invalid authentication credentials.",
                       "authError")
+        kind = a[7:].split(".", 1)[1].split("-", 1)[0]
+        DB["seen"][kind] = DB["seen"].get(kind, 0) + 1
 
     def handle_any(self, method):
         body = self.body().decode()
@@ -205,6 +245,9 @@ class H(fakebase.Base):
                 if u.path == "/token" and method == "POST":
                     return self.reply(200, token_grant(
                         dict(urllib.parse.parse_qsl(body)), base))
+                if u.path.startswith("/computeMetadata/") and method == "GET":
+                    st, text, ctype = metadata(self, u.path)
+                    return self.reply(st, text=text, ctype=ctype)
                 self.auth()
                 m = re.fullmatch(r"/compute/v1/projects/([^/]+)/(.*)", u.path)
                 if not m:
@@ -253,6 +296,9 @@ class H(fakebase.Base):
             if u.path == "/token":
                 return self.reply(e.status, {"error": e.reason,
                                              "error_description": e.msg})
+            if u.path.startswith("/computeMetadata/"):
+                return self.reply(e.status, text=e.msg + "\n",
+                                  ctype="text/plain; charset=utf-8")
             self.reply(e.status, {"error": {"code": e.status, "message": e.msg,
                                             "errors": [{"reason": e.reason,
                                                         "message": e.msg}]}})

@@ -145,15 +145,29 @@ static void test_gcp(void)
 {
   struct gcp_cred g;
   char *p = xasprintf("%s/sa.json", home);
+  int rc;
 
   unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
   unsetenv("CLOUDSDK_CORE_PROJECT");
   unsetenv("GOOGLE_CLOUD_PROJECT");
   unsetenv("CLOUDSDK_CONFIG");
-  bad("gcp: nothing", gcp_cred_load(&g), "no credentials: set "
+  /* Never a real metadata server, even on a GCE VM: a closed port. */
+  setenv("GCE_METADATA_HOST", "127.0.0.1:9", 1);
+  setenv("MVM_HTTP_BACKOFF", "0.01", 1);
+  rc = gcp_cred_load(&g);
+  unsetenv("MVM_HTTP_BACKOFF");
+  bad("gcp: nothing", rc, "no credentials: set "
       "GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run "
       "gcloud auth application-default login (no '");
+  bad("gcp: nothing, no metadata server", rc,
+      "application_default_credentials.json'; no metadata server at "
+      "127.0.0.1:9)");
   gcp_cred_clear(&g);
+  setenv("GCE_METADATA_HOST", "http://x/", 1);
+  bad("gcp: GCE_METADATA_HOST not a host", gcp_cred_load(&g),
+      "GCE_METADATA_HOST is not a host[:port])");
+  gcp_cred_clear(&g);
+  setenv("GCE_METADATA_HOST", "127.0.0.1:9", 1);
   setenv("GOOGLE_APPLICATION_CREDENTIALS", p, 1);
   put("sa.json", "{\"type\": \"service_account\", \"private_key\": \"k\"}",
       0600);
