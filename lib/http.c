@@ -161,6 +161,7 @@ void http_dry(struct http *h, int on)
 void http_resp_release(struct http_resp *r)
 {
   free(r->body);
+  free(r->hdrs);
   memset(r, 0, sizeof(*r));
 }
 
@@ -184,14 +185,24 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
   return n;
 }
 
-/* Retry-After: seconds, or an HTTP date. */
+/* Every header line kept for http_resp_header() (an interim answer's
+ * dropped at the next status line, a long tail dropped at the cap), and
+ * Retry-After: seconds, or an HTTP date. */
 static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 {
   struct answer *a = arg;
+  struct http_resp *r = a->r;
   char buf[128];
   size_t len = sz * n;
   struct tm tm;
 
+  if (len >= 5 && !strncmp(p, "HTTP/", 5)) r->hlen = 0;
+  if (r->hlen + len < HTTP_HDRS_MAX) {
+    if (!r->hdrs) r->hdrs = xmalloc(HTTP_HDRS_MAX);
+    memcpy(r->hdrs + r->hlen, p, len);
+    r->hlen += len;
+    r->hdrs[r->hlen] = 0;
+  }
   if (len < 12 || len >= sizeof(buf) || strncasecmp(p, "retry-after:", 12))
     return len;
   memcpy(buf, p + 12, len - 12);
@@ -289,6 +300,7 @@ static int attempt(struct http *h, const char *method, const char *url,
                                  : curl_easy_strerror(cc));
   }
   curl_easy_getinfo(h->c, CURLINFO_RESPONSE_CODE, &a->r->status);
+  a->r->retry_after = a->retry_after;
   return 0;
 }
 
@@ -372,14 +384,17 @@ long http_status(const struct http *h)
   return h->last;
 }
 
-char *http_escape(const char *s)
+int http_rel(const struct http *h, const char *url, char *out, size_t len)
 {
-  char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+  size_t n = strlen(h->base);
+  const char *p;
 
-  for (; *s; s++) {
-    if (isalnum((unsigned char)*s) || strchr("-._~", *s)) *o++ = *s;
-    else o += sprintf(o, "%%%02X", (unsigned char)*s);
-  }
-  *o = 0;
-  return out;
+  for (p = url; *p; p++)
+    if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
+      return error("a URL with a blank or control character");
+  if (strncasecmp(url, h->base, n) || !strchr("/?", url[n]))
+    return error("'%.100s' is not on %s: not followed", url, h->base);
+  if (strlen(url + n) >= len) return error("a URL over %zu bytes", len);
+  snprintf(out, len, "%s", url + n);
+  return 0;
 }
