@@ -393,7 +393,7 @@ int http_rel(const struct http *h, const char *url, char *out, size_t len)
     if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
       return error("a URL with a blank or control character");
   if (strncasecmp(url, h->base, n) || !strchr("/?", url[n]))
-    return error("'%.100s' is not on %s: not followed", url, h->base);
+    return error("not on %s: '%.80s'", h->base, url);
   if (strlen(url + n) >= len) return error("a URL over %zu bytes", len);
   snprintf(out, len, "%s", url + n);
   return 0;

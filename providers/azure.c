@@ -84,7 +84,7 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
 
   if (http_rel(h, op->url, path, sizeof(path))) {
     snprintf(why, sizeof(why), "%s", mvm.err);
-    error("%s: refused its operation URL %s", op->what, why);
+    error("%s: not following its operation URL, %s", op->what, why);
     return -2;
   }
   if (wait > 0) sleep_s(wait < 120 ? wait : 120);
