@@ -32,7 +32,7 @@ static struct {
   int dry, failed, emitted, jobs, expired;
   struct rec *cur;
   struct rec *found;          /* --expired: the provider's listing */
-  int nfound;
+  int nfound, nundated;       /* ... and its hosts with no expires= */
 } TT;
 
 /* PROVIDER [LABEL]: each destroyed host, written at once. */
@@ -118,9 +118,11 @@ static void collect(struct rec *r)
   struct rec *c;
   int i;
 
-  if (!e || !strptime(e, "%Y-%m-%dT%H:%M:%SZ", &tm) ||
-      timegm(&tm) > time(NULL) || TT.nfound >= 100000)
+  if (!e || !strptime(e, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+    TT.nundated++;
     return;
+  }
+  if (timegm(&tm) > time(NULL) || TT.nfound >= 100000) return;
   TT.found = xrealloc(TT.found, (TT.nfound + 1) * sizeof(*TT.found));
   c = &TT.found[TT.nfound++];
   rec_new(c, r->addr);
@@ -137,6 +139,11 @@ static int reap(const struct provider *p, const char *label)
     return EXIT_HOSTFAIL;
   }
   info("%d expired %s host(s)", TT.nfound, p->name);
+  /* A provider without tags (ovh) cannot carry mvm-expires: say so rather
+   * than report a clean sweep that never looked at them. */
+  if (TT.nundated)
+    warn("%s: %d host(s) carry no expiry and are kept: 'mvm-teardown %s "
+         "LABEL' destroys by label", p->name, TT.nundated, p->name);
   for (i = 0; i < TT.nfound; i++) {
     if (TT.dry) {
       line = rec_format(&TT.found[i]);

@@ -127,6 +127,20 @@ int cloud_parse(const struct http_resp *r, struct json **j);
 const char *cloud_env(const char *const *names);
 /* A positive number from env NAME (MVM_CLOUD_POLL_S ...), else DEF. */
 double cloud_env_s(const char *name, double def);
+/* Where a provider's JSON answer keeps a host's fields: json_text() paths
+ * from the host's object, NULL for what the answer lacks. */
+struct cloud_fields {
+  const char *id, *name, *addr, *created, *region, *status;
+  const char *ready;      /* the status of a running host; NULL: any */
+  const char *tags;       /* the array of "k=v" tags (label, expires) */
+  const char *tag_name;   /* the member of a tag entry holding "k=v";
+                           * NULL: the entry is the string */
+};
+/* Fill C from J by F (providers/cloudjson.c): state READY once it has an
+ * address and its status is F->ready, else PENDING; the caller adds its
+ * provider's FAILED and GONE words. */
+void cloud_host_json(const struct json *j, const struct cloud_fields *f,
+                     struct cloud_host *c);
 
 /* A provider file ends with CLOUD_PROVIDER(hetzner, 0): its struct
  * provider, named provider_hetzner, built from `static const struct

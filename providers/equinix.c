@@ -48,40 +48,25 @@ static int equinix_init(struct http *h)
 }
 
 /* API calls. */
-static void tag_value(const struct json *d, const char *key, char *out,
-                      size_t len)
-{
-  char t[128];
-  size_t kl = strlen(key);
-  int i, n = json_len(d, "tags");
-
-  for (i = 0; i < n; i++)
-    if (json_text(d, t, sizeof(t), "tags.%d", i) && !strncmp(t, key, kl) &&
-        t[kl] == '=')
-      snprintf(out, len, "%s", t + kl + 1);
-}
+static const struct cloud_fields eq_fields = {
+  .id = "id", .name = "hostname", .created = "created_at",
+  .region = "metro.code", .status = "state", .ready = "active",
+  .tags = "tags",
+};
 
 static void eq_host(const struct json *d, struct cloud_host *c)
 {
   char fam[8], pub[8];
   int i, n = json_len(d, "ip_addresses");
 
-  json_text(d, c->id, sizeof(c->id), "id");
-  json_text(d, c->name, sizeof(c->name), "hostname");
-  json_text(d, c->created, sizeof(c->created), "created_at");
-  json_text(d, c->region, sizeof(c->region), "metro.code");
-  json_text(d, c->status, sizeof(c->status), "state");
-  tag_value(d, CLOUD_TAG_LABEL, c->label, sizeof(c->label));
-  tag_value(d, CLOUD_TAG_EXPIRES, c->expires, sizeof(c->expires));
   for (i = 0; i < n && !*c->addr; i++)
     if (json_text(d, fam, sizeof(fam), "ip_addresses.%d.address_family", i)
         && !strcmp(fam, "4") &&
         json_text(d, pub, sizeof(pub), "ip_addresses.%d.public", i) &&
         !strcmp(pub, "true"))
       json_text(d, c->addr, sizeof(c->addr), "ip_addresses.%d.address", i);
-  c->state = CLOUD_PENDING;
-  if (!strcmp(c->status, "active") && *c->addr) c->state = CLOUD_READY;
-  else if (!strcmp(c->status, "failed")) c->state = CLOUD_FAILED;
+  cloud_host_json(d, &eq_fields, c);
+  if (!strcmp(c->status, "failed")) c->state = CLOUD_FAILED;
   else if (!strcmp(c->status, "deleted")) c->state = CLOUD_GONE;
 }
 

@@ -50,22 +50,23 @@ static int hetzner_init(struct http *h)
 }
 
 /* API calls. */
+/* The create answer has the address while the server still starts:
+ * that is ready enough, sshd comes up with it (.ready NULL). */
+static const struct cloud_fields hz_fields = {
+  .id = "id", .name = "name", .addr = "public_net.ipv4.ip",
+  .created = "created", .region = "location.name", .status = "status",
+};
+
 static void hz_host(const struct json *s, struct cloud_host *c)
 {
-  char st[40] = "", exp[40];
+  char exp[40];
 
-  json_text(s, c->id, sizeof(c->id), "id");
-  json_text(s, c->name, sizeof(c->name), "name");
-  json_text(s, c->addr, sizeof(c->addr), "public_net.ipv4.ip");
+  cloud_host_json(s, &hz_fields, c);
+  /* labels are an object, and their values allow no ':' */
   json_text(s, c->label, sizeof(c->label), "labels." CLOUD_TAG_LABEL);
-  json_text(s, c->created, sizeof(c->created), "created");
-  json_text(s, c->region, sizeof(c->region), "location.name");
   if (json_text(s, exp, sizeof(exp), "labels." CLOUD_TAG_EXPIRES))
     cloud_time(exp, c->expires, sizeof(c->expires), 0);
-  json_text(s, st, sizeof(st), "status");
-  snprintf(c->status, sizeof(c->status), "%s", st);
-  c->state = *c->addr ? CLOUD_READY : CLOUD_PENDING;
-  if (!strcmp(st, "deleting")) c->state = CLOUD_GONE;
+  if (!strcmp(c->status, "deleting")) c->state = CLOUD_GONE;
 }
 
 static int hetzner_create(struct http *h, const struct cloud_req *q,

@@ -53,19 +53,6 @@ static int la_call(struct http *h, const char *what, const char *method,
   return rc;
 }
 
-static void tag_value(const struct json *a, const char *key, char *out,
-                      size_t len)
-{
-  char t[128];
-  size_t kl = strlen(key);
-  int i, n = json_len(a, "tags");
-
-  for (i = 0; i < n; i++)
-    if (json_text(a, t, sizeof(t), "tags.%d.name", i) &&
-        !strncmp(t, key, kl) && t[kl] == '=')
-      snprintf(out, len, "%s", t + kl + 1);
-}
-
 static int has_tag(const struct json *a, const char *name)
 {
   char t[128];
@@ -77,22 +64,16 @@ static int has_tag(const struct json *a, const char *name)
   return 0;
 }
 
+static const struct cloud_fields la_fields = {  /* of "attributes" */
+  .name = "hostname", .addr = "primary_ipv4", .created = "created_at",
+  .region = "region.site.slug", .status = "status", .ready = "on",
+  .tags = "tags", .tag_name = "name",
+};
+
 static void la_host(const struct json *d, struct cloud_host *c)
 {
-  const struct json *a = json_get(d, "attributes");
-  char exp[40] = "";
-
   json_text(d, c->id, sizeof(c->id), "id");
-  json_text(a, c->name, sizeof(c->name), "hostname");
-  json_text(a, c->addr, sizeof(c->addr), "primary_ipv4");
-  json_text(a, c->created, sizeof(c->created), "created_at");
-  json_text(a, c->region, sizeof(c->region), "region.site.slug");
-  json_text(a, c->status, sizeof(c->status), "status");
-  tag_value(a, CLOUD_TAG_LABEL, c->label, sizeof(c->label));
-  tag_value(a, CLOUD_TAG_EXPIRES, exp, sizeof(exp));
-  if (*exp) cloud_time(exp, c->expires, sizeof(c->expires), 0);
-  c->state = !strcmp(c->status, "on") && *c->addr ? CLOUD_READY
-                                                   : CLOUD_PENDING;
+  cloud_host_json(json_get(d, "attributes"), &la_fields, c);
 }
 
 /* The id of the team tag NAME, made if there is none. */

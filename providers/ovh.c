@@ -71,20 +71,20 @@ static int find_id(struct http *h, const char *what, const char *path,
 
 static void host_from(const struct json *j, struct cloud_host *c)
 {
+  static const struct cloud_fields f = {
+    .id = "id", .name = "name", .status = "status", .created = "created",
+    .region = "region", .ready = "ACTIVE",  /* no tags: the name says */
+  };
   char t[64], v[8];
   int i, n = json_len(j, "ipAddresses");
 
-  json_text(j, c->id, sizeof(c->id), "id");
-  json_text(j, c->name, sizeof(c->name), "name");
-  json_text(j, c->status, sizeof(c->status), "status");
-  json_text(j, c->created, sizeof(c->created), "created");
-  json_text(j, c->region, sizeof(c->region), "region");
   for (i = 0; i < n; i++)
     if (json_text(j, t, sizeof(t), "ipAddresses.%d.type", i)
         && !strcmp(t, "public")
         && json_text(j, v, sizeof(v), "ipAddresses.%d.version", i)
         && !strcmp(v, "4"))
       json_text(j, c->addr, sizeof(c->addr), "ipAddresses.%d.ip", i);
+  cloud_host_json(j, &f, c);
   /* mvm-ephemeral-LABEL-RUN-i: the driver's name follows the marker, and
    * the label is that name without its last two parts */
   if (!strncmp(c->name, PREFIX, strlen(PREFIX))) {
@@ -96,11 +96,9 @@ static void host_from(const struct json *j, struct cloud_host *c)
     if ((e = strrchr(c->label, '-'))) *e = 0;
     c->aux[0] = 'm';          /* marked */
   }
-  if (!strcmp(c->status, "ACTIVE") && *c->addr) c->state = CLOUD_READY;
-  else if (!strcmp(c->status, "BUILD") || !strcmp(c->status, "ACTIVE")
-           || !*c->status)
-    c->state = CLOUD_PENDING;
-  else c->state = CLOUD_FAILED;
+  if (c->state != CLOUD_READY && strcmp(c->status, "BUILD")
+      && strcmp(c->status, "ACTIVE") && *c->status)
+    c->state = CLOUD_FAILED;
 }
 
 static int ovh_create(struct http *h, const struct cloud_req *q,

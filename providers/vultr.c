@@ -50,32 +50,19 @@ static int has_tag(const struct json *b, const char *tag)
   return 0;
 }
 
-static void tag_value(const struct json *b, const char *key, char *out,
-                      size_t len)
-{
-  char t[128];
-  size_t kl = strlen(key);
-  int i, n = json_len(b, "tags");
-
-  for (i = 0; i < n; i++)
-    if (json_text(b, t, sizeof(t), "tags.%d", i) && !strncmp(t, key, kl) &&
-        t[kl] == '=')
-      snprintf(out, len, "%s", t + kl + 1);
-}
+static const struct cloud_fields vu_fields = {
+  .id = "id", .name = "label", .addr = "main_ip", .created = "date_created",
+  .region = "region", .status = "status", .ready = "active", .tags = "tags",
+};
 
 static void vu_host(const struct json *b, struct cloud_host *c)
 {
-  json_text(b, c->id, sizeof(c->id), "id");
-  json_text(b, c->name, sizeof(c->name), "label");
-  json_text(b, c->addr, sizeof(c->addr), "main_ip");
-  json_text(b, c->created, sizeof(c->created), "date_created");
-  json_text(b, c->region, sizeof(c->region), "region");
-  json_text(b, c->status, sizeof(c->status), "status");
-  tag_value(b, CLOUD_TAG_LABEL, c->label, sizeof(c->label));
-  tag_value(b, CLOUD_TAG_EXPIRES, c->expires, sizeof(c->expires));
-  if (!strcmp(c->addr, "0.0.0.0")) *c->addr = 0;
-  c->state = CLOUD_PENDING;
-  if (!strcmp(c->status, "active") && *c->addr) c->state = CLOUD_READY;
+  cloud_host_json(b, &vu_fields, c);
+  /* a machine still being set up answers main_ip "0.0.0.0" */
+  if (!strcmp(c->addr, "0.0.0.0")) {
+    *c->addr = 0;
+    c->state = CLOUD_PENDING;
+  }
 }
 
 /* The spec names the member "baremetal", the API (and libcloud's

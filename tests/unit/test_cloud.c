@@ -1,8 +1,11 @@
 /* tests/unit/test_cloud.c - the cloud driver's small parts: the CLIs'
  * config files (hcloud's cli.toml contexts, YAML keys), JSON paths and
  * redaction, the error text of each provider's error shape, times in
- * both forms, percent-encoding and base64. */
+ * both forms, percent-encoding and base64, a host out of an answer by a
+ * table of paths. */
 #include "unit.h"
+#include "provider.h"
+#include "cloud.h"
 
 UNIT_REGISTER(test_cloud)
 
@@ -187,10 +190,55 @@ static void test_http_text(void)
   http_free(h);
 }
 
+static void test_fields(void)
+{
+  static const struct cloud_fields strtags = {
+    .id = "id", .name = "label", .addr = "ip", .status = "status",
+    .ready = "active", .tags = "tags",
+  }, objtags = { .addr = "ip", .tags = "tags", .tag_name = "name" };
+  struct cloud_host c;
+  struct json *j;
+  const char *a;
+
+  TEST_START("cloud_host_json: fields, \"k=v\" tags, READY needs both");
+  a = "{\"id\":\"i1\",\"label\":\"h-1\",\"ip\":\"127.0.0.9\","
+      "\"status\":\"pending\",\"tags\":[\"mvm-label=lab\",\"x\","
+      "\"mvm-expires=2026-12-01T20:30:00+01:00\"]}";
+  j = json_parse(a, strlen(a));
+  memset(&c, 0, sizeof(c));
+  cloud_host_json(j, &strtags, &c);
+  ASSERT_STR_EQ(c.id, "i1");
+  ASSERT_STR_EQ(c.name, "h-1");
+  ASSERT_STR_EQ(c.label, "lab");
+  ASSERT_STR_EQ(c.expires, "2026-12-01T19:30:00Z");   /* as UTC */
+  ASSERT_INT_EQ(c.state, CLOUD_PENDING);              /* not "active" */
+  json_free(j);
+  a = "{\"ip\":\"\",\"status\":\"active\"}";
+  j = json_parse(a, strlen(a));
+  memset(&c, 0, sizeof(c));
+  cloud_host_json(j, &strtags, &c);
+  ASSERT_INT_EQ(c.state, CLOUD_PENDING);              /* no address */
+  json_free(j);
+  TEST_DONE();
+
+  TEST_START("cloud_host_json: tag objects, no .ready, a bad expiry");
+  a = "{\"ip\":\"127.0.0.9\",\"tags\":[{\"name\":\"mvm-label=b\"},"
+      "{\"name\":\"mvm-expires=soon\"}]}";
+  j = json_parse(a, strlen(a));
+  memset(&c, 0, sizeof(c));
+  cloud_host_json(j, &objtags, &c);
+  ASSERT_STR_EQ(c.label, "b");
+  ASSERT_STR_EQ(c.expires, "");       /* not a time: no expiry, kept */
+  ASSERT_INT_EQ(c.state, CLOUD_READY);
+  json_free(j);
+  TEST_DONE();
+}
+
 static void test_cloud(void)
 {
   test_conf();
   test_json();
   test_enc();
   test_http_text();
+  test_fields();
 }
