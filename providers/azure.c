@@ -324,8 +324,9 @@ static int azure_destroy(struct http *h, const struct cloud_host *c)
                     HTTP_RETRY | HTTP_404_OK, &r);
 
   if (!rc && r.status == 404) rc = 1;
-  else if (!rc && op_from(&r, "delete resource group", 1, &op))
-    while ((rc = op_poll(h, &op, st, sizeof(st))) == 1) {
+  else if (!rc && op_from(&r, "delete resource group", 1, &op)) {
+    snprintf(st, sizeof(st), "InProgress");
+    for (rc = 1; rc == 1; rc = op_poll(h, &op, st, sizeof(st))) {
       if (now_s() > end) {
         rc = error("delete resource group: still %s after %.0fs", st,
                    limit);
@@ -333,6 +334,7 @@ static int azure_destroy(struct http *h, const struct cloud_host *c)
       }
       if (op.next < now_s() + poll) op.next = now_s() + poll;
     }
+  }
   http_resp_release(&r);
   free(path);
   return rc < 0 ? -1 : rc;
