@@ -169,8 +169,10 @@ static int cli_token(struct azure_cred *c)
   char e[256] = "", t[16384];
   int st, gone = 0, rc = -1;
 
-  debug("azure: no service principal (%s is not set): running "
-        CLI_CMD, c->cli);
+  /* Said once: a typo in a service principal's variable would otherwise
+   * go unnoticed, with az's account in its place. */
+  if (c->expires) debug("azure: " CLI_CMD " again");
+  else info("azure: %s is not set: az login's token (" CLI_CMD ")", c->cli);
   if ((st = cli_run(&o, e, sizeof(e), &gone)) < 0) {
     if (gone == ENOENT)
       error("no credentials: %s is not set (a service principal needs "
