@@ -9,10 +9,13 @@
  * before it expires, then fetched again. */
 #include "mvm.h"
 #include "auth.h"
+#include "provider.h"
+#include "cloud.h"
 
 #define AZURE_LOGIN "https://login.microsoftonline.com"
 #define CLI_OUT_MAX (64 * 1024)
-#define CLI_TIMEOUT 60      /* s: az is a Python program on a busy box */
+#define CLI_TIMEOUT 60      /* s: az is a Python program on a busy box;
+                             * MVM_AZURE_CLI_TIMEOUT overrides */
 #define CLI_CMD "az account get-access-token"
 
 void azure_cred_clear(struct azure_cred *c)
@@ -55,7 +58,8 @@ int azure_cred_load(struct azure_cred *c)
 static int cli_read(int out, int err, struct buf *o, char *e, size_t elen)
 {
   struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
-  double end = now_s() + CLI_TIMEOUT;
+  double secs = cloud_env_s("MVM_AZURE_CLI_TIMEOUT", CLI_TIMEOUT);
+  double end = now_s() + secs;
   size_t en = 0;
   char chunk[4096];
   ssize_t n;
@@ -64,7 +68,7 @@ static int cli_read(int out, int err, struct buf *o, char *e, size_t elen)
   while (p[0].fd >= 0 || p[1].fd >= 0) {
     double left = end - now_s();
 
-    if (left <= 0) return error(CLI_CMD ": no answer in %ds", CLI_TIMEOUT);
+    if (left <= 0) return error(CLI_CMD ": no answer in %gs", secs);
     if (poll(p, 2, (int)(left * 1000) + 1) < 0) {
       if (errno == EINTR) continue;
       return error("poll: %s", strerror(errno));
