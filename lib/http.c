@@ -233,7 +233,7 @@ static void log_request(const struct http *h, const char *method,
     debug("%s: > %s: %s", h->prov, x->name, x->secret ? "<redacted>"
                                                        : x->value);
   }
-  if (body && (red = json_redact(body, strlen(body)))) {
+  if (body && (red = body_redact(body, strlen(body)))) {
     debug("%s: > %.600s", h->prov, red);
     free(red);
   } else if (body) {
@@ -315,10 +315,12 @@ static double jitter(double cap)
 static int dry_req(const struct http *h, const char *method, const char *url,
                    const char *body, struct http_resp *r)
 {
-  char *red = body ? json_redact(body, strlen(body)) : NULL;
+  char *red = body ? body_redact(body, strlen(body)) : NULL;
 
   printf("# dry-run: %s %s\n", method, url);
-  if (body) printf("# dry-run: body: %s\n", red ? red : "(not JSON)");
+  if (body && red) printf("# dry-run: body: %s\n", red);
+  else if (body) printf("# dry-run: body: (%zu bytes, not shown)\n",
+                        strlen(body));
   fflush(stdout);
   free(red);
   r->status = 0;

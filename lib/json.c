@@ -190,6 +190,54 @@ char *json_redact(const char *s, size_t len)
   return out;
 }
 
+/* A form body (k=v&k=v, the EC2 Query API, OAuth token requests): a value
+ * whose key so much as mentions a secret goes by its size, matched loosely
+ * because the keys are many (refresh_token, assertion, UserData,
+ * client_secret, ...) and a name shown by mistake costs nothing. */
+static char *form_redact(const char *s, size_t len)
+{
+  static const char *const words[] = { "token", "secret", "password",
+    "assertion", "userdata", "customdata", "key", "code", NULL };
+  struct buf b = { 0 };
+  const char *p = s, *end = s + len;
+
+  if (!len || memchr(s, '=', len) == NULL || strcspn(s, " \t\r\n") < len)
+    return NULL;
+  while (p < end) {
+    const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
+    size_t n = amp ? (size_t)(amp - p) : (size_t)(end - p), k, i;
+    char key[64];
+    int hide = 0;
+
+    eq = memchr(p, '=', n);
+    k = eq ? (size_t)(eq - p) : n;
+    for (i = 0; i < k && i < sizeof(key) - 1; i++)
+      key[i] = (char)tolower((unsigned char)p[i]);
+    key[i] = 0;
+    for (i = 0; words[i]; i++)
+      if (strstr(key, words[i])) hide = 1;
+    if (p > s) buf_add(&b, "&", 1);
+    if (hide && eq) {
+      char size[32];
+      int sn = snprintf(size, sizeof(size), "=<%zu bytes>", n - k - 1);
+
+      buf_add(&b, p, k);
+      buf_add(&b, size, (size_t)sn);
+    } else {
+      buf_add(&b, p, n);
+    }
+    p += n + 1;
+  }
+  return b.s ? b.s : xstrdup("");
+}
+
+char *body_redact(const char *s, size_t len)
+{
+  char *r = json_redact(s, len);
+
+  return r ? r : form_redact(s, len);
+}
+
 /* The provider's words from an error body, one line. */
 void json_errmsg(const char *body, size_t len, char *out,
                            size_t outlen)

@@ -38,6 +38,10 @@ char *json_build(const char *fmt, ...);
  * (user_data, userdata, content, password, token, ...: see json.c)
  * replaced by "<N bytes>", for -v and --dry-run; NULL if not JSON. */
 char *json_redact(const char *s, size_t len);
+/* The same for any request body: JSON as above, a form (k=v&...) with the
+ * value of every key that mentions a token, secret, key, password,
+ * assertion or user-data replaced; NULL if neither (not to be shown). */
+char *body_redact(const char *s, size_t len);
 
 /* The provider's error text from an error answer's body, one line:
  * {"error":{"code","message"}}, {"error":"..."}, {"message":...},

@@ -1,18 +1,19 @@
 /* providers/aws.c - EC2 through the Query API (Version 2016-11-15): form
  * POSTs signed with SigV4 (lib/sigv4.c), XML answers (lib/xml.c). Tags at
  * launch, ClientToken for idempotent retries, a 50 GB gp3 root, the newest
- * Canonical Ubuntu 24.04 AMI, a *.metal type (the only EC2 types with
- * /dev/kvm), security group mvm-ephemeral-ssh. Owns AWS credentials
+ * Canonical Ubuntu 24.04 AMI, a type with /dev/kvm (*.metal, or c8i, m8i,
+ * r8i and their -flex variants with nested virtualization), security group
+ * mvm-ephemeral-ssh (providers/awssg.c). Owns AWS credentials
  * (providers/awsauth.c); never writes stdout. */
 #include "mvm.h"
 #include "provider.h"
 #include "cloud.h"
 #include "auth.h"
+#include "aws.h"
 
 #define EC2_VERSION "2016-11-15"
 #define UBUNTU_OWNER "099720109477"
 #define UBUNTU_NAME "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
-#define SG_NAME "mvm-ephemeral-ssh"
 #define NOTFOUND_RETRIES 12     /* get()s that may not see a new instance */
 
 static struct aws_cred cred;
@@ -64,8 +65,7 @@ static struct http *ec2(const char *region)
   return eps[i].h;
 }
 
-/* The form: "Action=A&Version=V" then k=v pairs, values encoded. */
-static void form(struct buf *b, const char *k, const char *v)
+void ec2_form(struct buf *b, const char *k, const char *v)
 {
   if (b->len) buf_add(b, "&", 1);
   buf_add(b, k, strlen(k));
@@ -73,33 +73,36 @@ static void form(struct buf *b, const char *k, const char *v)
   uri_encode(b, v, strlen(v), 0);
 }
 
-/* One EC2 call: 0 with the parsed answer in *x, or -1. HTTP_404_OK is
- * never needed: EC2 answers 400 with a code. *code gets the error code. */
-static int call(const char *region, const char *what, struct buf *b,
-                int flags, struct xml **x, char *code, size_t clen)
+/* HTTP_404_OK is never needed: EC2 answers 400 with a code. */
+int ec2_call(const char *region, const char *what, struct buf *b, int flags,
+             struct xml **x, char *code, size_t clen)
 {
   struct http_resp r = { 0 };
   int rc;
 
-  form(b, "Version", EC2_VERSION);
+  ec2_form(b, "Version", EC2_VERSION);
   rc = http_req(ec2(region), what, "POST", "/", b->s, flags, &r);
   *x = r.body ? xml_parse(r.body, r.len) : NULL;
   if (code) {
     const char *c = xml_text(*x, "Errors/Error/Code");
     snprintf(code, clen, "%s", rc && c ? c : "");
   }
-  if (!rc && !*x) rc = -1;
+  if (!rc && !*x) rc = error("%s: bad answer: not XML", what);
+  if (rc) {                     /* the error's XML is in code and mvm.err */
+    xml_free(*x);
+    *x = NULL;
+  }
   http_resp_release(&r);
   free(b->s);
   *b = (struct buf){ 0 };
   return rc;
 }
 
-static struct buf action(const char *a)
+struct buf ec2_action(const char *a)
 {
   struct buf b = { 0 };
 
-  form(&b, "Action", a);
+  ec2_form(&b, "Action", a);
   return b;
 }
 
@@ -112,35 +115,45 @@ static int aws_init(struct http *h)
   return 0;
 }
 
-/* *.metal is bare metal: KVM without nesting. EC2's nested virtualization
- * is newer than the API model this speaks, so other types are refused. */
-static int kvm_type(const char *type)
+/* Where EC2 has /dev/kvm: bare metal (*.metal, *.metal-48xl), and the
+ * only types that can nest, the 8th-generation Intel c8i, m8i, r8i and
+ * their -flex variants, when RunInstances asks for nested virtualization
+ * (EC2 API reference, CpuOptionsRequest.NestedVirtualization). */
+enum { KVM_NONE = -1, KVM_METAL, KVM_NESTED };
+static int kvm_lane(const char *type)
 {
-  size_t n = strlen(type);
+  static const char *const nest[] = { "c8i", "m8i", "r8i", "c8i-flex",
+                                      "m8i-flex", "r8i-flex" };
+  const char *dot = strchr(type, '.');
+  size_t i, fam = dot ? (size_t)(dot - type) : 0;
 
-  if (n > 6 && !strcmp(type + n - 6, ".metal")) return 0;
-  return error("instance type %s cannot run KVM: only *.metal types "
-               "(default c5.metal) expose /dev/kvm on EC2", type);
+  if (!fam || !dot[1]) return KVM_NONE;
+  if (!strcmp(dot, ".metal") || !strncmp(dot, ".metal-", 7))
+    return KVM_METAL;
+  for (i = 0; i < ARRAY_LEN(nest); i++)
+    if (strlen(nest[i]) == fam && !strncmp(type, nest[i], fam))
+      return KVM_NESTED;
+  return KVM_NONE;
 }
 
 /* The newest Canonical Ubuntu 24.04 amd64 gp3 AMI in the region. */
 static int find_ami(const char *region, char *ami, size_t n, char *root,
                     size_t rn)
 {
-  struct buf b = action("DescribeImages");
+  struct buf b = ec2_action("DescribeImages");
   struct xml *x;
   const struct xml *it[512];
   const char *best = "", *c;
   int i, k;
 
-  form(&b, "Owner.1", UBUNTU_OWNER);
-  form(&b, "Filter.1.Name", "name");
-  form(&b, "Filter.1.Value.1", UBUNTU_NAME);
-  form(&b, "Filter.2.Name", "state");
-  form(&b, "Filter.2.Value.1", "available");
-  form(&b, "Filter.3.Name", "architecture");
-  form(&b, "Filter.3.Value.1", "x86_64");
-  if (call(region, "describe images", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+  ec2_form(&b, "Owner.1", UBUNTU_OWNER);
+  ec2_form(&b, "Filter.1.Name", "name");
+  ec2_form(&b, "Filter.1.Value.1", UBUNTU_NAME);
+  ec2_form(&b, "Filter.2.Name", "state");
+  ec2_form(&b, "Filter.2.Value.1", "available");
+  ec2_form(&b, "Filter.3.Name", "architecture");
+  ec2_form(&b, "Filter.3.Value.1", "x86_64");
+  if (ec2_call(region, "describe images", &b, HTTP_RETRY, &x, NULL, 0) < 0)
     return -1;
   k = xml_all(x, "imagesSet/item", it, ARRAY_LEN(it));
   *ami = 0;
@@ -159,97 +172,6 @@ static int find_ami(const char *region, char *ami, size_t n, char *root,
   return 0;
 }
 
-/* The caller's public address, for the SSH rule (checkip, overridable by
- * MVM_AWS_CHECKIP_ENDPOINT). */
-static int my_cidr(char *out, size_t n)
-{
-  struct http *h = http_new_env("aws", "MVM_AWS_CHECKIP_ENDPOINT",
-                                "https://checkip.amazonaws.com");
-  struct http_resp r = { 0 };
-  int rc = http_req(h, "find my address", "GET", "/", NULL, HTTP_RETRY, &r);
-  size_t l = r.body ? strcspn(r.body, " \r\n") : 0;
-
-  if (!rc && (l < 7 || l > 15 || strspn(r.body, "0123456789.") != l))
-    rc = error("find my address: not an IPv4 address");
-  if (!rc) snprintf(out, n, "%.*s/32", (int)l, r.body);
-  http_resp_release(&r);
-  http_free(h);
-  return rc;
-}
-
-/* AWS_SG_ID, else group mvm-ephemeral-ssh (created with 22/tcp from the
- * caller's address when absent; a concurrent creator wins the race). */
-static int find_sg(const char *region, const char *vpc, char *sg, size_t n)
-{
-  const char *env = getenv("AWS_SG_ID");
-  char code[64], cidr[24];
-  struct buf b;
-  struct xml *x;
-  int rc, pass;
-
-  if (env && *env) return snprintf(sg, n, "%s", env) < 0;
-  for (pass = 0; pass < 2; pass++) {
-    b = action("DescribeSecurityGroups");
-    form(&b, "Filter.1.Name", "group-name");
-    form(&b, "Filter.1.Value.1", SG_NAME);
-    if (vpc) { form(&b, "Filter.2.Name", "vpc-id");
-               form(&b, "Filter.2.Value.1", vpc); }
-    if (call(region, "describe security groups", &b, HTTP_RETRY, &x,
-             NULL, 0) < 0)
-      return -1;
-    snprintf(sg, n, "%s", xml_text(x, "securityGroupInfo/item/groupId")
-             ? xml_text(x, "securityGroupInfo/item/groupId") : "");
-    xml_free(x);
-    if (*sg) return 0;
-    if (pass) break;
-    if (my_cidr(cidr, sizeof(cidr)) < 0) return -1;
-    b = action("CreateSecurityGroup");
-    form(&b, "GroupName", SG_NAME);
-    form(&b, "GroupDescription", "mvmbox ephemeral hosts: SSH in");
-    if (vpc) form(&b, "VpcId", vpc);
-    rc = call(region, "create security group", &b, 0, &x, code,
-              sizeof(code));
-    if (rc < 0 && strcmp(code, "InvalidGroup.Duplicate")) {
-      xml_free(x);
-      return -1;
-    }
-    if (rc == 0) {
-      snprintf(sg, n, "%s", xml_text(x, "groupId") ? xml_text(x, "groupId")
-                                                   : "");
-      xml_free(x);
-      b = action("AuthorizeSecurityGroupIngress");
-      form(&b, "GroupId", sg);
-      form(&b, "IpPermissions.1.IpProtocol", "tcp");
-      form(&b, "IpPermissions.1.FromPort", "22");
-      form(&b, "IpPermissions.1.ToPort", "22");
-      form(&b, "IpPermissions.1.IpRanges.1.CidrIp", cidr);
-      if (call(region, "allow ssh", &b, HTTP_RETRY, &x, NULL, 0) < 0)
-        return -1;
-      xml_free(x);
-      return 0;
-    }
-    xml_free(x);
-  }
-  return error("security group %s: created elsewhere but not found",
-               SG_NAME);
-}
-
-static int subnet_vpc(const char *region, const char *subnet, char *vpc,
-                      size_t n)
-{
-  struct buf b = action("DescribeSubnets");
-  struct xml *x;
-  const char *v;
-
-  form(&b, "SubnetId.1", subnet);
-  if (call(region, "describe subnet", &b, HTTP_RETRY, &x, NULL, 0) < 0)
-    return -1;
-  v = xml_text(x, "subnetSet/item/vpcId");
-  snprintf(vpc, n, "%s", v ? v : "");
-  xml_free(x);
-  return *vpc ? 0 : error("AWS_SUBNET_ID %s: no such subnet", subnet);
-}
-
 static void tags(struct buf *b, int spec, const char *rtype,
                  const struct cloud_req *q)
 {
@@ -261,13 +183,13 @@ static void tags(struct buf *b, int spec, const char *rtype,
   size_t i;
 
   snprintf(k, sizeof(k), "TagSpecification.%d.ResourceType", spec);
-  form(b, k, rtype);
+  ec2_form(b, k, rtype);
   for (i = 0; i < ARRAY_LEN(kv); i++) {
     if (!kv[i][1]) continue;
     snprintf(k, sizeof(k), "TagSpecification.%d.Tag.%zu.Key", spec, i + 1);
-    form(b, k, kv[i][0]);
+    ec2_form(b, k, kv[i][0]);
     snprintf(k, sizeof(k), "TagSpecification.%d.Tag.%zu.Value", spec, i + 1);
-    form(b, k, kv[i][1]);
+    ec2_form(b, k, kv[i][1]);
   }
 }
 
@@ -322,39 +244,45 @@ static int aws_create(struct http *h, const struct cloud_req *q,
   int rc;
 
   (void)h;
-  if (kvm_type(q->type) < 0) return -1;
+  if (kvm_lane(q->type) == KVM_NONE)
+    return error("instance type %s cannot run KVM: EC2 exposes /dev/kvm on "
+                 "*.metal (bare metal) and, with nested virtualization, on "
+                 "c8i, m8i, r8i and their -flex variants", q->type);
   /* In a dry run each lookup prints its call and fails "dry run": go on
    * with a placeholder so RunInstances is shown too. */
   if (q->image && *q->image) snprintf(ami, sizeof(ami), "%s", q->image);
   else if (find_ami(q->region, ami, sizeof(ami), root, sizeof(root)) < 0
            && !dry(ami, sizeof(ami)))
     return -1;
-  if (subnet && *subnet && subnet_vpc(q->region, subnet, vpc, sizeof(vpc))
-      < 0 && !dry(vpc, sizeof(vpc)))
+  if (subnet && *subnet && ec2_subnet_vpc(q->region, subnet, vpc,
+                                           sizeof(vpc)) < 0
+      && !dry(vpc, sizeof(vpc)))
     return -1;
-  if (find_sg(q->region, subnet && *subnet ? vpc : NULL, sg, sizeof(sg)) < 0
-      && !dry(sg, sizeof(sg)))
+  if (ec2_ssh_group(q->region, subnet && *subnet ? vpc : NULL, sg,
+                    sizeof(sg)) < 0 && !dry(sg, sizeof(sg)))
     return -1;
-  b = action("RunInstances");
-  form(&b, "ImageId", ami);
-  form(&b, "InstanceType", q->type);
-  form(&b, "MinCount", "1");
-  form(&b, "MaxCount", "1");
-  form(&b, "ClientToken", q->token);
+  b = ec2_action("RunInstances");
+  ec2_form(&b, "ImageId", ami);
+  ec2_form(&b, "InstanceType", q->type);
+  ec2_form(&b, "MinCount", "1");
+  ec2_form(&b, "MaxCount", "1");
+  ec2_form(&b, "ClientToken", q->token);
   ud = b64_encode(q->user_data, q->ud_len);
-  form(&b, "UserData", ud);
+  ec2_form(&b, "UserData", ud);
   freezero(ud, strlen(ud));
-  form(&b, "BlockDeviceMapping.1.DeviceName", root);
-  form(&b, "BlockDeviceMapping.1.Ebs.VolumeSize", "50");
-  form(&b, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
-  form(&b, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
-  form(&b, "SecurityGroupId.1", sg);
-  if (subnet && *subnet) form(&b, "SubnetId", subnet);
-  form(&b, "InstanceInitiatedShutdownBehavior", "terminate");
-  form(&b, "MetadataOptions.HttpTokens", "required");
+  ec2_form(&b, "BlockDeviceMapping.1.DeviceName", root);
+  ec2_form(&b, "BlockDeviceMapping.1.Ebs.VolumeSize", "50");
+  ec2_form(&b, "BlockDeviceMapping.1.Ebs.VolumeType", "gp3");
+  ec2_form(&b, "BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+  ec2_form(&b, "SecurityGroupId.1", sg);
+  if (subnet && *subnet) ec2_form(&b, "SubnetId", subnet);
+  ec2_form(&b, "InstanceInitiatedShutdownBehavior", "terminate");
+  ec2_form(&b, "MetadataOptions.HttpTokens", "required");
+  if (kvm_lane(q->type) == KVM_NESTED)
+    ec2_form(&b, "CpuOptions.NestedVirtualization", "enabled");
   tags(&b, 1, "instance", q);
   tags(&b, 2, "volume", q);
-  rc = call(q->region, "run instances", &b, q->http_flags, &x, NULL, 0);
+  rc = ec2_call(q->region, "run instances", &b, q->http_flags, &x, NULL, 0);
   if (rc == 0) {
     host_from(xml_find(x, "instancesSet/item"), c, q->region);
     if (!*c->id) rc = error("run instances: no instanceId in the answer");
@@ -372,15 +300,15 @@ static const char *host_region(const struct cloud_host *c)
 
 static int aws_get(struct http *h, struct cloud_host *c)
 {
-  struct buf b = action("DescribeInstances");
+  struct buf b = ec2_action("DescribeInstances");
   char code[64];
   struct xml *x;
   int rc, nf = atoi(c->aux);
 
   (void)h;
-  form(&b, "InstanceId.1", c->id);
-  rc = call(host_region(c), "describe instance", &b, HTTP_RETRY, &x, code,
-            sizeof(code));
+  ec2_form(&b, "InstanceId.1", c->id);
+  rc = ec2_call(host_region(c), "describe instance", &b, HTTP_RETRY, &x,
+                code, sizeof(code));
   if (rc < 0 && !strcmp(code, "InvalidInstanceID.NotFound")) {
     /* eventual consistency: a new instance is not visible at once */
     snprintf(c->aux, sizeof(c->aux), "%d", nf + 1);
@@ -409,19 +337,19 @@ static int aws_list(struct http *h, const char *label, struct cloud_list *out)
 
   (void)h;
   do {
-    b = action("DescribeInstances");
-    form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
-    form(&b, "Filter.1.Value.1", "true");
-    form(&b, "Filter.2.Name", "instance-state-name");
+    b = ec2_action("DescribeInstances");
+    ec2_form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
+    ec2_form(&b, "Filter.1.Value.1", "true");
+    ec2_form(&b, "Filter.2.Name", "instance-state-name");
     for (i = 0; i < ARRAY_LEN(live); i++) {
       snprintf(k, sizeof(k), "Filter.2.Value.%zu", i + 1);
-      form(&b, k, live[i]);
+      ec2_form(&b, k, live[i]);
     }
-    if (label) { form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
-                 form(&b, "Filter.3.Value.1", label); }
-    form(&b, "MaxResults", "1000");
-    if (*next) form(&b, "NextToken", next);
-    if (call(region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+    if (label) { ec2_form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
+                 ec2_form(&b, "Filter.3.Value.1", label); }
+    ec2_form(&b, "MaxResults", "1000");
+    if (*next) ec2_form(&b, "NextToken", next);
+    if (ec2_call(region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
       return -1;
     n = xml_all(x, "reservationSet/item/instancesSet/item", it,
                 ARRAY_LEN(it));
@@ -435,15 +363,15 @@ static int aws_list(struct http *h, const char *label, struct cloud_list *out)
 
 static int aws_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct buf b = action("TerminateInstances");
+  struct buf b = ec2_action("TerminateInstances");
   char code[64];
   struct xml *x;
   int rc;
 
   (void)h;
-  form(&b, "InstanceId.1", c->id);
-  rc = call(host_region(c), "terminate instance", &b, HTTP_RETRY, &x, code,
-            sizeof(code));
+  ec2_form(&b, "InstanceId.1", c->id);
+  rc = ec2_call(host_region(c), "terminate instance", &b, HTTP_RETRY, &x,
+                code, sizeof(code));
   xml_free(x);
   if (rc < 0 && !strcmp(code, "InvalidInstanceID.NotFound")) return 1;
   return rc;
@@ -485,7 +413,13 @@ static void at(const char *region)
            region);
 }
 static int aws_up(const struct up_args *a, emit_fn e)
-{ at(a->region); return cloud_up(&aws_ops, a, e); }
+{
+  if (kvm_lane(a->type) == KVM_NESTED)
+    info("aws: %s is not bare metal: KVM through nested virtualization "
+         "(CpuOptions.NestedVirtualization=enabled)", a->type);
+  at(a->region);
+  return cloud_up(&aws_ops, a, e);
+}
 static int aws_down(const char *l, const struct rec *r, emit_fn e)
 { at(aws_region()); return cloud_down(&aws_ops, l, r, e); }
 static int aws_lst(const char *l, emit_fn e)

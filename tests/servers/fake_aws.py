@@ -8,18 +8,22 @@ Every request is checked before it is served:
   * its form parameters against the botocore EC2 model (service-2.json):
     the Action exists, every parameter resolves to a member of the input
     shape by its serialized name (Name.N lists, Outer.N.Inner), enums and
-    integers are valid, required members are present.
+    integers are valid, required members are present.  One member newer
+    than the saved model is added on load (patch_model: nested
+    virtualization), and refused on types that cannot nest.
 A bad request gets EC2's XML error (and is logged), so the client under
 test fails loudly.  State: images, security groups, subnets, instances
 (pending -> running with a 127.x address after a few describes ->
-terminated).  GET / answers the caller's address (checkip).
+terminated; "nested" is their CpuOptions.NestedVirtualization).  GET /
+answers the caller's address (checkip).
 
 usage: fake_aws.py STATEDIR MODEL   (writes STATEDIR/port, requests.log)
 env: FAKE_AWS_NOTFOUND=N  the first N DescribeInstances of a new instance
      answer InvalidInstanceID.NotFound (eventual consistency).
      FAKE_AWS_RUN_FAULTS=F,F...  consumed in order by RunInstances calls:
      500 (InternalError, nothing done), 503 (RequestLimitExceeded),
-     lost (the instance is made, the answer dropped).
+     lost (the instance is made, the answer dropped), junk (the
+     instance is made, the answer is not XML).
 """
 import fakebase, hashlib, hmac, json, os, re, sys, threading, time
 import urllib.parse, uuid
@@ -42,6 +46,36 @@ IMAGES = [  # two Canonical 24.04 builds and a decoy of another owner
      "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-29990101"),
 ]
 SUBNETS = {"subnet-0fake": "vpc-0fake"}
+NESTING = ("c8i", "m8i", "r8i", "c8i-flex", "m8i-flex", "r8i-flex")
+
+
+def patch_model():
+    """The saved model is an older snapshot of the 2016-11-15 API: its
+    CpuOptionsRequest has only CoreCount and ThreadsPerCore and its
+    InstanceType enum stops before the 8th-generation Intel types.  EC2
+    has since added nested virtualization (EC2 API reference,
+    CpuOptionsRequest: NestedVirtualization, "Type: String, Valid Values:
+    enabled | disabled", "supported only on 8th generation Intel-based
+    instance types (c8i, m8i, r8i, and their flex variants)").  Add what
+    botocore's model has for that today (boto/botocore 0e6e2404, 2026-08:
+    shape NestedVirtualizationSpecification; the types below), and nothing
+    else: any other parameter or type the saved model lacks still fails."""
+    cpu = SHAPES["CpuOptionsRequest"]["members"]
+    if "NestedVirtualization" in cpu:   # a newer model: use it as it is
+        return
+    SHAPES["NestedVirtualizationSpecification"] = {
+        "type": "string", "enum": ["enabled", "disabled"]}
+    cpu["NestedVirtualization"] = {
+        "shape": "NestedVirtualizationSpecification"}
+    sizes = ["large", "xlarge"] + ["%dxlarge" % n for n in (2, 4, 8, 12, 16)]
+    big = ["%dxlarge" % n for n in (24, 32, 48, 96)] + \
+        ["metal-48xl", "metal-96xl"]
+    SHAPES["InstanceType"]["enum"] += [
+        "%s.%s" % (f, z) for f in NESTING
+        for z in sizes + ([] if f.endswith("-flex") else big)]
+
+
+patch_model()
 
 
 def log(line):
@@ -211,6 +245,12 @@ def run_instances(p):
     for sg in lst(p, "SecurityGroupId"):
         if sg not in [g["id"] for g in DB["sgs"].values()]:
             raise Bad("InvalidGroup.NotFound", "no group " + sg)
+    nested = p.get("CpuOptions.NestedVirtualization")
+    # The reference names no error code for a type that cannot nest.
+    if nested == "enabled" and \
+            p["InstanceType"].split(".")[0] not in NESTING:
+        raise Bad("Unsupported", "nested virtualization is not supported "
+                  "on " + p["InstanceType"])
     DB["n"] += 1
     n = DB["n"]
     tags = {}
@@ -223,7 +263,7 @@ def run_instances(p):
             "state": "pending", "type": p["InstanceType"], "tags": tags,
             "launch": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "ip": "", "addr": "127.0.%d.%d" % (n // 250, n % 250 + 2),
-            "polls": 0, "hidden": NOTFOUND, "params": p}
+            "polls": 0, "hidden": NOTFOUND, "nested": nested, "params": p}
     DB["instances"][inst["id"]] = inst
     if tok:
         DB["tokens"][tok] = inst["id"]
@@ -369,6 +409,9 @@ class H(fakebase.Base):
                     raise Bad("RequestLimitExceeded", "Request limit "
                               "exceeded.", 503)
                 inner = serve(action, p)
+            if fault == "junk":
+                log("FAULT junk answer")
+                return self.reply(200, text="<html>upstream reset", ctype="text/xml")
             if fault == "lost":
                 log("FAULT lost answer")
                 self.close_connection = True
@@ -384,5 +427,5 @@ class H(fakebase.Base):
                        "</RequestID></Response>" % (e.code, e.msg))
 
 
-
+save()                  # db.json from the start: a test can count zero
 fakebase.serve(STATE, H)

@@ -109,6 +109,23 @@ static void test_json(void)
   free(s);
   TEST_DONE();
 
+  TEST_START("body_redact: form bodies keep their shape, lose secrets");
+  s = "Action=RunInstances&ClientToken=c1&UserData=I2Nsb3Vk&MaxCount=1";
+  s = body_redact(s, strlen(s));
+  ASSERT_STR_EQ(s, "Action=RunInstances&ClientToken=<2 bytes>&"
+                   "UserData=<8 bytes>&MaxCount=1");
+  free(s);
+  s = "grant_type=refresh_token&refresh_token=1%2Fr&client_id=i&"
+      "client_secret=cs&assertion=eyJ.x.y";
+  s = body_redact(s, strlen(s));
+  ASSERT_STR_EQ(s, "grant_type=refresh_token&refresh_token=<5 bytes>&"
+                   "client_id=i&client_secret=<2 bytes>&"
+                   "assertion=<7 bytes>");
+  free(s);
+  ASSERT_TRUE(body_redact("not a form", 10) == NULL);
+  ASSERT_TRUE(body_redact("#cloud-config\na=b", 17) == NULL);
+  TEST_DONE();
+
   TEST_START("json_errmsg: each provider's error shape, one line");
   for (i = 0; i < ARRAY_LEN(errs); i++) {
     json_errmsg(errs[i].body, strlen(errs[i].body), buf, sizeof(buf));
