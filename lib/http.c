@@ -161,7 +161,7 @@ void http_dry(struct http *h, int on)
 void http_resp_release(struct http_resp *r)
 {
   free(r->body);
-  free(r->hdrs);
+  free(r->hdrs.s);
   memset(r, 0, sizeof(*r));
 }
 
@@ -196,13 +196,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
   size_t len = sz * n;
   struct tm tm;
 
-  if (len >= 5 && !strncmp(p, "HTTP/", 5)) r->hlen = 0;
-  if (r->hlen + len < HTTP_HDRS_MAX) {
-    if (!r->hdrs) r->hdrs = xmalloc(HTTP_HDRS_MAX);
-    memcpy(r->hdrs + r->hlen, p, len);
-    r->hlen += len;
-    r->hdrs[r->hlen] = 0;
-  }
+  if (len >= 5 && !strncmp(p, "HTTP/", 5)) r->hdrs.len = 0;
+  if (r->hdrs.len + len < HTTP_HDRS_MAX) buf_add(&r->hdrs, p, len);
   if (len < 12 || len >= sizeof(buf) || strncasecmp(p, "retry-after:", 12))
     return len;
   memcpy(buf, p + 12, len - 12);

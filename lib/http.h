@@ -15,9 +15,8 @@ struct http_resp {
                            * error, timeout, dropped, over the cap) */
   char *body;             /* NUL-terminated, or NULL */
   size_t len;
-  char *hdrs;             /* the answer's header lines (HTTP_HDRS_MAX at
+  struct buf hdrs;        /* the answer's header lines (HTTP_HDRS_MAX at
                            * most), for http_resp_header() */
-  size_t hlen;
   double retry_after;     /* its Retry-After in seconds, 0: none */
 };
 #define HTTP_HDRS_MAX (32 << 10)

@@ -9,7 +9,7 @@ int http_resp_header(const struct http_resp *r, const char *name, char *out,
   const char *p, *v;
   int found = -1;
 
-  for (p = r->hdrs; p && *p; p += strcspn(p, "\n"), p += !!*p) {
+  for (p = r->hdrs.s; p && *p; p += strcspn(p, "\n"), p += !!*p) {
     if (strncasecmp(p, name, n) || p[n] != ':') continue;
     v = p + n + 1;
     v += strspn(v, " \t");

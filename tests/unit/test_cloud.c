@@ -171,8 +171,8 @@ static void test_http_text(void)
   char out[64];
 
   TEST_START("http_resp_header: case, blanks trimmed, the last one, caps");
-  r.hdrs = hdrs;
-  r.hlen = strlen(hdrs);
+  r.hdrs.s = hdrs;
+  r.hdrs.len = strlen(hdrs);
   ASSERT_INT_EQ(http_resp_header(&r, "Azure-AsyncOperation", out,
                                  sizeof(out)), 0);
   ASSERT_STR_EQ(out, "http://h/op?x=1");
