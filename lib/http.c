@@ -27,7 +27,6 @@ struct http {
   double rate, burst;
   double timeout;         /* http_local(); 0: MVM_HTTP_TIMEOUT */
   int attempts;           /* http_local(); 0: MVM_HTTP_ATTEMPTS */
-  char keep[64];          /* http_local(): a header for http_resp.hdr */
   int dry;
   long last;              /* status of the last answer, 0: none */
   CURL *c;
@@ -39,7 +38,6 @@ struct answer {
   struct http_resp *r;
   size_t cap;
   int toobig;
-  double retry_after;
 };
 
 static double env_num(const char *name, double def, double lo, double hi)
@@ -156,11 +154,10 @@ void http_ctype(struct http *h, const char *ctype)
   snprintf(h->ctype, sizeof(h->ctype), "%s", ctype);
 }
 
-void http_local(struct http *h, double timeout, int attempts, const char *keep)
+void http_local(struct http *h, double timeout, int attempts)
 {
   h->timeout = timeout;
   h->attempts = attempts;
-  snprintf(h->keep, sizeof(h->keep), "%s", keep ? keep : "");
 }
 
 void http_dry(struct http *h, int on)
@@ -171,6 +168,7 @@ void http_dry(struct http *h, int on)
 void http_resp_release(struct http_resp *r)
 {
   free(r->body);
+  free(r->hdrs.s);
   memset(r, 0, sizeof(*r));
 }
 
@@ -194,26 +192,15 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
   return n;
 }
 
-/* Retry-After: seconds, or an HTTP date. */
+/* Every header line kept for http_resp_header() (an interim answer's
+ * dropped at the next status line, a long tail dropped at the cap). */
 static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 {
-  struct answer *a = arg;
-  char buf[128];
+  struct http_resp *r = ((struct answer *)arg)->r;
   size_t len = sz * n;
-  struct tm tm;
 
-  if (len < 12 || len >= sizeof(buf) || strncasecmp(p, "retry-after:", 12))
-    return len;
-  memcpy(buf, p + 12, len - 12);
-  buf[len - 12] = 0;
-  if (isdigit((unsigned char)buf[strspn(buf, " ")])) {
-    a->retry_after = strtod(buf, NULL);
-  } else {
-    memset(&tm, 0, sizeof(tm));
-    if (strptime(buf + strspn(buf, " "), "%a, %d %b %Y %H:%M:%S", &tm))
-      a->retry_after = difftime(timegm(&tm), time(NULL));
-  }
-  if (a->retry_after < 0) a->retry_after = 0;
+  if (len >= 5 && !strncmp(p, "HTTP/", 5)) r->hdrs.len = 0;
+  if (r->hdrs.len + len < HTTP_HDRS_MAX) buf_add(&r->hdrs, p, len);
   return len;
 }
 
@@ -245,7 +232,6 @@ static int attempt(struct http *h, const char *method, const char *url,
                    const char *body, int flags, struct answer *a)
 {
   struct curl_slist *sl = NULL;
-  struct curl_header *kh;
   char line[8192], ua[64];
   CURLcode cc;
   int i;
@@ -300,8 +286,7 @@ static int attempt(struct http *h, const char *method, const char *url,
                                  : curl_easy_strerror(cc));
   }
   curl_easy_getinfo(h->c, CURLINFO_RESPONSE_CODE, &a->r->status);
-  if (*h->keep && !curl_easy_header(h->c, h->keep, 0, CURLH_HEADER, -1, &kh))
-    snprintf(a->r->hdr, sizeof(a->r->hdr), "%s", kh->value);
+  a->r->retry_after = http_retry_after(a->r);
   return 0;
 }
 
@@ -368,7 +353,8 @@ int http_req(struct http *h, const char *what, const char *method,
       debug("%s: < %ld %s", h->prov, r->status, msg);
     }
     wait = base * (1 << (n < 16 ? n - 1 : 15));
-    wait = a.retry_after > 0 ? a.retry_after : jitter(wait < 30 ? wait : 30);
+    wait = r->retry_after > 0 ? r->retry_after
+                              : jitter(wait < 30 ? wait : 30);
     if (!retry || n >= attempts || now_s() - t0 + wait > budget) break;
     if (r->status == 429) rate_pause(h->prov, wait, h->rate, h->burst);
     debug("%s: %s: retry %d in %.2fs", h->prov, what, n, wait);
@@ -388,14 +374,17 @@ long http_status(const struct http *h)
   return h->last;
 }
 
-char *http_escape(const char *s)
+int http_rel(const struct http *h, const char *url, char *out, size_t len)
 {
-  char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+  size_t n = strlen(h->base);
+  const char *p;
 
-  for (; *s; s++) {
-    if (isalnum((unsigned char)*s) || strchr("-._~", *s)) *o++ = *s;
-    else o += sprintf(o, "%%%02X", (unsigned char)*s);
-  }
-  *o = 0;
-  return out;
+  for (p = url; *p; p++)
+    if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
+      return error("a URL with a blank or control character");
+  if (strncasecmp(url, h->base, n) || !strchr("/?", url[n]))
+    return error("not on %s: '%.80s'", h->base, url);
+  if (strlen(url + n) >= len) return error("a URL over %zu bytes", len);
+  snprintf(out, len, "%s", url + n);
+  return 0;
 }

@@ -15,8 +15,16 @@ struct http_resp {
                            * error, timeout, dropped, over the cap) */
   char *body;             /* NUL-terminated, or NULL */
   size_t len;
-  char hdr[128];          /* the header named by http_local(), or "" */
+  struct buf hdrs;        /* the answer's header lines (HTTP_HDRS_MAX at
+                           * most), for http_resp_header() */
+  double retry_after;     /* its Retry-After in seconds, 0: none */
 };
+#define HTTP_HDRS_MAX (32 << 10)
+/* The value of the answer's header NAME (case-insensitive; the last one,
+ * blanks trimmed) in OUT: 0, or -1 when it has none or it is longer. */
+int http_resp_header(const struct http_resp *r, const char *name, char *out,
+                     size_t len);
+double http_retry_after(const struct http_resp *r);   /* lib/httptext.c */
 void http_resp_release(struct http_resp *r);
 
 /* PROV names the provider: "hetzner" gives messages "hetzner: ...", env
@@ -60,10 +68,8 @@ void http_errmsg(struct http *h, http_errmsg_fn fn);
 void http_ctype(struct http *h, const char *ctype);
 /* A service next to us (a VM's metadata server): each attempt gets
  * TIMEOUT seconds, connecting included, and there are at most ATTEMPTS
- * (not MVM_HTTP_TIMEOUT, MVM_HTTP_ATTEMPTS). KEEP (or NULL) names a header
- * of the answer kept in http_resp.hdr, proof of who answered (GCE's
- * Metadata-Flavor: Google). */
-void http_local(struct http *h, double timeout, int attempts, const char *keep);
+ * (not MVM_HTTP_TIMEOUT, MVM_HTTP_ATTEMPTS). */
+void http_local(struct http *h, double timeout, int attempts);
 
 /* Dry run: http_req() prints "# dry-run: METHOD URL" and the body (secret
  * JSON members redacted) on stdout and fails with mvm.err "dry run". */
@@ -99,6 +105,13 @@ void rate_pause(const char *prov, double secs, double rate, double burst);
 /* The status of the last answer http_req() got (0: none came), so a
  * caller can tell "refused" (4xx: nothing was done) from "unknown". */
 long http_status(const struct http *h);
+
+/* URL (one an answer names: a Location, an operation, a next page) as a
+ * path for http_req() on H: 0 and the path with its query in OUT when URL
+ * starts with H's base URL (the configured endpoint) followed by "/", "?"
+ * or nothing; else -1 with mvm.err, so that a bad or hostile answer never
+ * makes us send the provider's credentials to another host. */
+int http_rel(const struct http *h, const char *url, char *out, size_t len);
 
 /* RFC 3986 percent-encoding of S (unreserved kept), malloc'd. */
 char *http_escape(const char *s);

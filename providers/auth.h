@@ -52,11 +52,14 @@ void gcp_cred_clear(struct gcp_cred *c);
 /* Azure: AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID,
  * AZURE_SUBSCRIPTION_ID; client-credentials token from MVM_AZURE_AUTHORITY
  * (default https://login.microsoftonline.com), scope
- * https://management.azure.com/.default. */
+ * https://management.azure.com/.default. Else `az account get-access-token`
+ * (the az CLI's login) on PATH; sub: AZURE_SUBSCRIPTION_ID or az's. */
 struct azure_cred {
   char *client_id, *secret, *tenant, *sub;
   char *token;
   time_t expires;
+  const char *cli;        /* az's token: the variable that is not set
+                           * (for messages), else NULL (not secret) */
 };
 int azure_cred_load(struct azure_cred *c);
 int azure_token(struct azure_cred *c);

@@ -3,8 +3,11 @@
  * a tag filter on groups), holding an NSG with an SSH rule, a VNet, and the
  * VM with its NIC and Standard public IP made inline. Standard_D4s_v3 with
  * security type Standard: Trusted Launch would hide VT-x. Record id= is the
- * group's name. Owns the Azure credentials (providers/azureauth.c); never
- * writes stdout. */
+ * group's name. A PUT or DELETE answered with an Azure-AsyncOperation URL
+ * is followed there (on the API's own host only, honouring Retry-After)
+ * until it ends, else by provisioningState (a delete: by its Location).
+ * Owns the Azure credentials (providers/azureauth.c); never writes
+ * stdout. */
 #include "mvm.h"
 #include "provider.h"
 #include "cloud.h"
@@ -13,8 +16,23 @@
 #define RG_API "2021-04-01"
 #define NET_API "2024-05-01"
 #define VM_API "2024-07-01"
+#define POLL_S 10
+#define READY_S 900
 
 static struct azure_cred cred;
+
+/* The long-running operations create() started for this worker's host,
+ * which get() follows in the driver's loop: one worker process per host,
+ * so a file-level table serves (the URLs do not fit cloud_host.aux). */
+#define OPS_MAX 4
+struct op {
+  const char *what;       /* "create virtual machine": for messages */
+  char url[2048];
+  int loc;                /* a Location URL: 202 until done */
+  double next;            /* not asked again before (its Retry-After) */
+};
+static struct op ops[OPS_MAX];
+static int nops;
 
 static int refresh(void *c)
 {
@@ -38,6 +56,62 @@ static char *rg_path(const char *rg, const char *rest)
                    rest);
 }
 
+/* The operation an answer started (1), if it names one: Azure-
+ * AsyncOperation, else (LOC) its Location. */
+static int op_from(const struct http_resp *r, const char *what, int loc,
+                   struct op *op)
+{
+  memset(op, 0, sizeof(*op));
+  op->what = what;
+  op->next = now_s() + r->retry_after;
+  if (!http_resp_header(r, "Azure-AsyncOperation", op->url,
+                        sizeof(op->url)))
+    return 1;
+  op->loc = loc && r->status == 202 &&
+            !http_resp_header(r, "Location", op->url, sizeof(op->url));
+  return op->loc;
+}
+
+/* Ask once how OP is going: 1 still running, 0 done, -1 cannot tell now,
+ * -2 it failed or is not ours to follow (mvm.err either way). */
+static int op_poll(struct http *h, struct op *op, char *st, size_t len)
+{
+  char path[sizeof(op->url)], why[sizeof(mvm.err)], code[64];
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  double wait = op->next - now_s();
+  int rc;
+
+  if (http_rel(h, op->url, path, sizeof(path))) {
+    snprintf(why, sizeof(why), "%s", mvm.err);
+    error("%s: not following its operation URL, %s", op->what, why);
+    return -2;
+  }
+  if (wait > 0) sleep_s(wait < 120 ? wait : 120);
+  rc = http_req(h, op->what, "GET", path, NULL, HTTP_RETRY, &r);
+  op->next = now_s() + r.retry_after;
+  if (rc) {
+    rc = op->loc && r.status >= 400 && r.status != 429 ? -2 : -1;
+  } else if (op->loc) {
+    snprintf(st, len, "%s", r.status == 202 ? "InProgress" : "Succeeded");
+    rc = r.status == 202;
+  } else if (!(j = json_parse(r.body, r.len)) ||
+             !json_text(j, st, len, "status") || !*st) {
+    rc = error("%s: no status in its operation's answer", op->what);
+  } else if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
+    if (!json_text(j, code, sizeof(code), "error.code")) *code = 0;
+    if (!json_text(j, why, sizeof(why), "error.message")) *why = 0;
+    error("%s: %s%s%s%s%s", op->what, st, *code ? " " : "", code,
+          *why ? ": " : "", why);
+    rc = -2;
+  } else {
+    rc = strcmp(st, "Succeeded") != 0;
+  }
+  json_free(j);
+  http_resp_release(&r);
+  return rc;
+}
+
 static int put(struct http *h, const char *what, const char *rg,
                const char *rest, const char *api, char *body, int flags)
 {
@@ -46,6 +120,7 @@ static int put(struct http *h, const char *what, const char *rg,
   struct http_resp r = { 0 };
   int rc = http_req(h, what, "PUT", path, body, flags, &r);
 
+  if (!rc && nops < OPS_MAX && op_from(&r, what, 0, &ops[nops])) nops++;
   http_resp_release(&r);
   free(path);
   free(tail);
@@ -59,6 +134,7 @@ static int azure_create(struct http *h, const struct cloud_req *q,
   char *nsg, *subnet, *ud, *kpath;
   int rc;
 
+  nops = 0;
   if (put(h, "create resource group", q->name, "", RG_API,
           json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
                      "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL, q->label,
@@ -163,6 +239,14 @@ static int azure_get(struct http *h, struct cloud_host *c)
   int rc;
 
   if (c->state == CLOUD_FAILED) return 0;
+  /* The operations first, oldest first; then the VM and its address. */
+  while (nops) {
+    if ((rc = op_poll(h, &ops[0], c->status, sizeof(c->status))) == 1)
+      return 0;
+    if (rc == -2) c->state = CLOUD_FAILED;
+    if (rc) return -1;
+    memmove(ops, ops + 1, --nops * sizeof(*ops));
+  }
   rc = get_res(h, "get virtual machine", c->id,
                "/providers/Microsoft.Compute/virtualMachines/vm", VM_API, &j);
   if (rc == 1) c->state = CLOUD_GONE;
@@ -223,20 +307,37 @@ static int azure_list(struct http *h, const char *label,
   return rc;
 }
 
-/* Deleting the group deletes all it holds; ARM answers 202 and carries
- * on by itself. */
+/* Deleting the group deletes all it holds. ARM answers 202 and goes on
+ * for minutes: followed to its end, so that a delete that fails (a lock)
+ * is an error, not a leak. The driver has no loop after a destroy, so
+ * this one waits here, bounded like a create. */
 static int azure_destroy(struct http *h, const struct cloud_host *c)
 {
   char *path = xasprintf("/subscriptions/%s/resourcegroups/%s?api-version="
-                         RG_API, cred.sub, c->id);
+                         RG_API, cred.sub, c->id), st[40];
+  double poll = cloud_env_s("MVM_CLOUD_POLL_S", POLL_S);
+  double limit = cloud_env_s("MVM_CLOUD_READY_S", READY_S);
+  double end = now_s() + limit;
   struct http_resp r = { 0 };
+  struct op op;
   int rc = http_req(h, "delete resource group", "DELETE", path, NULL,
                     HTTP_RETRY | HTTP_404_OK, &r);
 
   if (!rc && r.status == 404) rc = 1;
+  else if (!rc && op_from(&r, "delete resource group", 1, &op)) {
+    snprintf(st, sizeof(st), "InProgress");
+    for (rc = 1; rc == 1; rc = op_poll(h, &op, st, sizeof(st))) {
+      if (now_s() > end) {
+        rc = error("delete resource group: still %s after %.0fs", st,
+                   limit);
+        break;
+      }
+      if (op.next < now_s() + poll) op.next = now_s() + poll;
+    }
+  }
   http_resp_release(&r);
   free(path);
-  return rc;
+  return rc < 0 ? -1 : rc;
 }
 
 static const struct cloud_ops azure_ops = {
@@ -247,8 +348,8 @@ static const struct cloud_ops azure_ops = {
   .ud_max = 65535,
   .idempotent = 1,
   .rate = 5, .burst = 20,
-  .poll_s = 10,
-  .ready_s = 900,
+  .poll_s = POLL_S,
+  .ready_s = READY_S,
   .init = azure_init,
   .create = azure_create,
   .get = azure_get,

@@ -1,12 +1,22 @@
-/* providers/azureauth.c - Azure service-principal credentials as
- * azure-identity's EnvironmentCredential reads them (AZURE_CLIENT_ID,
+/* providers/azureauth.c - Azure credentials, in azure-identity's order:
+ * a service principal as EnvironmentCredential reads it (AZURE_CLIENT_ID,
  * AZURE_CLIENT_SECRET, AZURE_TENANT_ID; AZURE_SUBSCRIPTION_ID for ARM) and
- * the client-credentials token for management.azure.com, kept until a
- * minute before it expires. Login host: MVM_AZURE_AUTHORITY. */
+ * its client-credentials token for management.azure.com (login host:
+ * MVM_AZURE_AUTHORITY); else, as AzureCliCredential does, the token of
+ * `az login` from `az account get-access-token` (run with no shell, a
+ * deadline and a cap on what it prints), with its subscription when
+ * AZURE_SUBSCRIPTION_ID is not set. Either token is kept until a minute
+ * before it expires, then fetched again. */
 #include "mvm.h"
 #include "auth.h"
+#include "provider.h"
+#include "cloud.h"
 
 #define AZURE_LOGIN "https://login.microsoftonline.com"
+#define CLI_OUT_MAX (64 * 1024)
+#define CLI_TIMEOUT 60      /* s: az is a Python program on a busy box;
+                             * MVM_AZURE_CLI_TIMEOUT overrides */
+#define CLI_CMD "az account get-access-token"
 
 void azure_cred_clear(struct azure_cred *c)
 {
@@ -23,16 +33,17 @@ int azure_cred_load(struct azure_cred *c)
   static const char *const var[] = { "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID" };
   char **dst[] = { &c->client_id, &c->secret, &c->tenant, &c->sub };
+  const char *v;
   size_t i;
 
   memset(c, 0, sizeof(*c));
   for (i = 0; i < ARRAY_LEN(var); i++) {
-    const char *v = getenv(var[i]);
-    if (!v || !*v) {
+    if (!(v = getenv(var[i])) || !*v) {
+      /* No service principal: `az login`'s token, if az is there. */
       azure_cred_clear(c);
-      return error("no credentials: %s is not set (a service principal "
-                   "needs AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, "
-                   "AZURE_TENANT_ID and AZURE_SUBSCRIPTION_ID)", var[i]);
+      c->cli = var[i];
+      if ((v = getenv("AZURE_SUBSCRIPTION_ID")) && *v) c->sub = xstrdup(v);
+      return 0;
     }
     *dst[i] = xstrdup(v);
   }
@@ -42,6 +53,162 @@ int azure_cred_load(struct azure_cred *c)
   return 0;
 }
 
+/* Read what the child prints until both pipes end or the deadline: all of
+ * stdout (at most CLI_OUT_MAX), the start of stderr. 0, or -1 (mvm.err). */
+static int cli_read(int out, int err, struct buf *o, char *e, size_t elen)
+{
+  struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+  double secs = cloud_env_s("MVM_AZURE_CLI_TIMEOUT", CLI_TIMEOUT);
+  double end = now_s() + secs;
+  size_t en = 0;
+  char chunk[4096];
+  ssize_t n;
+  int i;
+
+  while (p[0].fd >= 0 || p[1].fd >= 0) {
+    double left = end - now_s();
+
+    if (left <= 0) return error(CLI_CMD ": no answer in %gs", secs);
+    if (poll(p, 2, (int)(left * 1000) + 1) < 0) {
+      if (errno == EINTR) continue;
+      return error("poll: %s", strerror(errno));
+    }
+    for (i = 0; i < 2; i++) {
+      if (p[i].fd < 0 || !p[i].revents) continue;
+      if ((n = read(p[i].fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        p[i].fd = -1;
+      } else if (i == 1) {              /* stderr: its start is enough */
+        size_t k = (size_t)n < elen - 1 - en ? (size_t)n : elen - 1 - en;
+
+        memcpy(e + en, chunk, k);
+        e[en += k] = 0;
+      } else if (o->len + n > CLI_OUT_MAX) {
+        explicit_bzero(chunk, sizeof(chunk));
+        return error(CLI_CMD ": its answer is over %d bytes", CLI_OUT_MAX);
+      } else {
+        buf_add(o, chunk, n);
+      }
+    }
+  }
+  explicit_bzero(chunk, sizeof(chunk));
+  return 0;
+}
+
+/* Run az (argv only, never a shell; its own process group, killed when
+ * late): its exit status with stdout in O and the first line of its
+ * stderr in E, or -1 (mvm.err), ENOENT in *gone when there is no az. */
+static int cli_run(struct buf *o, char *e, size_t elen, int *gone)
+{
+  char *argv[] = { "az", "account", "get-access-token", "--output", "json",
+                   "--resource", "https://management.azure.com/", NULL };
+  int po[2], pe[2], px[2], en = 0, rc;
+  sigset_t none;
+  pid_t pid;
+
+  xpipe(po);
+  xpipe(pe);
+  xpipe(px);
+  if (!(pid = xfork())) {
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC), i;
+
+    setpgid(0, 0);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    dup2(nul, 0);
+    dup2(po[1], 1);
+    dup2(pe[1], 2);
+    for (i = 3; i < 1024; i++)   /* never hold the pipeline's fds */
+      if (i != px[1]) close(i);
+    execvp(argv[0], argv);
+    en = errno;
+    if (write(px[1], &en, sizeof(en)) < 0) _exit(127);
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  close(po[1]);
+  close(pe[1]);
+  close(px[1]);
+  while (read(px[0], &en, sizeof(en)) < 0 && errno == EINTR)
+    ;
+  close(px[0]);
+  *gone = en;
+  rc = en ? error("cannot run az: %s", strerror(en))
+          : cli_read(po[0], pe[0], o, e, elen);
+  if (rc) kill(-pid, SIGKILL);
+  close(po[0]);
+  close(pe[0]);
+  e[strcspn(e, "\r\n")] = 0;
+  en = xwaitpid(pid);
+  return rc ? -1 : en;
+}
+
+/* When az's token expires: expires_on (POSIX time, az 2.54 on), else
+ * expiresOn (local time, "2023-10-31 21:59:10.000000"); -1 if neither. */
+static time_t cli_expiry(const struct json *j)
+{
+  char t[64], *end;
+  struct tm tm;
+  long long v;
+
+  if (json_text(j, t, sizeof(t), "expires_on")) {
+    v = strtoll(t, &end, 10);
+    return *end || v <= 0 ? -1 : (time_t)v;
+  }
+  memset(&tm, 0, sizeof(tm));
+  if (!json_text(j, t, sizeof(t), "expiresOn") ||
+      !(end = strptime(t, "%Y-%m-%d %H:%M:%S", &tm)) ||
+      (*end && *end != '.'))
+    return -1;
+  tm.tm_isdst = -1;
+  return mktime(&tm);
+}
+
+static int cli_token(struct azure_cred *c)
+{
+  struct buf o = { 0 };
+  struct json *j = NULL;
+  char e[256] = "", t[16384];
+  int st, gone = 0, rc = -1;
+
+  /* Said once: a typo in a service principal's variable would otherwise
+   * go unnoticed, with az's account in its place. */
+  if (c->expires) debug("azure: " CLI_CMD " again");
+  else info("azure: %s is not set: az login's token (" CLI_CMD ")", c->cli);
+  if ((st = cli_run(&o, e, sizeof(e), &gone)) < 0) {
+    if (gone == ENOENT)
+      error("no credentials: %s is not set (a service principal needs "
+            "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID and "
+            "AZURE_SUBSCRIPTION_ID), and no az on PATH for 'az login'",
+            c->cli);
+    goto out;
+  }
+  if (st) {
+    error(CLI_CMD ": exit status %d%s%s", st, *e ? ": " : "", e);
+    goto out;
+  }
+  if (!o.s || !(j = json_parse(o.s, o.len)) ||
+      !json_text(j, t, sizeof(t), "accessToken") || !*t ||
+      strlen(t) >= sizeof(t) - 1 || (c->expires = cli_expiry(j)) < 0) {
+    error(CLI_CMD ": not a token in its answer (JSON with accessToken and "
+          "expires_on or expiresOn)");
+    goto out;
+  }
+  c->token = xstrdup(t);
+  if (!c->sub && json_text(j, t, sizeof(t), "subscription") && *t &&
+      strspn(t, "0123456789abcdefABCDEF-") == strlen(t))
+    c->sub = xstrdup(t);
+  rc = c->sub ? 0 : error(CLI_CMD ": no subscription in its answer (set "
+                          "AZURE_SUBSCRIPTION_ID)");
+out:
+  explicit_bzero(t, sizeof(t));
+  json_free(j);
+  if (o.s) freezero(o.s, o.cap);
+  return rc;
+}
+
 int azure_token(struct azure_cred *c)
 {
   char *id, *sec, *body, *path;
@@ -49,6 +216,7 @@ int azure_token(struct azure_cred *c)
 
   if (c->token && time(NULL) < c->expires - 60) return 0;
   auth_wipe(&c->token);
+  if (c->cli) return cli_token(c);
   id = http_escape(c->client_id);
   sec = http_escape(c->secret);
   body = xasprintf("grant_type=client_credentials&client_id=%s&"

@@ -39,7 +39,7 @@ const char *cloud_env(const char *const *names)
   return NULL;
 }
 
-static double env_s(const char *name, double def)
+double cloud_env_s(const char *name, double def)
 {
   const char *s = getenv(name);
   double v = s && *s ? strtod(s, NULL) : 0;
@@ -103,7 +103,7 @@ void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
 
 int cloud_jobs(int n)
 {
-  int j = (int)env_s("MVM_CLOUD_JOBS", 32);
+  int j = (int)cloud_env_s("MVM_CLOUD_JOBS", 32);
 
   return j < n ? j : n;
 }
@@ -220,7 +220,7 @@ static int create_host(const struct up *u, const struct cloud_req *q,
     info("%s: %s: looking for %s before trying again", u->o->name, why,
          q->name);
     if ((f = find_name(u, q->name, c)) == 0) {
-      sleep_s(env_s("MVM_CLOUD_POLL_S", u->o->poll_s));
+      sleep_s(cloud_env_s("MVM_CLOUD_POLL_S", u->o->poll_s));
       f = find_name(u, q->name, c);
     }
     if (f == 1) {
@@ -237,8 +237,8 @@ static int create_host(const struct up *u, const struct cloud_req *q,
 /* Poll until the host has its address, fails, or the deadline passes. */
 static int wait_ready(const struct up *u, struct cloud_host *c)
 {
-  double t0 = now_s(), poll = env_s("MVM_CLOUD_POLL_S", u->o->poll_s);
-  double limit = env_s("MVM_CLOUD_READY_S", u->o->ready_s);
+  double t0 = now_s(), poll = cloud_env_s("MVM_CLOUD_POLL_S", u->o->poll_s);
+  double limit = cloud_env_s("MVM_CLOUD_READY_S", u->o->ready_s);
   int gone = 0, fails = 0;
 
   while (c->state == CLOUD_PENDING) {
@@ -252,7 +252,8 @@ static int wait_ready(const struct up *u, struct cloud_host *c)
     status("waiting for an address (%s)", c->status);
     sleep_unless_stopping(poll);
     if (u->o->get(u->h, c)) {
-      if (++fails >= GET_FAILS) return pfx(u->o->name, NULL);
+      if (c->state == CLOUD_FAILED || ++fails >= GET_FAILS)
+        return pfx(u->o->name, NULL);
       continue;
     }
     fails = 0;

@@ -87,7 +87,9 @@ struct cloud_ops {
    * driver looks at the answer status to know if a host may exist. */
   int (*create)(struct http *h, const struct cloud_req *q,
                 struct cloud_host *c);
-  /* Refresh c (by c->id): state, status, addr. CLOUD_GONE on a 404. */
+  /* Refresh c (by c->id): state, status, addr. CLOUD_GONE on a 404.
+   * -1 with CLOUD_FAILED: it failed, and mvm.err says why (an operation's
+   * error), which the host's record carries. */
   int (*get)(struct http *h, struct cloud_host *c);
   /* Every host tagged mvm-ephemeral=true (only LABEL's if not NULL),
    * with id, name, label, addr, created, expires as far as known. */
@@ -123,6 +125,8 @@ int cloud_time(const char *in, char *out, size_t len, int compact);
 int cloud_parse(const struct http_resp *r, struct json **j);
 /* Credentials: the first set of the NULL-terminated env names, else NULL. */
 const char *cloud_env(const char *const *names);
+/* A positive number from env NAME (MVM_CLOUD_POLL_S ...), else DEF. */
+double cloud_env_s(const char *name, double def);
 /* Where a provider's JSON answer keeps a host's fields: json_text() paths
  * from the host's object, NULL for what the answer lacks. */
 struct cloud_fields {

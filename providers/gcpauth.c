@@ -110,14 +110,17 @@ static int mds_get(const struct gcp_cred *c, const char *what,
   struct http *h = http_new_env("gcp", NULL, base);
   const char *t = getenv("GCE_METADATA_TIMEOUT");
   double secs = t && *t ? strtod(t, &end) : 3;
+  char flavor[16];
   int rc;
 
   if (!t || !*t || *end || secs < 0.1 || secs > 3600) secs = 3;
   http_header(h, "Metadata-Flavor", "Google", 0);
   http_errmsg(h, mds_errmsg);
-  http_local(h, secs, 3, "Metadata-Flavor");
+  http_local(h, secs, 3);
   rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY, r);
-  if (!rc && strcmp(r->hdr, "Google"))
+  /* the answer's Metadata-Flavor: Google is proof of who answered */
+  if (!rc && (http_resp_header(r, "Metadata-Flavor", flavor, sizeof(flavor))
+              || strcmp(flavor, "Google")))
     rc = error("%s: the answer has no Metadata-Flavor: Google (not a "
                "metadata server)", what);
   if (rc) error("metadata server %s: %s", c->mds, mvm.err);

@@ -10,20 +10,35 @@ key against the request bodies of the two x-ms-examples of
 VirtualMachines_CreateOrUpdate in ../shared/specs/azure/ (plus the few
 ComputeRP members those examples do not show, listed in EXTRA); an
 unknown key, a Basic public IP or Trusted Launch is a 400.  Resource
-groups hold what is PUT into them; the VM goes Creating -> Succeeded over
-GETs and its public IP gets a 127.2.x.y address; DELETE of a group
-answers 202 and removes it all.
+groups hold what is PUT into them; the VM's public IP gets a 127.2.x.y
+address.  As ARM does, the PUT of an NSG, VNet or VM and the DELETE of a
+group answer with an Azure-AsyncOperation URL (and a Retry-After), whose
+GET says InProgress twice, then Succeeded: only then is the VM's
+provisioningState Succeeded, or the group gone.  A poll sooner than the
+last Retry-After said is logged as an ERROR.  Besides its own tokens, a
+bearer token is good if it is a line of STATEDIR/cli-tokens, where the
+tests' az double writes the tokens it hands out.
 
 usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
 env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
+     FAKE_AZURE_NO_ASYNC=1  no Azure-AsyncOperation: the VM goes Creating
+       -> Succeeded over GETs; DELETE answers 202 with a Location, 202
+       twice there, then 200 (ARM's resource group delete)
+     FAKE_AZURE_OP_FAIL=1  the VM's operation ends Failed
+     FAKE_AZURE_OP_FOREIGN=1  the VM's operation URL is on 127.0.0.2, a
+       second listener that logs whatever it gets to STATEDIR/foreign.log
+     FAKE_AZURE_RETRY_AFTER=N  seconds (default 0)
 """
-import glob, json, os, re, sys, threading, time, urllib.parse, uuid
+import glob, http.server, json, os, re, sys, threading, time, urllib.parse, uuid
 import fakebase
 
 STATE, SPECS = sys.argv[1], sys.argv[2]
 CLIENT, SECRET, TENANT = sys.argv[3:6]
 LOCK = threading.Lock()
-DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0}
+DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0}
+ASYNC = not os.environ.get("FAKE_AZURE_NO_ASYNC")
+RA = int(os.environ.get("FAKE_AZURE_RETRY_AFTER", "0"))
+FOREIGN = [0]           # the port of the 127.0.0.2 listener
 APIS = {"resourcegroups": "2021-04-01", "Microsoft.Network": "2024-05-01",
         "Microsoft.Compute": "2024-07-01"}
 # ComputeRP members used here beyond the two examples' request bodies
@@ -70,7 +85,59 @@ def log(line):
 
 
 def save():
-    fakebase.save(STATE, {"rgs": DB["rgs"], "issued": DB["issued"]})
+    fakebase.save(STATE, {"rgs": DB["rgs"], "issued": DB["issued"],
+                          "cli": DB["cli"], "ops": len(DB["ops"])})
+
+
+def cli_token(t):
+    """A token the az double handed out (it writes them here first)."""
+    try:
+        with open(os.path.join(STATE, "cli-tokens")) as f:
+            return t in f.read().split()
+    except FileNotFoundError:
+        return False
+
+
+def op_start(host, sub, ns, done, fail=None, loc=False):
+    """A long-running operation: its URL header, and what it does when it
+    ends (done) or how it fails."""
+    oid = uuid.uuid4().hex
+    DB["ops"][oid] = {"left": 2, "done": done, "fail": fail, "loc": loc,
+                      "due": time.monotonic() + RA}
+    if loc:
+        return [("Location", "http://%s/subscriptions/%s/operationresults/"
+                 "%s?api-version=2021-04-01" % (host, sub, oid)),
+                ("Retry-After", str(RA))]
+    if ns == "Microsoft.Compute" and os.environ.get("FAKE_AZURE_OP_FOREIGN"):
+        host = "127.0.0.2:%d" % FOREIGN[0]
+    return [("Azure-AsyncOperation", "http://%s/subscriptions/%s/providers/"
+             "%s/locations/eastus/operations/%s?api-version=%s"
+             % (host, sub, ns, oid, APIS.get(ns, "2021-04-01"))),
+            ("Retry-After", str(RA))]
+
+
+def op_get(oid):
+    op = DB["ops"].get(oid)
+    if not op:
+        raise Bad(404, "NotFound", "no operation " + oid)
+    if time.monotonic() < op["due"]:
+        log("ERROR EARLY poll of %s before its Retry-After" % oid)
+    op["due"] = time.monotonic() + RA
+    hdr = [("Retry-After", str(RA))]
+    if op["left"] > 0:
+        op["left"] -= 1
+        if op["loc"]:
+            return 202, None, hdr
+        return 200, {"status": "InProgress"}, hdr
+    if "end" not in op:
+        op["end"] = op["fail"] or "Succeeded"
+        op["done"](op["fail"] is None)
+        save()
+    if op["loc"]:
+        return 200, None, []
+    if op["end"] == "Succeeded":
+        return 200, {"status": "Succeeded"}, []
+    return 200, {"status": "Failed", "error": op["end"]}, []
 
 
 def check_vm(body):
@@ -109,7 +176,11 @@ def token(form, tenant):
     return {"token_type": "Bearer", "expires_in": 3599, "access_token": t}
 
 
-def arm(method, path, q, body):
+def arm(method, path, q, body, host):
+    m = re.fullmatch(r"/subscriptions/[^/]+/(?:providers/Microsoft\.\w+/"
+                     r"locations/\w+/operations|operationresults)/(\w+)", path)
+    if m and method == "GET":
+        return op_get(m.group(1))
     m = re.fullmatch(r"/subscriptions/([^/]+)/resource[gG]roups(?:/([^/]+)"
                      r"(/providers/(Microsoft\.\w+)/(\w+)/(\w+))?)?", path)
     if not m:
@@ -128,7 +199,7 @@ def arm(method, path, q, body):
             {"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
              "name": n, "location": g["location"], "tags": g["tags"]}
             for n, g in DB["rgs"].items()
-            if g["tags"].get(fm.group(1)) == fm.group(2)]}
+            if g["tags"].get(fm.group(1)) == fm.group(2)]}, []
     if not rest:
         if method == "PUT":
             if set(body) - {"location", "tags"} or "location" not in body:
@@ -137,15 +208,17 @@ def arm(method, path, q, body):
             g.update(location=body["location"], tags=body.get("tags", {}))
             save()
             return 201, {"name": rg, "location": body["location"],
-                         "properties": {"provisioningState": "Succeeded"}}
+                         "properties": {"provisioningState": "Succeeded"}}, []
         if rg not in DB["rgs"]:
             raise Bad(404, "ResourceGroupNotFound", "Resource group '%s' "
                       "could not be found." % rg)
         if method == "DELETE":
-            del DB["rgs"][rg]
-            save()
-            return 202, None
-        return 200, {"name": rg}
+            def gone(ok):
+                DB["rgs"].pop(rg, None)
+            hdr = op_start(host, sub, "Microsoft.Resources", gone,
+                           loc=not ASYNC)
+            return 202, None, hdr
+        return 200, {"name": rg}, []
     g = DB["rgs"].get(rg)
     if not g:
         raise Bad(404, "ResourceGroupNotFound", "Resource group '%s' could "
@@ -164,6 +237,10 @@ def arm(method, path, q, body):
                 "publicIPAllocationMethod": "Static"}}
             body = dict(body, polls=0)
             body["properties"]["provisioningState"] = "Creating"
+            fail = {"code": "OSProvisioningTimedOut", "message": "OS "
+                    "Provisioning for VM 'vm' did not finish in the "
+                    "allotted time."} \
+                if os.environ.get("FAKE_AZURE_OP_FAIL") else None
         elif kind == "networkSecurityGroups":
             if not body["properties"]["securityRules"]:
                 raise Bad(400, "InvalidRequestContent", "no rules")
@@ -174,18 +251,31 @@ def arm(method, path, q, body):
                     or "networkSecurityGroups/nsg" not in g["res"]:
                 raise Bad(400, "InvalidResourceReference", "no such NSG")
         g["res"][key] = body
+        hdr = []
+        if ASYNC:
+            body["properties"].setdefault("provisioningState", "Updating")
+
+            def done(ok, b=body):
+                b["properties"]["provisioningState"] = \
+                    "Succeeded" if ok else "Failed"
+            if kind == "virtualMachines":
+                body["async"] = 1
+            hdr = op_start(host, sub, ns, done,
+                           fail if kind == "virtualMachines" else None)
         save()
-        return 201, body
+        return 201, {k: v for k, v in body.items()
+                     if k not in ("polls", "async")}, hdr
     if key not in g["res"]:
         raise Bad(404, "ResourceNotFound", "The Resource '%s' was not found"
                   % key)
     r = g["res"][key]
-    if kind == "virtualMachines":
+    if kind == "virtualMachines" and not r.get("async"):
         r["polls"] += 1
         if r["polls"] >= 2:
             r["properties"]["provisioningState"] = "Succeeded"
         save()
-    return 200, {k: v for k, v in r.items() if k != "polls"}
+    return 200, {k: v for k, v in r.items()
+                 if k not in ("polls", "async")}, []
 
 
 class H(fakebase.Base):
@@ -202,12 +292,17 @@ class H(fakebase.Base):
                     return self.reply(200, token(
                         dict(urllib.parse.parse_qsl(raw)), m.group(1)))
                 a = self.headers.get("Authorization", "")
-                if DB["tokens"].get(a[7:], 0) < time.time():
+                if not a.startswith("Bearer "):
+                    raise Bad(401, "AuthenticationFailed", "no bearer token")
+                if cli_token(a[7:]):
+                    DB["cli"] += 1
+                elif DB["tokens"].get(a[7:], 0) < time.time():
                     raise Bad(401, "InvalidAuthenticationToken",
                               "The access token is invalid.")
-                st, obj = arm(method, u.path, q, json.loads(raw) if raw
-                              else None)
-                return self.reply(st, obj, text="" if obj is None else None)
+                st, obj, hdr = arm(method, u.path, q, json.loads(raw) if raw
+                                   else None, self.headers.get("Host"))
+                return self.reply(st, obj, text="" if obj is None else None,
+                                  headers=hdr)
         except Bad as e:
             log("ERROR %d %s %s" % (e.status, e.code, e.msg))
             if "/oauth2/" in u.path:
@@ -217,9 +312,19 @@ class H(fakebase.Base):
                                             "message": e.msg}})
 
 
+class Foreign(fakebase.Base):
+    """127.0.0.2: another host, which must never be asked anything."""
+
+    def handle_any(self, method):
+        with open(os.path.join(STATE, "foreign.log"), "a") as f:
+            f.write("%s %s auth=%s\n" % (method, self.path, "Authorization"
+                                         in self.headers))
+        self.reply(200, {"status": "Succeeded"})
 
 
-
-
-
+if os.environ.get("FAKE_AZURE_OP_FOREIGN"):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Foreign)
+    srv.daemon_threads = True
+    FOREIGN[0] = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
 fakebase.serve(STATE, H)

@@ -18,9 +18,11 @@ class Base(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def reply(self, status, obj=None, text=None,
-              ctype="application/json; charset=utf-8"):
+              ctype="application/json; charset=utf-8", headers=()):
         b = (text if text is not None else json.dumps(obj)).encode()
         self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(b)))
         self.end_headers()

@@ -218,13 +218,21 @@ static void test_azure_ovh(void)
 {
   struct azure_cred a;
   struct ovh_cred o;
+  char *old;
 
   setenv("AZURE_CLIENT_ID", "c", 1);
   setenv("AZURE_CLIENT_SECRET", "s", 1);
   unsetenv("AZURE_TENANT_ID");
   setenv("AZURE_SUBSCRIPTION_ID", "sub", 1);
-  bad("azure: a variable missing", azure_cred_load(&a),
+  /* A service principal short of a variable, and no az on PATH. */
+  old = getenv("PATH") ? xstrdup(getenv("PATH")) : NULL;
+  setenv("PATH", home, 1);
+  ASSERT_INT_EQ(azure_cred_load(&a), 0);
+  bad("azure: a variable missing, no az", azure_token(&a),
       "no credentials: AZURE_TENANT_ID is not set");
+  azure_cred_clear(&a);
+  if (old) setenv("PATH", old, 1);
+  free(old);
   setenv("AZURE_TENANT_ID", "t/../x", 1);
   bad("azure: a tenant that is not one", azure_cred_load(&a),
       "AZURE_TENANT_ID: not a tenant id");

@@ -160,6 +160,53 @@ static void test_enc(void)
   TEST_DONE();
 }
 
+/* The headers of an answer, and which URLs it names are ours to follow. */
+static void test_http_text(void)
+{
+  static char hdrs[] = "HTTP/1.1 201 Created\r\nLocation: /a\r\n"
+    "azure-asyncoperation:  http://h/op?x=1 \r\nLocation: /b\r\n\r\n";
+  struct http_resp r = { 0 };
+  struct http *h = http_new_env("unit", "MVM_UNIT_NO_SUCH_ENDPOINT",
+                                "https://api.example:8443/v1");
+  char out[64];
+
+  TEST_START("http_resp_header: case, blanks trimmed, the last one, caps");
+  r.hdrs.s = hdrs;
+  r.hdrs.len = strlen(hdrs);
+  ASSERT_INT_EQ(http_resp_header(&r, "Azure-AsyncOperation", out,
+                                 sizeof(out)), 0);
+  ASSERT_STR_EQ(out, "http://h/op?x=1");
+  ASSERT_INT_EQ(http_resp_header(&r, "location", out, sizeof(out)), 0);
+  ASSERT_STR_EQ(out, "/b");
+  ASSERT_INT_EQ(http_resp_header(&r, "Retry-After", out, sizeof(out)), -1);
+  ASSERT_INT_EQ(http_resp_header(&r, "Loc", out, sizeof(out)), -1);
+  ASSERT_INT_EQ(http_resp_header(&r, "Azure-AsyncOperation", out, 8), -1);
+  TEST_DONE();
+
+  TEST_START("http_rel: the base's own URLs only");
+  ASSERT_INT_EQ(http_rel(h, "https://api.example:8443/v1/ops/1?a=b", out,
+                         sizeof(out)), 0);
+  ASSERT_STR_EQ(out, "/ops/1?a=b");
+  ASSERT_INT_EQ(http_rel(h, "HTTPS://API.example:8443/v1?p", out,
+                         sizeof(out)), 0);
+  ASSERT_STR_EQ(out, "?p");
+  ASSERT_INT_EQ(http_rel(h, "https://api.example:8443/v1.evil/x", out,
+                         sizeof(out)), -1);
+  ASSERT_INT_EQ(http_rel(h, "https://api.example:8443/v1@evil/x", out,
+                         sizeof(out)), -1);
+  ASSERT_INT_EQ(http_rel(h, "https://api.example:84430/v1/x", out,
+                         sizeof(out)), -1);
+  ASSERT_INT_EQ(http_rel(h, "http://api.example:8443/v1/x", out,
+                         sizeof(out)), -1);
+  ASSERT_INT_EQ(http_rel(h, "https://api.example:8443/v1/x\r\nHost: e",
+                         out, sizeof(out)), -1);
+  ASSERT_INT_EQ(http_rel(h, "https://api.example:8443/v1/a-path-longer-"
+                         "than-the-sixty-four-bytes-of-out-for-sure-it-is-"
+                         "it-is", out, sizeof(out)), -1);
+  TEST_DONE();
+  http_free(h);
+}
+
 static void test_fields(void)
 {
   static const struct cloud_fields strtags = {
@@ -209,5 +256,6 @@ static void test_cloud(void)
   test_conf();
   test_json();
   test_enc();
+  test_http_text();
   test_fields();
 }
