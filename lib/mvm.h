@@ -225,6 +225,22 @@ int pool_stopping(void);      /* in a worker: the parent caught a signal */
 void sleep_s(double s);       /* nanosleep, EINTR resumed */
 void sleep_unless_stopping(double s);     /* ... cut short by the stop */
 
+/* lib/capture.c: run a credential helper, ARGV (no shell), for at most
+ * SECS: its exit status with at most MAX bytes of stdout in c->out and
+ * the first line of stderr in c->err, or -1 (mvm.err: cannot run, late,
+ * too much; *missing if there is no such program). */
+struct capture {
+  struct buf out;
+  char err[256];
+};
+int capture_run(char *const argv[], double secs, size_t max,
+                struct capture *c, int *missing);
+void capture_release(struct capture *c);       /* wipes c->out */
+/* In a forked child: exec ARGV with stdin /dev/null, stdout OUT, stderr
+ * ERR and no other fd but REPORT (O_CLOEXEC), where a failed exec writes
+ * its errno for the parent to read. */
+void exec_child(char *const argv[], int out, int err, int report) NORETURN;
+
 /* lib/codec.c: base64 (OpenSSL) and gzip (zlib) for API bodies. */
 char *b64_encode(const void *p, size_t n);      /* malloc'd */
 int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */

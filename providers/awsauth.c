@@ -7,6 +7,8 @@
 #include "auth.h"
 
 #define AWS_PROCESS_MAX (64 * 1024)
+#define AWS_PROCESS_SECS 60     /* botocore has none; a hung helper would
+                                 * hang the whole pipeline */
 
 void auth_wipe(char **s)
 {
@@ -64,36 +66,29 @@ const char *aws_cred_region(void)
   return found ? buf : NULL;
 }
 
-/* credential_process: run it with sh -c, read its JSON (Version 1). */
+/* credential_process: run it with sh -c (stdin /dev/null: ours may be
+ * the record stream; a deadline: it may wait for a login), read its JSON
+ * (Version 1). */
 static int run_process(struct aws_cred *c, const char *cmd, const char *cfg)
 {
-  int fd[2], st;
-  struct buf b = { 0 };
-  char chunk[4096], t[4096];
-  ssize_t n;
-  pid_t pid;
+  char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL }, t[4096];
+  struct capture b;
   struct json *j = NULL;
-  int rc = -1;
+  int gone, st, rc = -1;
 
-  xpipe(fd);
-  if (!(pid = xfork())) {
-    xdup2(fd[1], 1);
-    close(fd[0]);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    _exit(127);
-  }
-  close(fd[1]);
-  while ((n = read(fd[0], chunk, sizeof(chunk))) > 0 &&
-         b.len + n <= AWS_PROCESS_MAX)
-    buf_add(&b, chunk, n);
-  close(fd[0]);
-  st = xwaitpid(pid);
-  if (st != 0) {
-    error("credential_process of profile '%s' in '%s' failed (status %d)",
-          profile(), cfg, st);
+  st = capture_run(argv, AWS_PROCESS_SECS, AWS_PROCESS_MAX, &b, &gone);
+  if (st < 0) {
+    snprintf(t, sizeof(t), "%s", mvm.err);
+    error("credential_process of profile '%s' in '%s': %s", profile(), cfg,
+          t);
     goto out;
   }
-  if (!b.s || !(j = json_parse(b.s, b.len))) {
+  if (st != 0) {
+    error("credential_process of profile '%s' in '%s' failed (status %d)%s%s",
+          profile(), cfg, st, *b.err ? ": " : "", b.err);
+    goto out;
+  }
+  if (!b.out.s || !(j = json_parse(b.out.s, b.out.len))) {
     error("credential_process of profile '%s' in '%s': not JSON",
           profile(), cfg);
     goto out;
@@ -115,7 +110,7 @@ static int run_process(struct aws_cred *c, const char *cmd, const char *cfg)
   rc = 0;
 out:
   json_free(j);
-  if (b.s) freezero(b.s, b.cap);
+  capture_release(&b);
   return rc;
 }
 

@@ -53,98 +53,6 @@ int azure_cred_load(struct azure_cred *c)
   return 0;
 }
 
-/* Read what the child prints until both pipes end or the deadline: all of
- * stdout (at most CLI_OUT_MAX), the start of stderr. 0, or -1 (mvm.err). */
-static int cli_read(int out, int err, struct buf *o, char *e, size_t elen)
-{
-  struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
-  double secs = cloud_env_s("MVM_AZURE_CLI_TIMEOUT", CLI_TIMEOUT);
-  double end = now_s() + secs;
-  size_t en = 0;
-  char chunk[4096];
-  ssize_t n;
-  int i;
-
-  while (p[0].fd >= 0 || p[1].fd >= 0) {
-    double left = end - now_s();
-
-    if (left <= 0) return error(CLI_CMD ": no answer in %gs", secs);
-    if (poll(p, 2, (int)(left * 1000) + 1) < 0) {
-      if (errno == EINTR) continue;
-      return error("poll: %s", strerror(errno));
-    }
-    for (i = 0; i < 2; i++) {
-      if (p[i].fd < 0 || !p[i].revents) continue;
-      if ((n = read(p[i].fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        p[i].fd = -1;
-      } else if (i == 1) {              /* stderr: its start is enough */
-        size_t k = (size_t)n < elen - 1 - en ? (size_t)n : elen - 1 - en;
-
-        memcpy(e + en, chunk, k);
-        e[en += k] = 0;
-      } else if (o->len + n > CLI_OUT_MAX) {
-        explicit_bzero(chunk, sizeof(chunk));
-        return error(CLI_CMD ": its answer is over %d bytes", CLI_OUT_MAX);
-      } else {
-        buf_add(o, chunk, n);
-      }
-    }
-  }
-  explicit_bzero(chunk, sizeof(chunk));
-  return 0;
-}
-
-/* Run az (argv only, never a shell; its own process group, killed when
- * late): its exit status with stdout in O and the first line of its
- * stderr in E, or -1 (mvm.err), ENOENT in *gone when there is no az. */
-static int cli_run(struct buf *o, char *e, size_t elen, int *gone)
-{
-  char *argv[] = { "az", "account", "get-access-token", "--output", "json",
-                   "--resource", "https://management.azure.com/", NULL };
-  int po[2], pe[2], px[2], en = 0, rc;
-  sigset_t none;
-  pid_t pid;
-
-  xpipe(po);
-  xpipe(pe);
-  xpipe(px);
-  if (!(pid = xfork())) {
-    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC), i;
-
-    setpgid(0, 0);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    dup2(nul, 0);
-    dup2(po[1], 1);
-    dup2(pe[1], 2);
-    for (i = 3; i < 1024; i++)   /* never hold the pipeline's fds */
-      if (i != px[1]) close(i);
-    execvp(argv[0], argv);
-    en = errno;
-    if (write(px[1], &en, sizeof(en)) < 0) _exit(127);
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  close(po[1]);
-  close(pe[1]);
-  close(px[1]);
-  while (read(px[0], &en, sizeof(en)) < 0 && errno == EINTR)
-    ;
-  close(px[0]);
-  *gone = en;
-  rc = en ? error("cannot run az: %s", strerror(en))
-          : cli_read(po[0], pe[0], o, e, elen);
-  if (rc) kill(-pid, SIGKILL);
-  close(po[0]);
-  close(pe[0]);
-  e[strcspn(e, "\r\n")] = 0;
-  en = xwaitpid(pid);
-  return rc ? -1 : en;
-}
-
 /* When az's token expires: expires_on (POSIX time, az 2.54 on), else
  * expiresOn (local time, "2023-10-31 21:59:10.000000"); -1 if neither. */
 static time_t cli_expiry(const struct json *j)
@@ -168,28 +76,35 @@ static time_t cli_expiry(const struct json *j)
 
 static int cli_token(struct azure_cred *c)
 {
-  struct buf o = { 0 };
+  char *argv[] = { "az", "account", "get-access-token", "--output", "json",
+                   "--resource", "https://management.azure.com/", NULL };
+  struct capture o;
   struct json *j = NULL;
-  char e[256] = "", t[16384];
-  int st, gone = 0, rc = -1;
+  char t[16384];
+  int st, gone, rc = -1;
 
   /* Said once: a typo in a service principal's variable would otherwise
    * go unnoticed, with az's account in its place. */
   if (c->expires) debug("azure: " CLI_CMD " again");
   else info("azure: %s is not set: az login's token (" CLI_CMD ")", c->cli);
-  if ((st = cli_run(&o, e, sizeof(e), &gone)) < 0) {
-    if (gone == ENOENT)
+  st = capture_run(argv, cloud_env_s("MVM_AZURE_CLI_TIMEOUT", CLI_TIMEOUT),
+                   CLI_OUT_MAX, &o, &gone);
+  if (st < 0) {
+    snprintf(t, sizeof(t), "%s", mvm.err);
+    if (gone)
       error("no credentials: %s is not set (a service principal needs "
             "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID and "
             "AZURE_SUBSCRIPTION_ID), and no az on PATH for 'az login'",
             c->cli);
+    else
+      error(CLI_CMD ": %s", t);
     goto out;
   }
   if (st) {
-    error(CLI_CMD ": exit status %d%s%s", st, *e ? ": " : "", e);
+    error(CLI_CMD ": exit status %d%s%s", st, *o.err ? ": " : "", o.err);
     goto out;
   }
-  if (!o.s || !(j = json_parse(o.s, o.len)) ||
+  if (!o.out.s || !(j = json_parse(o.out.s, o.out.len)) ||
       !json_text(j, t, sizeof(t), "accessToken") || !*t ||
       strlen(t) >= sizeof(t) - 1 || (c->expires = cli_expiry(j)) < 0) {
     error(CLI_CMD ": not a token in its answer (JSON with accessToken and "
@@ -205,7 +120,7 @@ static int cli_token(struct azure_cred *c)
 out:
   explicit_bzero(t, sizeof(t));
   json_free(j);
-  if (o.s) freezero(o.s, o.cap);
+  capture_release(&o);
   return rc;
 }
 

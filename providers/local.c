@@ -290,19 +290,9 @@ static pid_t spawn(const struct local_host *h, char **argv)
     return error("cannot fork: %s", strerror(errno));
   }
   if (!pid) {
-    int nul = open("/dev/null", O_RDONLY), i;
-
     setsid();
     local_cgroup_enter();
-    dup2(nul, 0);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    for (i = 3; i < 1024; i++)   /* never hold the pipeline's fds */
-      if (i != p[1]) close(i);
-    execvp(argv[0], argv);
-    e = errno;
-    if (write(p[1], &e, sizeof(e)) < 0) _exit(127);
-    _exit(127);
+    exec_child(argv, fd, fd, p[1]);
   }
   close(fd);
   close(p[1]);

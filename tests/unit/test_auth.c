@@ -112,10 +112,13 @@ static void test_aws(void)
 
   p = xasprintf("[profile proc]\nregion = sa-east-1\ncredential_process = "
                 "sh %s/proc.sh arg\n[profile bad]\ncredential_process = "
-                "false\n[profile half]\naws_access_key_id = X\n", home);
+                "false\n[profile half]\naws_access_key_id = X\n[profile says]\n"
+                "credential_process = echo run aws sso login >&2; exit 2\n",
+                home);
   put(".aws/config", p, 0600);
   free(p);
-  put("proc.sh", "[ \"$1\" = arg ] || exit 3\nprintf '{\"Version\": 1, "
+  /* stdin is /dev/null (ours may be the record stream): cat ends */
+  put("proc.sh", "[ \"$1\" = arg ] || exit 3\n[ -z \"$(cat)\" ] || exit 4\nprintf '{\"Version\": 1, "
       "\"AccessKeyId\": \"AKIDPROC\", \"SecretAccessKey\": \"procsecret\", "
       "\"SessionToken\": \"proctoken\", \"Expiration\": "
       "\"2030-01-01T00:00:00Z\"}'\n", 0700);
@@ -125,6 +128,9 @@ static void test_aws(void)
   setenv("AWS_PROFILE", "bad", 1);
   aws_bad("aws: credential_process fails",
           "credential_process of profile 'bad' in '");
+  setenv("AWS_PROFILE", "says", 1);
+  aws_bad("aws: credential_process fails: its stderr's first line told",
+          "failed (status 2): run aws sso login");
   setenv("AWS_PROFILE", "half", 1);
   aws_bad("aws: key without secret", "profile 'half' in '");
   setenv("AWS_PROFILE", "nosuch", 1);
