@@ -9,10 +9,23 @@
 
 #include <poll.h>
 
+/* fd moved above 2 (kept close-on-exec): a caller whose own stdio was
+ * closed may hand us 0, 1 or 2, which the dup2()s below would clobber. */
+static int above_stdio(int fd)
+{
+  return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
+}
+
 void exec_child(char *const argv[], int out, int err, int report)
 {
-  int nul = open("/dev/null", O_RDONLY | O_CLOEXEC), i, e;
+  int nul, i, e;
 
+  out = above_stdio(out);
+  err = above_stdio(err);
+  report = above_stdio(report);
+  /* no O_CLOEXEC: if fd 0 was closed, open() returns 0 itself and
+   * dup2(0, 0) would leave the flag on, the program with no stdin */
+  nul = open("/dev/null", O_RDONLY);
   dup2(nul, 0);
   dup2(out, 1);
   dup2(err, 2);

@@ -79,7 +79,7 @@ void rate_take(const char *prov, double rate, double burst)
   wait = bucket_update(prov, take, rate, burst);
   if (wait > 0) {
     debug("rate: %s budget: waiting %.2fs", prov, wait);
-    usleep((useconds_t)(wait * 1e6));
+    sleep_s(wait);    /* all of it: a ^C's SIGUSR1 must not jump the queue */
   }
 }
 

@@ -118,13 +118,25 @@ static void test_aws(void)
   put(".aws/config", p, 0600);
   free(p);
   /* stdin is /dev/null (ours may be the record stream): cat ends */
-  put("proc.sh", "[ \"$1\" = arg ] || exit 3\n[ -z \"$(cat)\" ] || exit 4\nprintf '{\"Version\": 1, "
+  put("proc.sh", "[ \"$1\" = arg ] || exit 3\nx=$(cat) || exit 5\n"
+      "[ -z \"$x\" ] || exit 4\nprintf '{\"Version\": 1, "
       "\"AccessKeyId\": \"AKIDPROC\", \"SecretAccessKey\": \"procsecret\", "
       "\"SessionToken\": \"proctoken\", \"Expiration\": "
       "\"2030-01-01T00:00:00Z\"}'\n", 0700);
   setenv("AWS_PROFILE", "proc", 1);
   aws_ok("aws: credential_process", "AKIDPROC", "procsecret", "proctoken",
          "sa-east-1");
+  {
+    /* with our stdin closed, /dev/null lands on fd 0 itself: it must
+     * still reach the helper open (no close-on-exec left on it) */
+    int keep = dup(0);
+
+    close(0);
+    aws_ok("aws: credential_process, our stdin closed", "AKIDPROC",
+           "procsecret", "proctoken", "sa-east-1");
+    dup2(keep, 0);
+    close(keep);
+  }
   setenv("AWS_PROFILE", "bad", 1);
   aws_bad("aws: credential_process fails",
           "credential_process of profile 'bad' in '");

@@ -213,6 +213,21 @@ static void test_local(void)
   ASSERT_TRUE(access(h[1].dir, F_OK) != 0);
   TEST_DONE();
 
+  TEST_START("local_spawn: our stdin closed, the host still gets its fds");
+  {
+    /* the console log then opens as fd 0: exec_child() must not put
+     * /dev/null over it, nor leave the program without a stdin */
+    int keep = dup(0), i;
+
+    close(0);
+    spawn_sh(&h[3], "cat && echo in-ok");
+    dup2(keep, 0);
+    close(keep);
+    for (i = 0; i < 100 && local_alive(&h[3]); i++) usleep(20000);
+    ASSERT_TRUE(strstr(local_logtail(&h[3]), "in-ok") != NULL);
+  }
+  TEST_DONE();
+
   TEST_START("local_spawn: a missing program is an error");
   {
     char *argv[] = { "/nonexistent/mvm-qemu", NULL };
