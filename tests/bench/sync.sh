@@ -50,29 +50,7 @@ SRC=$W/src/include
 
 # The wire counter: a TCP proxy to the sshd that appends "up down" bytes of
 # each connection to $W/wire when it closes.
-cat > "$W/proxy.py" << 'EOF'
-import socket, sys, threading
-dst, out = int(sys.argv[1]), sys.argv[2]
-ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(8)
-print(ls.getsockname()[1], flush=True)
-def pump(a, b, n, i):
-    while True:
-        d = a.recv(65536)
-        if not d: break
-        n[i] += len(d); b.sendall(d)
-    try: b.shutdown(socket.SHUT_WR)
-    except OSError: pass
-def conn(c):
-    s = socket.create_connection(("127.0.0.1", dst)); n = [0, 0]
-    t = [threading.Thread(target=pump, args=(c, s, n, 0)),
-         threading.Thread(target=pump, args=(s, c, n, 1))]
-    for x in t: x.start()
-    for x in t: x.join()
-    with open(out, "a") as f: f.write("%d %d\n" % (n[0], n[1]))
-while True:
-    c, _ = ls.accept(); threading.Thread(target=conn, args=(c,)).start()
-EOF
-python3 "$W/proxy.py" "$SSHD_PORT" "$W/wire" > "$W/proxy.port" &
+python3 "$top/tests/servers/countproxy.py" "$SSHD_PORT" "$W/wire" > "$W/proxy.port" &
 PROXY_PID=$!
 i=0
 while [ ! -s "$W/proxy.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
