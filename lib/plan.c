@@ -113,11 +113,14 @@ char *plan_fetch_cmd(const char *sections, int gz, const char *streams)
 {
   /* gzip makes /usr/include's 550 KB list 89 KB (-1) or 75 KB (-6, for
    * -z: 10 ms of remote CPU) for the wire; rsync sends its file list
-   * prefix-compressed. Without gzip on the host, plain. */
+   * prefix-compressed. Without gzip on the host, plain. A plain list
+   * (gz 0) starts with "z" if the host has gzip, for a later stream. */
   return xasprintf("find . -maxdepth 0 -printf '' 2>/dev/null || exit 97\n"
-                   "{\n%s}%s%s%s\nprintf '\\0@\\0#\\0'\n"
+                   "%s{\n%s}%s%s%s\nprintf '\\0@\\0#\\0'\n"
                    "read -r go || exit 0\ncase $go in\n%s*) exit 0 ;;\n"
-                   "esac\n", sections,
+                   "esac\n",
+                   gz ? "" : "command -v gzip >/dev/null 2>&1 && printf z\n",
+                   sections,
                    gz ? " | { gzip -" : "", gz > 1 ? "6" : gz ? "1" : "",
                    gz ? " 2>/dev/null || cat; }" : "", streams);
 }

@@ -106,6 +106,9 @@ size_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t n);
  * (the socket was full) and with it shut (the remote command did not read
  * as fast as we wrote). */
 void ssh_chan_waits(const struct ssh_chan *c, double *net, double *window);
+/* The least round trip the kernel has seen on s's connection, in us; 0
+ * if unknown (not TCP: a proxy command). Near hosts have tens of us. */
+unsigned ssh_min_rtt_us(const struct ssh *s);
 /* Free c without waiting for the command (it is closed on the remote). */
 void ssh_chan_abort(struct ssh_chan *c);
 /* Every later wait on s fails with "timeout" at now_s() >= at (0: never). */

@@ -95,6 +95,15 @@ static int drain(struct ssh_chan *c)
   return got;
 }
 
+unsigned ssh_min_rtt_us(const struct ssh *s)
+{
+  struct tcp_info ti = { 0 };
+  socklen_t len = sizeof(ti);
+
+  if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len)) return 0;
+  return ti.tcpi_min_rtt;
+}
+
 /* How much of a command's stdin may wait on the host, sent and not yet
  * read by the command. OpenSSH's sshd keeps it in one buffer that it
  * grows, by copying it whole, for every packet that arrives before the
@@ -105,14 +114,9 @@ static int drain(struct ssh_chan *c)
  * whole window, at 2 ms) is never less than it needs. */
 static unsigned long queue_max(const struct ssh *s)
 {
-  struct tcp_info ti = { 0 };
-  socklen_t len = sizeof(ti);
-  unsigned long q;
+  unsigned long q = (unsigned long)ssh_min_rtt_us(s) * QUEUE_RATE;
 
-  if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
-      !ti.tcpi_min_rtt)
-    return ULONG_MAX;           /* not TCP (a proxy command): no limit */
-  q = (unsigned long)ti.tcpi_min_rtt * QUEUE_RATE;
+  if (!q) return ULONG_MAX;     /* not TCP (a proxy command): no limit */
   return q < QUEUE_MIN ? QUEUE_MIN : q;
 }
 

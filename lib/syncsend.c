@@ -4,9 +4,6 @@
  * Every remote command runs under a deadline that progress moves on
  * (--io-timeout), and every failure names the tree and the step. */
 #include "mvm.h"
-#include <linux/tcp.h>   /* tcpi_min_rtt: not in glibc 2.36's */
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #define OUT_MAX (4 << 20)      /* remote tar and script output */
 #define PROBE_BYTES (8 << 20)  /* auto compression judges this much */
@@ -86,17 +83,13 @@ static int judge(struct xfer *x, uint64_t raw, int *link)
 {
   double dt = now_s() - x->start, rate = raw / (dt > 1e-6 ? dt : 1e-6);
   double net, win;
-  struct tcp_info ti = { 0 };
-  socklen_t len = sizeof(ti);
+  unsigned rtt = ssh_min_rtt_us(x->h->s);
 
   ssh_chan_waits(x->c, &net, &win);
-  if (getsockopt(x->h->s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-    ti.tcpi_min_rtt = 0;
-  *link = rate >= x->h->slow ||
-          (ti.tcpi_min_rtt < x->h->far_us && net <= win);
+  *link = rate >= x->h->slow || (rtt < x->h->far_us && net <= win);
   debug("probe: %.1f MB plain in %.3fs: %.0f MB/s, round trip %uus, "
         "waited %.3fs on the socket, %.3fs on the host: %s", raw / 1e6, dt,
-        rate / 1e6, ti.tcpi_min_rtt, net, win,
+        rate / 1e6, rtt, net, win,
         *link ? "no compression" : "compressing the rest");
   return *link;
 }
