@@ -23,6 +23,7 @@ void exec_child(char *const argv[], int out, int err, int report)
   out = above_stdio(out);
   err = above_stdio(err);
   report = above_stdio(report);
+  if (out < 0 || err < 0 || report < 0) _exit(127);   /* out of fds */
   /* no O_CLOEXEC: if fd 0 was closed, open() returns 0 itself and
    * dup2(0, 0) would leave the flag on, the program with no stdin */
   nul = open("/dev/null", O_RDONLY);

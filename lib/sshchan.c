@@ -108,7 +108,7 @@ unsigned ssh_min_rtt_us(const struct ssh *s)
  * read by the command. OpenSSH's sshd keeps it in one buffer that it
  * grows, by copying it whole, for every packet that arrives before the
  * command has read half of it: with its 2 MB window full (a host that
- * unpacks slower than we send: loopback, a LAN) that copying was 60% of
+ * unpacks slower than we send: loopback, a LAN) that copying was 40% of
  * sshd's CPU and half the time of an initial mvm-sync. A far host's queue
  * is the network's: enough to move 1 GB/s over the round trip (2 MB, the
  * whole window, at 2 ms) is never less than it needs. */
