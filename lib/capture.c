@@ -23,7 +23,11 @@ void exec_child(char *const argv[], int out, int err, int report)
   out = above_stdio(out);
   err = above_stdio(err);
   report = above_stdio(report);
-  if (out < 0 || err < 0 || report < 0) _exit(127);   /* out of fds */
+  if (out < 0 || err < 0 || report < 0) {   /* out of fds: say so */
+    e = errno;
+    if (report >= 0 && write(report, &e, sizeof(e)) < 0) _exit(127);
+    _exit(127);
+  }
   /* no O_CLOEXEC: if fd 0 was closed, open() returns 0 itself and
    * dup2(0, 0) would leave the flag on, the program with no stdin */
   nul = open("/dev/null", O_RDONLY);

@@ -127,8 +127,9 @@ static void test_aws(void)
   aws_ok("aws: credential_process", "AKIDPROC", "procsecret", "proctoken",
          "sa-east-1");
   {
-    /* with our stdin closed, /dev/null lands on fd 0 itself: it must
-     * still reach the helper open (no close-on-exec left on it) */
+    /* with our stdin closed (capture_run's pipes then take fd 0), the
+     * helper still reads /dev/null, not a closed or foreign stdin; the
+     * fd-0 case itself: test_local.c's closed-stdin spawn */
     int keep = dup(0);
 
     close(0);
