@@ -27,6 +27,7 @@ struct http {
   double rate, burst;
   double timeout;         /* http_local(); 0: MVM_HTTP_TIMEOUT */
   int attempts;           /* http_local(); 0: MVM_HTTP_ATTEMPTS */
+  double until;           /* http_deadline(): wall clock; 0: none */
   int dry;
   long last;              /* status of the last answer, 0: none */
   CURL *c;
@@ -158,6 +159,19 @@ void http_local(struct http *h, double timeout, int attempts)
 {
   h->timeout = timeout;
   h->attempts = attempts;
+}
+
+void http_deadline(struct http *h, double until)
+{
+  h->until = until;
+}
+
+double http_wall(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 void http_dry(struct http *h, int on)
@@ -314,6 +328,30 @@ static int dry_req(const struct http *h, const char *method, const char *url,
   return error("dry run");
 }
 
+/* A path with an empty part ("/zones//instances/x", "/servers/") is an
+ * id that did not parse: its 404 would read as "gone". Never sent. */
+static int path_ok(const char *what, const char *path)
+{
+  size_t n = strcspn(path, "?#");
+
+  if (n && path[0] != '/')
+    return error("%s: refusing the path '%.*s': not absolute", what, (int)n,
+                 path);
+  if (memmem(path, n, "//", 2) || (n > 1 && path[n - 1] == '/'))
+    return error("%s: refusing the path '%.*s': an empty part (an id that "
+                 "did not parse)", what, (int)n, path);
+  return 0;
+}
+
+/* Until a deadline (teardown), an idempotent request is retried through
+ * whatever is not a refusal: 429, 5xx, no answer, and a 409 or 423 (busy,
+ * locked: a host still being made or changed). */
+static int retry_until(const struct http *h, long st, int flags)
+{
+  return h->until > 0 && (flags & HTTP_RETRY) &&
+         (st == 0 || st == 409 || st == 423 || st == 429 || st >= 500);
+}
+
 int http_req(struct http *h, const char *what, const char *method,
              const char *path, const char *body, int flags,
              struct http_resp *r)
@@ -327,6 +365,11 @@ int http_req(struct http *h, const char *what, const char *method,
   int rc = -1, retry;
 
   memset(r, 0, sizeof(*r));
+  if (path_ok(what, path)) {
+    h->last = 0;
+    free(url);
+    return -1;
+  }
   if (h->dry) {
     rc = dry_req(h, method, url, body, r);
     free(url);
@@ -343,6 +386,7 @@ int http_req(struct http *h, const char *what, const char *method,
     } else if ((r->status >= 200 && r->status < 300) ||
                (r->status == 404 && (flags & HTTP_404_OK))) {
       debug("%s: < %ld (%.2fs)", h->prov, r->status, now_s() - t0);
+      rate_ok(h->prov, h->rate, h->burst);
       rc = 0;
       break;
     } else {
@@ -355,8 +399,16 @@ int http_req(struct http *h, const char *what, const char *method,
     wait = base * (1 << (n < 16 ? n - 1 : 15));
     wait = r->retry_after > 0 ? r->retry_after
                               : jitter(wait < 30 ? wait : 30);
-    if (!retry || n >= attempts || now_s() - t0 + wait > budget) break;
-    if (r->status == 429) rate_pause(h->prov, wait, h->rate, h->burst);
+    if (r->status == 429) rate_429(h->prov, wait, h->rate, h->burst);
+    if (retry_until(h, r->status, flags)) {
+      /* No count: the deadline ends it, the last try at the deadline. */
+      double left = h->until - http_wall();
+
+      if (left <= 0) break;
+      if (wait > left) wait = left;
+    } else if (!retry || n >= attempts || now_s() - t0 + wait > budget) {
+      break;
+    }
     debug("%s: %s: retry %d in %.2fs", h->prov, what, n, wait);
     sleep_s(wait);
   }

@@ -71,6 +71,13 @@ void http_ctype(struct http *h, const char *ctype);
  * (not MVM_HTTP_TIMEOUT, MVM_HTTP_ATTEMPTS). */
 void http_local(struct http *h, double timeout, int attempts);
 
+/* Until UNTIL (wall clock, http_wall(); 0: off) a request flagged
+ * HTTP_RETRY is retried through 429, 5xx, 409, 423 and lost answers with
+ * no count of attempts and no MVM_HTTP_RETRY_S: teardown's deletes, lists
+ * and confirming polls end at its --deadline, not at the eighth 429. */
+void http_deadline(struct http *h, double until);
+double http_wall(void);   /* CLOCK_REALTIME in seconds: shared by processes */
+
 /* Dry run: http_req() prints "# dry-run: METHOD URL" and the body (secret
  * JSON members redacted) on stdout and fails with mvm.err "dry run". */
 void http_dry(struct http *h, int on);
@@ -89,18 +96,23 @@ enum {
  * with BODY (NULL: none). Waits for the token bucket, retries as FLAGS
  * allow with exponential backoff and full jitter, honouring Retry-After,
  * within bounded attempts and total time (MVM_HTTP_TIMEOUT per request,
- * default 60 s). 0 on a 2xx answer (or a 404 with HTTP_404_OK); else -1
+ * default 60 s), or until http_deadline(). A PATH with an empty part
+ * ("//", a trailing "/") is refused unsent: a 404 for it would prove
+ * nothing. 0 on a 2xx answer (or a 404 with HTTP_404_OK); else -1
  * with mvm.err "WHAT: STATUS provider message" or "WHAT: reason" and
  * r->status as above. r is always filled: release it. */
 int http_req(struct http *h, const char *what, const char *method,
              const char *path, const char *body, int flags,
              struct http_resp *r);
 
-/* lib/rate.c: the shared token bucket behind http_rate(). rate_take()
- * sleeps until this request may go; rate_pause() holds every worker of
- * PROV back for SECS (a 429's Retry-After). */
+/* lib/rate.c: the shared, adaptive token bucket behind http_rate(), RATE
+ * and BURST its ceiling. rate_take() sleeps until this request may go;
+ * rate_ok() says an answer was a success (the shared rate creeps back up);
+ * rate_429() says the API refused one: the shared rate is cut for every
+ * process, and every worker of PROV waits SECS (its Retry-After). */
 void rate_take(const char *prov, double rate, double burst);
-void rate_pause(const char *prov, double secs, double rate, double burst);
+void rate_ok(const char *prov, double rate, double burst);
+void rate_429(const char *prov, double secs, double rate, double burst);
 
 /* The status of the last answer http_req() got (0: none came), so a
  * caller can tell "refused" (4xx: nothing was done) from "unknown". */

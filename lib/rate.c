@@ -2,11 +2,31 @@
  * every mvmbox process of the user: a token bucket kept as GCRA's single
  * "theoretical arrival time" in a small file under the state directory,
  * updated under flock(). Callers reserve a slot and sleep outside the lock,
- * so 1,000 workers queue at the rate instead of storming the API. A 429
- * pushes the whole bucket back by its Retry-After. Used by lib/http.c. */
+ * so 1,000 workers queue at the rate instead of storming the API.
+ *
+ * The rate adapts, as TCP's congestion window and the AWS SDKs' "adaptive"
+ * retry mode do: the configured rate (MVM_<PROVIDER>_RATE or the
+ * provider's) is only the ceiling; a 429 cuts the shared rate by BETA (at
+ * most once per second: the answers to one burst are one signal, not
+ * fifty), every success adds a little back (RAMP of the ceiling per second
+ * of saturated sending), and the 429's Retry-After pushes the whole bucket
+ * back. Nobody has to know their account's limit. Used by lib/http.c. */
 #include "mvm.h"
 
 #include <sys/file.h>
+
+#define BETA 0.75           /* multiplicative decrease on a 429 */
+#define RAMP 0.01           /* additive increase: ceiling share per second */
+#define FLOOR 0.02          /* never below this share of the ceiling */
+#define DEC_EVERY 1.0       /* seconds between two decreases */
+#define FORGET 600.0        /* a cut this old is forgotten: the ceiling */
+
+/* The file: the arrival time, the current rate (0: the ceiling) and when
+ * it was last cut. A file of an older mvmbox (the time alone) reads as
+ * "at the ceiling". */
+struct bucket {
+  double tat, cur, cut_at;
+};
 
 static double wall_s(void)
 {
@@ -29,62 +49,138 @@ static int bucket_open(const char *prov)
   return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-/* Under the lock: read the arrival time, let F move it, write it back. */
-static double bucket_update(const char *prov, double (*f)(double *tat,
-                            double now, double a, double b), double a,
-                            double b)
+/* What a step of the bucket is given: the configured rate and burst (the
+ * ceiling), and a step's own argument. */
+struct step {
+  double rate, burst, arg;
+};
+
+static int sane(double v)
 {
-  double tat = 0, now = wall_s(), wait;
+  return v == v && v >= 0 && v < 1e12;
+}
+
+/* Under the lock: read the bucket, let F move it, write it back. */
+static double bucket_update(const char *prov, double (*f)(struct bucket *b,
+                            double now, const struct step *s),
+                            const struct step *s)
+{
+  struct bucket b = { 0, 0, 0 };
+  double now = wall_s(), wait;
+  ssize_t n;
   int fd = bucket_open(prov);
 
   if (fd < 0 || flock(fd, LOCK_EX)) {
     /* No shared state: pace this process alone rather than not at all. */
-    static double local_tat;
+    static struct bucket local;
 
     if (fd >= 0) close(fd);
-    return f(&local_tat, now, a, b);
+    return f(&local, now, s);
   }
-  if (pread(fd, &tat, sizeof(tat), 0) != sizeof(tat) || tat != tat)
-    tat = 0;
-  wait = f(&tat, now, a, b);
-  if (pwrite(fd, &tat, sizeof(tat), 0) != sizeof(tat))
+  n = pread(fd, &b, sizeof(b), 0);
+  if (n < (ssize_t)sizeof(b.tat) || !sane(b.tat)) b.tat = 0;
+  if (n < (ssize_t)sizeof(b) || !sane(b.cur) || !sane(b.cut_at))
+    b.cur = b.cut_at = 0;
+  wait = f(&b, now, s);
+  if (pwrite(fd, &b, sizeof(b), 0) != sizeof(b))
     debug("rate: cannot write the %s bucket", prov);
   close(fd);                  /* drops the lock */
   return wait;
 }
 
+/* The rate in force: the current one, within [FLOOR, 1] of the ceiling
+ * (yesterday's limit is not today's: an old cut is forgotten). */
+static double current(const struct bucket *b, double now, double ceiling)
+{
+  double lo = ceiling * FLOOR;
+
+  if (b->cur <= 0 || b->cur > ceiling || now - b->cut_at > FORGET)
+    return ceiling;
+  return b->cur < lo ? lo : b->cur;
+}
+
+/* The burst shrinks with the rate: after a pause a full burst at the
+ * ceiling would only be refused again. */
+static double tau_of(double rate, const struct step *s)
+{
+  double burst = s->burst * rate / s->rate;
+
+  return (burst < 1 ? 0 : burst - 1) / rate;
+}
+
 /* GCRA: a request at `now` conforms if tat - tau <= now; it reserves the
  * next slot either way and waits for its own. */
-static double take(double *tat, double now, double rate, double burst)
+static double take(struct bucket *b, double now, const struct step *s)
 {
-  double t = *tat > now ? *tat : now, tau = (burst - 1) / rate;
+  double r = current(b, now, s->rate), t = b->tat > now ? b->tat : now;
+  double tau = tau_of(r, s);
 
-  *tat = t + 1 / rate;
+  b->tat = t + 1 / r;
   return t - tau > now ? t - tau - now : 0;
 }
 
-/* Nobody may start before now + secs: tat past that by the burst. */
-static double push_back(double *tat, double now, double secs, double tau)
+/* A success: RAMP of the ceiling per second while sending at the current
+ * rate, i.e. RAMP * ceiling / current per answer. */
+static double grow(struct bucket *b, double now, const struct step *s)
 {
-  if (*tat < now + secs + tau) *tat = now + secs + tau;
+  double r = current(b, now, s->rate);
+
+  r += RAMP * s->rate / r;
+  b->cur = r >= s->rate ? 0 : r;
+  return 0;
+}
+
+/* A 429: the rate cut by BETA (once per DEC_EVERY), and nobody starts
+ * before now + its Retry-After (arg): tat past that by the burst. */
+static double cut(struct bucket *b, double now, const struct step *s)
+{
+  double r = current(b, now, s->rate);
+
+  if (now - b->cut_at >= DEC_EVERY || now < b->cut_at) {
+    r *= BETA;
+    if (r < s->rate * FLOOR) r = s->rate * FLOOR;
+    b->cur = r;
+    b->cut_at = now;
+    debug("rate: a 429: the shared rate is now %.2f/s", r);
+  }
+  if (s->arg > 0 && b->tat < now + s->arg + tau_of(r, s))
+    b->tat = now + s->arg + tau_of(r, s);
+  return 0;
+}
+
+static int step_of(struct step *s, double rate, double burst, double arg)
+{
+  if (rate <= 0) return -1;
+  s->rate = rate;
+  s->burst = burst < 1 ? 1 : burst;
+  s->arg = arg;
   return 0;
 }
 
 void rate_take(const char *prov, double rate, double burst)
 {
+  struct step s;
   double wait;
 
-  if (rate <= 0) return;
-  if (burst < 1) burst = 1;
-  wait = bucket_update(prov, take, rate, burst);
+  if (step_of(&s, rate, burst, 0)) return;
+  wait = bucket_update(prov, take, &s);
   if (wait > 0) {
     debug("rate: %s budget: waiting %.2fs", prov, wait);
     sleep_s(wait);    /* all of it: a ^C's SIGUSR1 must not jump the queue */
   }
 }
 
-void rate_pause(const char *prov, double secs, double rate, double burst)
+void rate_ok(const char *prov, double rate, double burst)
 {
-  if (secs > 0 && rate > 0)
-    bucket_update(prov, push_back, secs, (burst < 1 ? 0 : burst - 1) / rate);
+  struct step s;
+
+  if (!step_of(&s, rate, burst, 0)) bucket_update(prov, grow, &s);
 }
+
+void rate_429(const char *prov, double secs, double rate, double burst)
+{
+  struct step s;
+
+  if (!step_of(&s, rate, burst, secs)) bucket_update(prov, cut, &s);
+}
+
