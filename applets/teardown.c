@@ -12,7 +12,8 @@
 #include "provider.h"
 
 const char teardown_usage[] =
-"usage: mvm-teardown [-qv] [-j N] [--dry-run] [--expired] [PROVIDER [LABEL]]\n"
+"usage: mvm-teardown [-qv] [-j N] [--deadline TIME] [--dry-run] [--expired]\n"
+"                    [PROVIDER [LABEL]]\n"
 "\n"
 "Destroy every PROVIDER host tagged mvm-ephemeral=true (only those of\n"
 "LABEL if given), or, with no PROVIDER, exactly the hosts of the host\n"
@@ -25,6 +26,10 @@ const char teardown_usage[] =
 "              'mvm-teardown --dry-run P | mvm-teardown' destroys those\n"
 "  --expired   only PROVIDER's hosts past their mvm-expires tag (a reaper\n"
 "              for cron; see mvm-provision --ttl)\n"
+"  --deadline TIME  keep retrying deletes, listings and the polls that\n"
+"              confirm them (through 429s, 5xx, lost answers) until TIME\n"
+"              has passed (seconds, or with s, m, h; default 20m); a host\n"
+"              still there then is an error record, exit 1\n"
 "  -j N        destroy at most N hosts at once (default 8)\n"
 "  -q, -v      quieter, more verbose\n";
 
@@ -71,6 +76,20 @@ static void emit_into(struct rec *r)
   for (i = 0; i < r->n; i++)
     rec_set(TT.cur, r->f[i].key, "%s", r->f[i].val);
   TT.emitted++;
+}
+
+/* --deadline: seconds, or a number of s, m or h; at most a day. */
+static long deadline_arg(const char *s)
+{
+  char *end;
+  double v = strtod(s, &end);
+  const char *u = strchr("smh", *end ? *end : 's');
+
+  if (end == s || !*s || !u || (*end && end[1]) || !(v > 0))
+    help_exit("bad --deadline '%s': N, Ns, Nm or Nh", s);
+  v *= *u == 'h' ? 3600 : *u == 'm' ? 60 : 1;
+  if (v > 86400) help_exit("bad --deadline '%s': at most 24h", s);
+  return v < 1 ? 1 : (long)v;
 }
 
 static const struct provider *lookup(const char *name)
@@ -163,11 +182,14 @@ int teardown_main(int argc, char **argv)
   static const struct option lo[] = {
     { "dry-run", no_argument, NULL, 'D' },
     { "expired", no_argument, NULL, 'E' },
+    { "deadline", required_argument, NULL, 'T' },
     { "help", no_argument, NULL, 'h' },
     { 0 }
   };
   const struct provider *p;
   const char *label;
+  char until[32];
+  long deadline = 1200;
   int c;
 
   TT.jobs = 8;
@@ -175,6 +197,9 @@ int teardown_main(int argc, char **argv)
     switch (c) {
     case 'D': TT.dry = 1; break;
     case 'E': TT.expired = 1; break;
+    case 'T':
+      deadline = deadline_arg(optarg);
+      break;
     case 'j': TT.jobs = xatoi_range(optarg, 1, 256); break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
@@ -182,6 +207,9 @@ int teardown_main(int argc, char **argv)
     }
   }
   if (argc - optind > 2) help_exit("too many arguments");
+  /* One end for every worker and provider process of this teardown. */
+  snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + deadline);
+  setenv("MVM_TEARDOWN_UNTIL", until, 1);
   if (optind == argc && TT.expired) help_exit("--expired needs PROVIDER");
   if (optind == argc) {
     struct run_opts o = { .stage = "down", .jobs = TT.jobs, .each = one,
@@ -216,7 +244,8 @@ int teardown_main(int argc, char **argv)
     errmsg(NULL, "%s: %s", p->name, mvm.err);
     return sig_status(EXIT_HOSTFAIL);
   }
-  if (TT.emitted) info("%d host(s) destroyed", TT.emitted);
+  if (TT.emitted && !(p->flags & PF_CONFIRMS))
+    info("%d host(s) destroyed", TT.emitted);
   if (sig_caught()) errmsg(NULL, "interrupted: the destroy went on to its end");
   return sig_status(TT.failed ? EXIT_HOSTFAIL : EXIT_OK);
 }

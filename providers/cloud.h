@@ -101,7 +101,12 @@ struct cloud_ops {
 /* The driver. up(): one worker per host (at most MVM_CLOUD_JOBS, default
  * 32, at once), never exits once a host may exist, returns -1 only when
  * nothing was created (credentials, bad input). down(): by record (only)
- * or by tag; list(): what down(label, NULL) would destroy. */
+ * or by tag; every delete, list and poll retried until the deadline
+ * (MVM_TEARDOWN_UNTIL, wall clock, set by mvm-teardown --deadline; else
+ * 20 minutes), then confirmed: by tag, listed again until none is left;
+ * by record, asked for until it is gone. A host still there is an error
+ * record naming the command to run again. list(): what down(label, NULL)
+ * would destroy. */
 int cloud_up(const struct cloud_ops *o, const struct up_args *a,
              emit_fn emit);
 int cloud_down(const struct cloud_ops *o, const char *label,
@@ -144,7 +149,7 @@ void cloud_host_json(const struct json *j, const struct cloud_fields *f,
 
 /* A provider file ends with CLOUD_PROVIDER(hetzner, 0): its struct
  * provider, named provider_hetzner, built from `static const struct
- * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP. */
+ * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP | PF_CONFIRMS. */
 #define CLOUD_PROVIDER(p, fl)                                             \
   static const char *p##_vt_type(void) { return p##_ops.type; }           \
   static const char *p##_vt_region(void) { return p##_ops.region; }       \
@@ -155,7 +160,7 @@ void cloud_host_json(const struct json *j, const struct cloud_fields *f,
   static int p##_vt_list(const char *l, emit_fn e)                        \
   { return cloud_list(&p##_ops, l, e); }                                  \
   const struct provider provider_##p = {                                  \
-    .name = #p, .flags = PF_PINS | PF_DRYUP | (fl),                       \
+    .name = #p, .flags = PF_PINS | PF_DRYUP | PF_CONFIRMS | (fl),                       \
     .default_instance_type = p##_vt_type,                                 \
     .default_region = p##_vt_region,                                      \
     .up = p##_vt_up, .down = p##_vt_down, .list = p##_vt_list,            \

@@ -6,12 +6,41 @@
 #include "provider.h"
 #include "cloud.h"
 
+#define DEADLINE_S 1200.0   /* mvm-teardown --deadline's default */
+#define REDELETE_S 60.0     /* a host still listed this long: delete again */
+
 struct down {
   const struct cloud_ops *o;
   struct http *h;
   struct cloud_list l;
   emit_fn emit;
+  const char *label;
+  struct rec *got;        /* by label: each host's record, held until the
+                           * listing confirms it is gone */
 };
+
+/* The wall-clock end of this teardown: MVM_TEARDOWN_UNTIL (set by
+ * mvm-teardown --deadline, the same for all its workers), else 20 min. */
+static double until(void)
+{
+  const char *s = getenv("MVM_TEARDOWN_UNTIL");
+  double v = s && *s ? strtod(s, NULL) : 0;
+
+  return v > 0 ? v : http_wall() + DEADLINE_S;
+}
+
+static double poll_s(const struct cloud_ops *o)
+{
+  return cloud_env_s("MVM_CLOUD_POLL_S", o->poll_s);
+}
+
+static int pfx_err(const struct cloud_ops *o)
+{
+  char why[sizeof(mvm.err)];
+
+  snprintf(why, sizeof(why), "%s", mvm.err);
+  return error("%s: %s", o->name, why);
+}
 
 static void lived(const struct cloud_host *c, struct rec *r)
 {
@@ -41,20 +70,109 @@ static void down_child(int i, int fd, void *arg)
 static void down_got(int i, struct rec *r, void *arg)
 {
   const struct down *d = arg;
+  int k;
 
-  (void)i;
-  d->emit(r);
+  rec_new(&d->got[i], r->addr);
+  for (k = 0; k < r->n; k++)
+    rec_set(&d->got[i], r->f[k].key, "%s", r->f[k].val);
 }
 
 static void down_lost(int i, int st, void *arg)
 {
   const struct down *d = arg;
-  struct rec r;
 
-  cloud_rec(d->o, &d->l.h[i], &r);
-  rec_fail(&r, "down", "worker died (status %d)", st);
-  d->emit(&r);
-  rec_release(&r);
+  cloud_rec(d->o, &d->l.h[i], &d->got[i]);
+  rec_fail(&d->got[i], "down", "worker died (status %d)", st);
+}
+
+/* By label: list again until none of it is left or the deadline passes,
+ * deleting again what stays listed REDELETE_S. Returns how many are left;
+ * each one's record (or a new one) becomes an error naming the command to
+ * run again, never "destroyed". */
+static int confirm(struct down *d, double end)
+{
+  struct cloud_list l = { 0 };
+  double last = now_s();
+  int i, k, left = -1;
+
+  for (;;) {
+    cloud_list_release(&l);
+    if (d->o->list(d->h, d->label, &l)) {
+      warn("%s: cannot list to confirm: %s", d->o->name, mvm.err);
+      left = -1;
+    } else if (!(left = l.n) || http_wall() >= end) {
+      break;
+    }
+    if (http_wall() >= end) break;
+    if (left > 0 && now_s() - last >= REDELETE_S) {
+      for (i = 0; i < l.n; i++) d->o->destroy(d->h, &l.h[i]);
+      last = now_s();
+    }
+    status("%d host(s) still listed: waiting for them to go", l.n);
+    sleep_s(poll_s(d->o));
+  }
+  for (i = 0; left > 0 && i < l.n; i++) {
+    struct rec *r = NULL, extra;
+
+    for (k = 0; k < d->l.n && !r; k++)
+      if (!strcmp(d->l.h[k].id, l.h[i].id)) r = &d->got[k];
+    if (!r) cloud_rec(d->o, &l.h[i], r = &extra);
+    rec_fail(r, "down", "%s: %s is still listed at the deadline: run "
+             "mvm-teardown %s%s%s", d->o->name, l.h[i].id, d->o->name,
+             d->label ? " " : "", d->label ? d->label : "");
+    if (r == &extra) {
+      d->emit(r);
+      rec_release(r);
+    }
+  }
+  for (i = 0; left < 0 && i < d->l.n; i++)
+    if (d->got[i].addr && !rec_failed(&d->got[i]))
+      rec_fail(&d->got[i], "down", "%s: deleted, but no listing confirms "
+               "it is gone: run mvm-teardown %s%s%s", d->o->name,
+               d->o->name, d->label ? " " : "", d->label ? d->label : "");
+  cloud_list_release(&l);
+  return left < 0 ? d->l.n : left;
+}
+
+/* By label: a worker per host deletes it, then the listing confirms. */
+static int down_label(struct down *d, double end)
+{
+  struct pool p = { down_child, down_got, down_lost, d, 0 };
+  int i, left, gone = 0;
+
+  if (d->o->list(d->h, d->label, &d->l)) return -1;
+  d->got = xzalloc((d->l.n + 1) * sizeof(*d->got));
+  if (d->l.n) pool_run(&p, d->l.n, cloud_jobs(d->l.n));
+  left = confirm(d, end);
+  for (i = 0; i < d->l.n; i++) {
+    if (!d->got[i].addr) cloud_rec(d->o, &d->l.h[i], &d->got[i]);
+    gone += !rec_failed(&d->got[i]);
+    d->emit(&d->got[i]);
+    rec_release(&d->got[i]);
+  }
+  free(d->got);
+  info("%d host(s) destroyed, %d left%s", gone, left, left ? ""
+       : " (confirmed by listing)");
+  return 0;
+}
+
+/* By record: delete it, then ask for it until it is gone or the deadline
+ * passes (0 gone, -1 mvm.err). */
+static int down_one(struct down *d, struct cloud_host *c, double end)
+{
+  int rc = d->o->destroy(d->h, c);
+
+  if (rc) return rc;
+  for (;;) {
+    if (!d->o->get(d->h, c) && c->state == CLOUD_GONE) return 0;
+    if (c->state == CLOUD_FAILED) return pfx_err(d->o);
+    if (http_wall() >= end)
+      return error("%s is still there at the deadline: run echo '- "
+                   "provider=%s id=%s' | mvm-teardown", c->id, d->o->name,
+                   c->id);
+    status("deleted, waiting for it to go (%s)", c->status);
+    sleep_s(poll_s(d->o));
+  }
 }
 
 /* An intent line of the journal: did its create go through? Destroy the
@@ -87,19 +205,20 @@ static int intent_host(struct down *d, const struct rec *only)
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit)
 {
-  struct pool p = { down_child, down_got, down_lost, NULL, 0 };
-  struct down d = { o, NULL, { 0 }, emit };
+  struct down d = { o, NULL, { 0 }, emit, label, NULL };
   struct cloud_host *c;
   struct rec r;
+  double end = until();
   int rc = 0, i;
 
   if (!(d.h = cloud_connect(o))) return -1;
+  http_deadline(d.h, end);
   if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */
     rc = intent_host(&d, only);
   } else if (only) {          /* one record: its id= */
     c = cloud_list_add(&d.l);
     snprintf(c->id, sizeof(c->id), "%s", rec_get(only, "id"));
-    if ((rc = o->destroy(d.h, c)) == 0) {
+    if ((rc = down_one(&d, c, end)) == 0) {
       rec_new(&r, only->addr);
       for (i = 0; i < only->n; i++)
         rec_set(&r, only->f[i].key, "%s", only->f[i].val);
@@ -110,11 +229,8 @@ int cloud_down(const struct cloud_ops *o, const char *label,
       rec_release(&r);
     }
     rc = rc < 0 ? -1 : 0;
-  } else if (o->list(d.h, label, &d.l)) {
-    rc = -1;
-  } else if (d.l.n) {
-    p.arg = &d;
-    pool_run(&p, d.l.n, cloud_jobs(d.l.n));
+  } else {
+    rc = down_label(&d, end);
   }
   cloud_list_release(&d.l);
   http_free(d.h);

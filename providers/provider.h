@@ -45,6 +45,8 @@ enum {
                            * for its records */
   PF_DRYUP = 8,           /* up() honours up_args.dry_run (cloud
                            * providers: the API calls it would make) */
+  PF_CONFIRMS = 16,       /* down() confirms by listing and says how many
+                           * are left (the cloud driver) */
 };
 
 struct provider {
