@@ -101,7 +101,7 @@ def list_servers(st, m, query, body):
     sel = query.get("label_selector", "")
     per = min(int(query.get("per_page", 25)), 50)
     page = int(query.get("page", 1))
-    all_ = [i for i in st.inst.values() if selected(i, sel)]
+    all_ = [i for i in st.listed() if selected(i, sel)]
     chunk = all_[(page - 1) * per: page * per]
     last = max(1, (len(all_) + per - 1) // per)
     return 200, {"servers": [server(i) for i in chunk],
@@ -120,7 +120,7 @@ def get_server(st, m, query, body):
 
 def delete_server(st, m, query, body):
     i = st.find(m.group(1))
-    del st.inst[i["_id"]]
+    st.remove(i)
     return 200, {"action": action("delete_server", i["_id"])}
 
 

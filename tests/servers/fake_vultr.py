@@ -66,7 +66,7 @@ def create(st, m, query, body):
 def list_bm(st, m, query, body):
     per = int(query.get("per_page", 100))
     start = int(query.get("cursor") or 0)
-    all_ = list(st.inst.values())
+    all_ = st.listed()
     chunk = all_[start:start + per]
     nxt = str(start + per) if start + per < len(all_) else ""
     return 200, {"bare_metals": [bm(i) for i in chunk],
@@ -85,7 +85,7 @@ def get_bm(st, m, query, body):
 
 def delete_bm(st, m, query, body):
     i = st.find(key(m))
-    del st.inst[i["_id"]]
+    st.remove(i)
     return 204, None
 
 

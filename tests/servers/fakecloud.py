@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """tests/servers/fakecloud.py - a stateful fake of a cloud API, for tests.
 
-    fakecloud.py PROVIDER PORTFILE [--latency MS] [--rate N] [--faults JSON]
-                 [--check 0]
+    fakecloud.py PROVIDER PORTFILE [--latency MS] [--rate N] [--window N]
+                 [--faults JSON] [--check 0]
 
 Listens on 127.0.0.1 only (a free port, written to PORTFILE once it
 listens) and hands out 127.x addresses. PROVIDER names a module
@@ -25,7 +25,13 @@ lost performs the request and then drops the answer, slow sleeps 2 s
 first, badjson answers 200 with a cut-off document (and does nothing).
 {"get404": N} answers the first N gets of a new instance with 404
 (eventual consistency); {"rate": N} limits every request to N per second
-(429 with Retry-After beyond it). --check 0 skips the spec check: for
+(429 with Retry-After beyond it). --window N counts requests per wall-clock
+second, as Vultr's limit does: the N+1st of a second is answered 429
+(Retry-After: 1). {"storm": S} answers every second request 429 for S
+seconds from now; {"linger": S} keeps a deleted instance in listings for
+S seconds (eventual consistency, as EC2 and ARM do; a get says 404);
+{"stuck": N} makes the next N deletes answer success while the instance
+stays (a host that never goes away). /_fake/state counts "lingering". --check 0 skips the spec check: for
 benchmarks of the client, where the checker's CPU time would dominate.
 """
 import importlib
@@ -192,6 +198,45 @@ class Store:
         self.inflight = 0
         self.cond = threading.Condition(self.lock)
         self.rate_t = 0.0
+        self.win = (0, 0)           # (second, requests in it)
+        self.storm_until = 0.0
+        self.storm_n = 0
+        self.gone = {}              # deleted, still listed: id -> until
+
+    def listed(self):
+        """What a listing shows: the instances and the lingering deleted."""
+        now = time.time()
+        self.gone = {k: v for k, v in self.gone.items() if v[0] > now}
+        return list(self.inst.values()) + [v[1] for v in self.gone.values()]
+
+    def remove(self, inst):
+        """A delete: gone (or, stuck, still there; lingering, still listed)."""
+        if int(self.faults.get("stuck", 0)) > 0:
+            self.faults["stuck"] = int(self.faults["stuck"]) - 1
+            inst["_stuck"] = True
+        if inst.get("_stuck"):
+            return
+        del self.inst[inst["_id"]]
+        linger = float(self.faults.get("linger", 0))
+        if linger > 0:
+            self.gone[inst["_id"]] = (time.time() + linger, inst)
+
+    def limited(self, window):
+        """Over the per-second window, or a storm's 429: True."""
+        now = time.time()
+        if "storm" in self.faults:
+            self.storm_until = now + float(self.faults.pop("storm"))
+        if now < self.storm_until:
+            self.storm_n += 1
+            if self.storm_n % 2:
+                return True
+        if window:
+            sec = int(now)
+            n = self.win[1] + 1 if self.win[0] == sec else 1
+            self.win = (sec, n)
+            if n > window:
+                return True
+        return False
 
     def new_id(self):
         self.seq += 1
@@ -271,7 +316,8 @@ class Handler(BaseHTTPRequestHandler):
                                               for i in st.inst.values()],
                                 "violations": st.violations,
                                 "requests": st.requests,
-                                "counts": st.counts})
+                                "counts": st.counts,
+                                "lingering": len(st.gone)})
         elif path == "/_fake/faults":
             with st.lock:
                 st.faults = body or {}
@@ -318,6 +364,10 @@ class Handler(BaseHTTPRequestHandler):
                     raise Reply(429, mod.error(429, "rate_limit_exceeded", "rate limit exceeded"),
                                 {"Retry-After": 1})
                 st.rate_t += 1.0 / self.server.rate
+            if st.limited(self.server.window):
+                st.counts["429"] = st.counts.get("429", 0) + 1
+                raise Reply(429, mod.error(429, "rate_limit_exceeded", "Rate limit reached - please try your request again later."),
+                            {"Retry-After": 1})
             f = st.fault(op)
         auth = mod.auth(self.headers)
         if auth:
@@ -380,6 +430,7 @@ def main():
     srv.store.faults = json.loads(opts.get("--faults", "{}"))
     srv.latency = float(opts.get("--latency", 0)) / 1000
     srv.rate = float(opts.get("--rate", 0))
+    srv.window = int(opts.get("--window", 0))
     srv.spec = Spec(os.path.join(SPECS, mod.SPEC), mod.PREFIX) if mod.SPEC else None
     if not srv.spec and hasattr(mod, "spec"):
         srv.spec = mod.spec()
