@@ -61,12 +61,17 @@ static void gce_word(char *out, size_t n, const char *in, int name)
   out[i] = 0;
 }
 
-static void split(const char *id, char *zone, size_t zn, const char **name)
+/* id= is ZONE/NAME, both non-empty: anything else is an error naming it
+ * (a path with an empty zone would be answered 404: "gone"). */
+static int split(const char *id, char *zone, size_t zn, const char **name)
 {
   const char *s = strchr(id, '/');
 
-  snprintf(zone, zn, "%.*s", s ? (int)(s - id) : 0, id);
-  *name = s ? s + 1 : id;
+  if (!s || s == id || !s[1] || strchr(s + 1, '/') || (size_t)(s - id) >= zn)
+    return error("not a gcp id ZONE/NAME: '%.80s'", id);
+  snprintf(zone, zn, "%.*s", (int)(s - id), id);
+  *name = s + 1;
+  return 0;
 }
 
 static int gcp_create(struct http *h, const struct cloud_req *q,
@@ -132,9 +137,10 @@ static void host_from(const struct json *j, struct cloud_host *c)
   char t[256], *z;
   const char *st;
 
-  z = json_text(j, t, sizeof(t), "zone");
-  if (z && strrchr(z, '/'))
-    snprintf(c->region, sizeof(c->region), "%.39s", strrchr(z, '/') + 1);
+  /* zone: a URL ".../zones/us-central1-a" or the bare name. */
+  if ((z = json_text(j, t, sizeof(t), "zone")))
+    snprintf(c->region, sizeof(c->region), "%.39s",
+             strrchr(z, '/') ? strrchr(z, '/') + 1 : z);
   if (json_text(j, c->name, sizeof(c->name), "name"))
     snprintf(c->id, sizeof(c->id), "%.40s/%.79s", c->region, c->name);
   json_text(j, c->addr, sizeof(c->addr),
@@ -162,8 +168,7 @@ static int op_error(struct http *h, const struct cloud_host *c)
   struct json *j = NULL;
   int rc = 0;
 
-  split(c->id, zone, sizeof(zone), &name);
-  if (!*c->aux) return 0;
+  if (!*c->aux || split(c->id, zone, sizeof(zone), &name)) return 0;
   path = xasprintf("/compute/v1/projects/%s/zones/%s/operations/%s",
                    cred.project, zone, c->aux);
   if (!http_req(h, "get operation", "GET", path, NULL, HTTP_RETRY, &r)
@@ -184,7 +189,7 @@ static int gcp_get(struct http *h, struct cloud_host *c)
   struct json *j = NULL;
   int rc;
 
-  split(c->id, zone, sizeof(zone), &name);
+  if (split(c->id, zone, sizeof(zone), &name)) return -1;
   path = xasprintf("/compute/v1/projects/%s/zones/%s/instances/%s",
                    cred.project, zone, name);
   rc = http_req(h, "get instance", "GET", path, NULL,
@@ -250,7 +255,7 @@ static int gcp_destroy(struct http *h, const struct cloud_host *c)
   struct http_resp r = { 0 };
   int rc;
 
-  split(c->id, zone, sizeof(zone), &name);
+  if (split(c->id, zone, sizeof(zone), &name)) return -1;
   path = xasprintf("/compute/v1/projects/%s/zones/%s/instances/%s",
                    cred.project, zone, name);
   rc = http_req(h, "delete instance", "DELETE", path, NULL,
