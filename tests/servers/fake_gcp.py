@@ -26,6 +26,8 @@ env: FAKE_GCP_TTL=S   lifetime of issued tokens (default 3600)
      FAKE_GCP_MDS=M   a broken metadata server: 500 (every answer),
                       badjson, notoken (no access_token), noflavor (no
                       Metadata-Flavor in the answer), noproject (404)
+     FAKE_GCP_ZONE=bare  an instance's "zone" is the bare name
+                      ("us-central1-a"), not the URL the real API gives
 """
 import base64, json, os, re, sys, threading, time, urllib.parse, uuid
 import fakebase
@@ -37,6 +39,7 @@ PUB = serialization.load_pem_public_key(open(sys.argv[3], "rb").read())
 EMAIL = sys.argv[4]
 TTL = int(os.environ.get("FAKE_GCP_TTL", "3600"))
 MDS = os.environ.get("FAKE_GCP_MDS", "")
+BARE_ZONE = os.environ.get("FAKE_GCP_ZONE") == "bare"
 SCHEMAS = DISC["schemas"]
 LOCK = threading.Lock()
 DB = {"instances": {}, "ops": {}, "req": {}, "tokens": {}, "n": 0,
@@ -179,7 +182,8 @@ def insert(project, zone, body, rid):
     DB["n"] += 1
     n = DB["n"]
     inst = dict(body, id=str(1000 + n), status="PROVISIONING",
-                zone="https://www.googleapis.com/compute/v1/projects/%s/"
+                zone=zone if BARE_ZONE else
+                "https://www.googleapis.com/compute/v1/projects/%s/"
                 "zones/%s" % (project, zone),
                 creationTimestamp=time.strftime("%Y-%m-%dT%H:%M:%S.000-00:00",
                                                 time.gmtime()), polls=0)
@@ -257,7 +261,7 @@ class H(fakebase.Base):
                     items = {}
                     for i in DB["instances"].values():
                         if matches(i, q.get("filter", "")):
-                            z = "zones/" + i["zone"].rsplit("/", 1)[1]
+                            z = "zones/" + i["zone"].rsplit("/", 1)[-1]
                             items.setdefault(z, {"instances": []})[
                                 "instances"].append(
                                     {k: v for k, v in i.items()

@@ -3,10 +3,20 @@ azure and ovh APIs (fake_aws.py ...) share: a request handler base that
 answers on 127.0.0.1 only, the request log and state file the tests read,
 and the port file they wait for. Those fakes are not fakecloud.py modules:
 they check signatures and form or XML bodies, which need the raw request.
+
+A 429 storm, as a real account's rate limit gives under load: a test
+writes "SECONDS [STATUS]" to STATE/storm; from then on, for SECONDS, one
+request in two is answered STATUS (default 429) with Retry-After: 1 and
+logged "STORM STATUS METHOD PATH" (never performed).
 """
 import http.server
 import json
 import os
+import threading
+import time
+
+STORM = {"until": 0.0, "n": 0, "status": 429}
+STORM_LOCK = threading.Lock()
 
 
 class Base(http.server.BaseHTTPRequestHandler):
@@ -28,17 +38,43 @@ class Base(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b)
 
+    def stormed(self, method):
+        """True (answered) if a storm refuses this request."""
+        path = os.path.join(self.state_dir, "storm")
+        with STORM_LOCK:
+            if os.path.exists(path):
+                w = (open(path).read().split() or ["0"]) + ["429"]
+                os.unlink(path)
+                STORM.update(until=time.time() + float(w[0]), n=0,
+                             status=int(w[1]))
+            if time.time() >= STORM["until"]:
+                return False
+            STORM["n"] += 1
+            if STORM["n"] % 2 == 0:
+                return False
+            log(self.state_dir, "STORM %d %s %s" % (STORM["status"], method,
+                                                    self.path))
+        self.body()
+        self.reply(STORM["status"], {"error": {"code": STORM["status"],
+                   "message": "Rate limit exceeded (a storm of the fake)"}},
+                   headers=[("Retry-After", "1")])
+        return True
+
+    def any(self, method):
+        if not self.stormed(method):
+            self.handle_any(method)
+
     def do_GET(self):
-        self.handle_any("GET")
+        self.any("GET")
 
     def do_POST(self):
-        self.handle_any("POST")
+        self.any("POST")
 
     def do_PUT(self):
-        self.handle_any("PUT")
+        self.any("PUT")
 
     def do_DELETE(self):
-        self.handle_any("DELETE")
+        self.any("DELETE")
 
     def log_message(self, *a):
         pass
@@ -58,6 +94,7 @@ def save(state, obj):
 
 
 def serve(state, handler):
+    handler.state_dir = state
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True
     with open(os.path.join(state, "port.tmp"), "w") as f:
