@@ -20,12 +20,17 @@
 #define FLOOR 0.02          /* never below this share of the ceiling */
 #define DEC_EVERY 1.0       /* seconds between two decreases */
 #define FORGET 600.0        /* a cut this old is forgotten: the ceiling */
+#define REGROWN 1.25        /* the rate grew this much: requeue everyone */
+#define NAP 1.0             /* a waiter looks at the bucket this often */
 
-/* The file: the arrival time, the current rate (0: the ceiling) and when
- * it was last cut. A file of an older mvmbox (the time alone) reads as
- * "at the ceiling". */
+/* The file: the arrival time, the current rate (0: the ceiling), when it
+ * was last cut, how many times the queue was voided (gen) and the rate
+ * then. A waiter holds a slot of the rate in force when it queued: when
+ * the rate moves (a cut, a Retry-After, a regrowth) the queue is voided
+ * and every waiter, looking every NAP, queues again at the new rate. A
+ * file of an older mvmbox (the time alone) reads as "at the ceiling". */
 struct bucket {
-  double tat, cur, cut_at;
+  double tat, cur, cut_at, gen, gen_rate;
 };
 
 static double wall_s(void)
@@ -50,9 +55,9 @@ static int bucket_open(const char *prov)
 }
 
 /* What a step of the bucket is given: the configured rate and burst (the
- * ceiling), and a step's own argument. */
+ * ceiling), and a step's own argument; gen: the bucket's, after the step. */
 struct step {
-  double rate, burst, arg;
+  double rate, burst, arg, gen;
 };
 
 static int sane(double v)
@@ -63,9 +68,9 @@ static int sane(double v)
 /* Under the lock: read the bucket, let F move it, write it back. */
 static double bucket_update(const char *prov, double (*f)(struct bucket *b,
                             double now, const struct step *s),
-                            const struct step *s)
+                            struct step *s)
 {
-  struct bucket b = { 0, 0, 0 };
+  struct bucket b = { 0, 0, 0, 0, 0 };
   double now = wall_s(), wait;
   ssize_t n;
   int fd = bucket_open(prov);
@@ -75,13 +80,17 @@ static double bucket_update(const char *prov, double (*f)(struct bucket *b,
     static struct bucket local;
 
     if (fd >= 0) close(fd);
-    return f(&local, now, s);
+    wait = f(&local, now, s);
+    s->gen = local.gen;
+    return wait;
   }
   n = pread(fd, &b, sizeof(b), 0);
   if (n < (ssize_t)sizeof(b.tat) || !sane(b.tat)) b.tat = 0;
-  if (n < (ssize_t)sizeof(b) || !sane(b.cur) || !sane(b.cut_at))
-    b.cur = b.cut_at = 0;
+  if (n < (ssize_t)sizeof(b) || !sane(b.cur) || !sane(b.cut_at) ||
+      !sane(b.gen) || !sane(b.gen_rate))
+    b.cur = b.cut_at = b.gen = b.gen_rate = 0;
   wait = f(&b, now, s);
+  s->gen = b.gen;
   if (pwrite(fd, &b, sizeof(b), 0) != sizeof(b))
     debug("rate: cannot write the %s bucket", prov);
   close(fd);                  /* drops the lock */
@@ -119,6 +128,15 @@ static double take(struct bucket *b, double now, const struct step *s)
   return t - tau > now ? t - tau - now : 0;
 }
 
+/* The slots reserved so far are void: the next request may go SECS from
+ * now, at rate R, with no burst (one would only be refused again). */
+static void requeue(struct bucket *b, double now, double r, double secs)
+{
+  b->tat = now + (secs > 0 ? secs : 0) + 1 / r;
+  b->gen++;
+  b->gen_rate = r;
+}
+
 /* A success: RAMP of the ceiling per second while sending at the current
  * rate, i.e. RAMP * ceiling / current per answer. */
 static double grow(struct bucket *b, double now, const struct step *s)
@@ -126,7 +144,9 @@ static double grow(struct bucket *b, double now, const struct step *s)
   double r = current(b, now, s->rate);
 
   r += RAMP * s->rate / r;
+  if (r > s->rate) r = s->rate;
   b->cur = r >= s->rate ? 0 : r;
+  if (b->gen_rate > 0 && r >= b->gen_rate * REGROWN) requeue(b, now, r, 0);
   return 0;
 }
 
@@ -136,15 +156,17 @@ static double cut(struct bucket *b, double now, const struct step *s)
 {
   double r = current(b, now, s->rate);
 
-  if (now - b->cut_at >= DEC_EVERY || now < b->cut_at) {
+  int was_cut = now - b->cut_at >= DEC_EVERY || now < b->cut_at;
+
+  if (was_cut) {
     r *= BETA;
     if (r < s->rate * FLOOR) r = s->rate * FLOOR;
     b->cur = r;
     b->cut_at = now;
     debug("rate: a 429: the shared rate is now %.2f/s", r);
   }
-  if (s->arg > 0 && b->tat < now + s->arg + tau_of(r, s))
-    b->tat = now + s->arg + tau_of(r, s);
+  if (was_cut || (s->arg > 0 && b->tat < now + s->arg))
+    requeue(b, now, r, s->arg);
   return 0;
 }
 
@@ -154,19 +176,40 @@ static int step_of(struct step *s, double rate, double burst, double arg)
   s->rate = rate;
   s->burst = burst < 1 ? 1 : burst;
   s->arg = arg;
+  s->gen = 0;
   return 0;
 }
 
+/* Nothing changes: what the bucket's gen is now. */
+static double peek(struct bucket *b, double now, const struct step *s)
+{
+  (void)b, (void)now, (void)s;
+  return 0;
+}
+
+/* A slot reserved at the old rate is wrong once the rate moved while its
+ * worker slept: 300 workers queued at 20/s would all still go at 20/s
+ * into a 10/s limit, or, queued at 2/s, idle an API that takes 10/s. So a
+ * waiter looks every NAP, and queues again if the queue was voided. */
 void rate_take(const char *prov, double rate, double burst)
 {
   struct step s;
-  double wait;
+  double wait, gen, nap;
+  int again;
 
   if (step_of(&s, rate, burst, 0)) return;
-  wait = bucket_update(prov, take, &s);
-  if (wait > 0) {
+  for (again = 0; again < 64; again++) {
+    wait = bucket_update(prov, take, &s);
+    if (wait <= 0) return;
+    gen = s.gen;
     debug("rate: %s budget: waiting %.2fs", prov, wait);
-    sleep_s(wait);    /* all of it: a ^C's SIGUSR1 must not jump the queue */
+    do {
+      nap = wait < NAP ? wait : NAP;
+      sleep_s(nap);   /* all of it: a ^C's SIGUSR1 must not jump the queue */
+      wait -= nap;
+      bucket_update(prov, peek, &s);
+    } while (wait > 0 && s.gen == gen);
+    if (s.gen == gen) return;
   }
 }
 
