@@ -128,11 +128,15 @@ static double take(struct bucket *b, double now, const struct step *s)
   return t - tau > now ? t - tau - now : 0;
 }
 
-/* The slots reserved so far are void: the next request may go SECS from
- * now, at rate R, with no burst (one would only be refused again). */
+/* The slots reserved past the next NAP are void (their waiters queue
+ * again; those within it go, unaware): the next new slot is after them,
+ * and at least SECS from now, at rate R, with no burst. */
 static void requeue(struct bucket *b, double now, double r, double secs)
 {
-  b->tat = now + (secs > 0 ? secs : 0) + 1 / r;
+  double kept = b->tat < now ? now : b->tat > now + NAP ? now + NAP : b->tat;
+
+  if (secs > 0 && kept < now + secs) kept = now + secs;
+  b->tat = kept + 1 / r;
   b->gen++;
   b->gen_rate = r;
 }

@@ -47,3 +47,7 @@ awk -v n="$made" -v p="$procs" -v t="$t0" -v u="$t1" -v r="$req" -v c="$c429" 'B
 awk -v n="$(grep -c stage=down down.out)" -v t="$t2" -v u="$t3" -v r="$dreq" -v c="$d429" -v l="$left" -v rc="$rc" 'BEGIN {
   f = (r - c) / 10; printf "| mvm-teardown vultr (exit %d, %d left) | %d | %.1f | %.1f | %.2fx | %d | %d (%.1f %%) |\n", rc, l, n, u - t, f, (u - t) / f, r, c, 100 * c / r }'
 tail -n 1 down.err
+# Where provision's requests went: creates against the polls of hosts
+# waiting for their address (both spend the same per-second budget).
+fake_get /_fake/state | python3 -c 'import json,sys
+print("requests by kind at the end:", json.load(sys.stdin)["counts"])'
