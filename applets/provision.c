@@ -60,7 +60,7 @@ static void add_matrix_keys(struct rec *o)
   if (!rec_get(o, "region") && TT.region && *TT.region &&
       strcmp(TT.region, "-"))
     rec_set(o, "region", "%s", TT.region);
-  if (!rec_get(o, "created")) {
+  if (!rec_get(o, "created") && !(TT.p->flags & PF_NOCREATE)) {
     time_fmt(time(NULL) - (time_t)(now_s() - TT.t0), when, sizeof(when), 0);
     rec_set(o, "created", "%s", when);
   }
