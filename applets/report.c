@@ -7,7 +7,7 @@
 #include "mvm.h"
 
 const char report_usage[] =
-"usage: mvm-report [--markdown|--tsv|--json]\n"
+"usage: mvm-report [--markdown | --tsv | --json]\n"
 "\n"
 "Read host records (usually mvm-teardown's output; several runs may be\n"
 "concatenated) and print the verification matrix: one row per provider\n"
