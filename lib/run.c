@@ -40,14 +40,15 @@ static void child(struct worker *w, int fd, int errfd)
   mvm.err[0] = 0;
   t0 = now_s();
   rc = R.o->each(r, R.o->arg);
+  /* STAGE_s: the time this stage spent on the host, for mvm-report;
+   * before error=, which stays last */
+  key = xasprintf("%s_s", R.o->stage);
+  rec_set(r, key, "%.1f", now_s() - t0);
+  free(key);
   if (rc) {
     rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
     errmsg(NULL, "%s", *mvm.err ? mvm.err : "failed");
   }
-  /* STAGE_s: the time this stage spent on the host, for mvm-report */
-  key = xasprintf("%s_s", R.o->stage);
-  rec_set(r, key, "%.1f", now_s() - t0);
-  free(key);
   s = rec_format(r);
   writeall(fd, rc ? "F" : "R", 1);
   writeall(fd, s, strlen(s));
