@@ -1,5 +1,5 @@
 # mvmbox - one multicall binary for the mvm deploy pipeline.
-# make [all|test|test_APPLET|unit|check|bench|fuzz|image|test-vm|install|clean]
+# make [all|test|test_APPLET|unit|check|bench|fuzz|image|test-vm|verify|install|clean]
 # make ASAN=1 ...  builds with -fsanitize=address,undefined into the same tree.
 
 PKGS    = libcurl libssh2 yaml-0.1 openssl zlib jansson expat libarchive
@@ -72,6 +72,12 @@ image:
 demo: mvmbox
 	@sh tests/demo.sh
 
+# The verification matrix of this machine (tests/verify.sh): the whole
+# pipeline per provider, then mvm-report; VERIFY_PROVIDERS=nspawn default.
+VERIFY_PROVIDERS ?= nspawn
+verify: mvmbox
+	@VERIFY_PROVIDERS="$(VERIFY_PROVIDERS)" sh tests/verify.sh
+
 # libFuzzer harnesses: clang only; each links the lib objects built anew.
 fuzz: $(FUZZERS)
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS)
@@ -95,5 +101,5 @@ install: mvmbox
 clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) probe/mvm-kvmprobe */*.o */*/*.o */*.d */*/*.d
 
-.PHONY: all unit test test-vm check bench image demo fuzz install clean
+.PHONY: all unit test test-vm check bench image demo verify fuzz install clean
 -include $(wildcard */*.d tests/unit/*.d)

@@ -7,6 +7,8 @@
 APPLET("mvm-kvmcheck",   kvmcheck,   AF_RECORDS_OPTIONAL)
 APPLET("mvm-postdeploy", postdeploy, AF_RECORDS)
 APPLET("mvm-provision",  provision,  0)
+APPLET("mvm-report",     report,     0)
+APPLET("mvm-run",        run,        AF_RECORDS)
 APPLET("mvm-sync",       sync,       AF_RECORDS)
 APPLET("mvm-teardown",   teardown,   AF_RECORDS_OPTIONAL)
 APPLET("mvm-waitinit",   waitinit,   AF_RECORDS)

@@ -8,7 +8,8 @@
 
 const char provision_usage[] =
 "usage: mvm-provision [-qv] [-n N] [-l LABEL] [--type TYPE] [-r REGION]"
-" [-k PUBKEY] [--user-data FILE] [--image FILE] [--ttl TIME] [--dry-run]"
+" [-k PUBKEY] [--user-data FILE] [--image FILE] [--ttl TIME] [--price USD]"
+" [--dry-run]"
 " PROVIDER"
 " [HOST...]\n"
 "\n"
@@ -27,6 +28,8 @@ const char provision_usage[] =
 "  --image FILE      the provider's image (qemu: a cloud image file)\n"
 "  --ttl TIME        cloud hosts: tag mvm-expires=now+TIME for\n"
 "                    mvm-teardown --expired (N[smhd], default 4h)\n"
+"  --price USD       the host's price per hour for price= (env MVM_PRICE;\n"
+"                    default: 0 for local hosts, else unknown)\n"
 "  --dry-run         check what the real run needs (root, programs, image,\n"
 "                    adapter, keys), print host 1's user-data as #| lines\n"
 "                    (cloud: and the API calls), create nothing\n"
@@ -41,9 +44,30 @@ const char provision_usage[] =
 static struct {
   int n, dry, emitted, failed;
   long ttl;
+  double t0;                  /* when up() began: provision_s, created */
+  const char *price;          /* --price or MVM_PRICE, or NULL */
   const char *label, *type, *region, *pubkey, *extra, *image;
   const struct provider *p;
 } TT;
+
+/* What mvm-report needs of a host: its type and region, when it was
+ * created, how long that took and its price per hour (when known). */
+static void add_matrix_keys(struct rec *o)
+{
+  char when[40];
+
+  if (!rec_get(o, "type") && TT.type && strcmp(TT.type, "-")) rec_set(o, "type", "%s", TT.type);
+  if (!rec_get(o, "region") && TT.region && *TT.region &&
+      strcmp(TT.region, "-"))
+    rec_set(o, "region", "%s", TT.region);
+  if (!rec_get(o, "created") && !(TT.p->flags & PF_NOCREATE)) {
+    time_fmt(time(NULL) - (time_t)(now_s() - TT.t0), when, sizeof(when), 0);
+    rec_set(o, "created", "%s", when);
+  }
+  rec_set(o, "provision_s", "%.1f", now_s() - TT.t0);
+  if (TT.price) rec_set(o, "price", "%s", TT.price);
+  else if (TT.p->flags & (PF_LOCAL | PF_NOCREATE)) rec_set(o, "price", "0");
+}
 
 static void emit(struct rec *r)
 {
@@ -62,6 +86,7 @@ static void emit(struct rec *r)
   for (i = 0; i < ARRAY_LEN(first); i++)
     if (rec_get(r, first[i])) rec_set(&o, first[i], "%s", rec_get(r, first[i]));
   for (j = 0; j < r->n; j++) rec_set(&o, r->f[j].key, "%s", r->f[j].val);
+  add_matrix_keys(&o);
   if (rec_failed(&o)) {
     TT.failed++;
     rec_errmsg(&o);
@@ -202,8 +227,11 @@ static int dry_run(const struct up_args *a, unsigned flags)
   char *ud, *s, *e;
 
   printf("# dry-run: would %s %d host(s): provider=%s label=%s type=%s"
-         " region=%s\n", flags & PF_NOCREATE ? "list (not create)" : "create",
-         a->count, TT.p->name, a->label, a->type, a->region);
+         " region=%s price=%s\n",
+         flags & PF_NOCREATE ? "list (not create)" : "create",
+         a->count, TT.p->name, a->label, a->type, a->region,
+         TT.price ? TT.price : flags & (PF_LOCAL | PF_NOCREATE) ? "0"
+                                                                 : "unknown");
   if (flags & PF_NOCREATE) return 0;
   if (flags & PF_DRYUP) {       /* the provider prints its API calls */
     struct up_args d = *a;
@@ -244,6 +272,7 @@ static int options(int argc, char **argv)
     { "dry-run", no_argument, NULL, 'D' },
     { "type", required_argument, NULL, 'T' },
     { "ttl", required_argument, NULL, 'L' },
+    { "price", required_argument, NULL, 'P' },
     { 0 }
   };
   int c, nset = 0;
@@ -253,6 +282,7 @@ static int options(int argc, char **argv)
   TT.type = getenv("INSTANCE_TYPE");
   TT.region = getenv("REGION");
   TT.pubkey = getenv("SSH_PUBKEY");
+  TT.price = getenv("MVM_PRICE");
   while ((c = getopt_long(argc, argv, "+n:l:r:k:qvt:", lo, NULL)) != -1) {
     switch (c) {
     case 'n': TT.n = xatoi_range(optarg, 1, 100); nset = 1; break;
@@ -266,12 +296,21 @@ static int options(int argc, char **argv)
     case 'I': TT.image = optarg; break;
     case 'D': TT.dry = 1; break;
     case 'L': TT.ttl = ttl_arg(optarg); break;
+    case 'P': TT.price = optarg; break;
     case 'q': mvm.quiet = 1; break;
     case 'v': mvm.verbose = 1; break;
     default: help_exit(NULL);
     }
   }
   if (optind >= argc) help_exit("no PROVIDER given");
+  if (TT.price && !*TT.price) TT.price = NULL;
+  if (TT.price) {
+    char *end;
+    double v = strtod(TT.price, &end);
+
+    if (end == TT.price || *end || !(v >= 0 && v < 1e6))
+      help_exit("bad price '%s': USD per hour, a number >= 0", TT.price);
+  }
   return nset;
 }
 
@@ -295,6 +334,7 @@ static int create(const struct up_args *a)
     errmsg(NULL, "interrupted before any host was created");
     return sig_status(EXIT_HOSTFAIL);
   }
+  TT.t0 = now_s();
   info("creating %d host(s) with %s: label %s, type %s, region %s",
        a->count, TT.p->name, a->label, a->type, a->region);
   if ((rc = TT.p->up(a, emit)))
@@ -342,6 +382,8 @@ int provision_main(int argc, char **argv)
   }
   a.type = TT.type && *TT.type ? TT.type : TT.p->default_instance_type();
   a.region = TT.region && *TT.region ? TT.region : TT.p->default_region();
+  TT.type = a.type;
+  TT.region = a.region;
   if (!(flags & PF_NOCREATE)) {
     a.pubkey = load_pubkey(TT.pubkey && *TT.pubkey ? TT.pubkey : NULL);
     compose(&a, flags);

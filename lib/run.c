@@ -18,7 +18,8 @@ static void child(struct worker *w, int fd, int errfd)
    * stop half-way (the runner kills the worker on a second signal). */
   void (*h)(int) = R.o->finish ? SIG_IGN : SIG_DFL;
   struct rec *r = &w->in;
-  char *s;
+  char *s, *key;
+  double t0;
   int rc, null;
 
   signal(SIGINT, h);
@@ -37,7 +38,13 @@ static void child(struct worker *w, int fd, int errfd)
   mvm.host = r->addr;
   mvm.status_fd = fd;
   mvm.err[0] = 0;
+  t0 = now_s();
   rc = R.o->each(r, R.o->arg);
+  /* STAGE_s: the time this stage spent on the host, for mvm-report;
+   * before error=, which stays last */
+  key = xasprintf("%s_s", R.o->stage);
+  rec_set(r, key, "%.1f", now_s() - t0);
+  free(key);
   if (rc) {
     rec_fail(r, R.o->stage, "%s", *mvm.err ? mvm.err : "failed");
     errmsg(NULL, "%s", *mvm.err ? mvm.err : "failed");

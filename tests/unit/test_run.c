@@ -88,6 +88,21 @@ static int count_lines(const char *s, const char *needle)
   return n;
 }
 
+/* Remove every " t_s=N.N" (the stage's time, lib/run.c) from S, so the
+ * lines compare exactly; returns how many there were. */
+static int untime(char *s)
+{
+  char *p = s, *e;
+  int n = 0;
+
+  while ((p = strstr(p, " t_s="))) {
+    e = p + 5 + strspn(p + 5, "0123456789.");
+    memmove(p, e, strlen(e) + 1);
+    n++;
+  }
+  return n;
+}
+
 static void test_run(void)
 {
   char *h1[] = { "a sleep=200", "b", "c fail=1", "d crash=1",
@@ -101,6 +116,10 @@ static void test_run(void)
   TEST_START("runner: every record once, crash and failure reported");
   out = capture(h1, 4, &rc, 0, 0);
   ASSERT_INT_EQ(rc, 1);
+  /* a's 200 ms are in its record, as every worker's time is */
+  ASSERT_TRUE(strstr(out, "a sleep=200 stage=t t_s=") != NULL &&
+              atof(strstr(out, "a sleep=200 stage=t t_s=") + 24) >= 0.2);
+  ASSERT_INT_EQ(untime(out), 4);      /* a b c g: d died, e passed */
   ASSERT_INT_EQ(count_lines(out, "\n"), 7);
   /* text from a host in a status line cannot forge a record */
   ASSERT_TRUE(strstr(out, "g inject=1 stage=t\n") != NULL);
@@ -130,6 +149,7 @@ static void test_run(void)
   TEST_START("runner: finish mode runs every record to its end after ^C");
   out = interrupted(h3, 1, 1, &rc);
   ASSERT_INT_EQ(rc, 130);
+  ASSERT_INT_EQ(untime(out), 3);
   ASSERT_TRUE(strstr(out, "f1 sleep=1500 stage=t\n") != NULL);
   ASSERT_TRUE(strstr(out, "f2 sleep=10 stage=t\n") != NULL);
   ASSERT_TRUE(strstr(out, "f3 stage=t\n") != NULL);
