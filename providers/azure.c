@@ -271,30 +271,26 @@ static int azure_get(struct http *h, struct cloud_host *c)
   return 0;
 }
 
-static int azure_list(struct http *h, const char *label,
-                      struct cloud_list *out)
-{
-  char *path = xasprintf("/subscriptions/%s/resourcegroups?api-version=%s&"
-                         "%%24filter=tagName%%20eq%%20%%27%s%%27%%20and%%20"
-                         "tagValue%%20eq%%20%%27true%%27", cred.sub, RG_API,
-                         CLOUD_TAG_EPH);
-  struct http_resp r = { 0 };
-  struct json *j = NULL;
-  char lab[64];
-  int i, n, rc;
+/* The groups of one page of the list (those with mvm-label LABEL only,
+ * if set) into OUT. */
+struct list_arg {
+  const char *label;
+  struct cloud_list *out;
+};
 
-  rc = http_req(h, "list resource groups", "GET", path, NULL, HTTP_RETRY,
-                &r);
-  free(path);
-  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
-  n = rc ? 0 : json_len(j, "value");
+static int list_page(const struct json *j, void *arg)
+{
+  const struct list_arg *a = arg;
+  char lab[64];
+  int i, n = json_len(j, "value");
+
   for (i = 0; i < n; i++) {
     struct cloud_host *c;
     if (!json_text(j, lab, sizeof(lab), "value.%d.tags.%s", i,
                    CLOUD_TAG_LABEL))
       *lab = 0;
-    if (label && strcmp(lab, label)) continue;
-    c = cloud_list_add(out);
+    if (a->label && strcmp(lab, a->label)) continue;
+    c = cloud_list_add(a->out);
     json_text(j, c->id, sizeof(c->id), "value.%d.name", i);
     snprintf(c->name, sizeof(c->name), "%.79s", c->id);
     snprintf(c->label, sizeof(c->label), "%s", lab);
@@ -302,8 +298,22 @@ static int azure_list(struct http *h, const char *label,
     json_text(j, c->expires, sizeof(c->expires), "value.%d.tags.%s", i,
               CLOUD_TAG_EXPIRES);
   }
-  json_free(j);
-  http_resp_release(&r);
+  return 0;
+}
+
+/* ARM pages every list: each page's nextLink is followed to the end. */
+static int azure_list(struct http *h, const char *label,
+                      struct cloud_list *out)
+{
+  char *path = xasprintf("/subscriptions/%s/resourcegroups?api-version=%s&"
+                         "%%24filter=tagName%%20eq%%20%%27%s%%27%%20and%%20"
+                         "tagValue%%20eq%%20%%27true%%27", cred.sub, RG_API,
+                         CLOUD_TAG_EPH);
+  struct list_arg a = { label, out };
+  int rc = cloud_pages(h, "list resource groups", path, "nextLink",
+                       list_page, &a);
+
+  free(path);
   return rc;
 }
 

@@ -17,7 +17,10 @@ GET says InProgress twice, then Succeeded: only then is the VM's
 provisioningState Succeeded, or the group gone.  A poll sooner than the
 last Retry-After said is logged as an ERROR.  Besides its own tokens, a
 bearer token is good if it is a line of STATEDIR/cli-tokens, where the
-tests' az double writes the tokens it hands out.
+tests' az double writes the tokens it hands out.  As ARM does, the list
+of groups is paged (2 a page here) with a nextLink carrying a $skiptoken;
+db.json's "left" counts every resource kind the groups still hold (VM,
+OS disk, NIC, public IP, VNet, NSG) and the groups.
 
 usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
 env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
@@ -35,7 +38,11 @@ import fakebase
 STATE, SPECS = sys.argv[1], sys.argv[2]
 CLIENT, SECRET, TENANT = sys.argv[3:6]
 LOCK = threading.Lock()
-DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0}
+DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0,
+      "skip": {}}
+PAGE = 2                # items a list page holds: every list is paged
+KINDS = ("resourceGroups", "virtualMachines", "disks", "networkInterfaces",
+         "publicIPAddresses", "virtualNetworks", "networkSecurityGroups")
 ASYNC = not os.environ.get("FAKE_AZURE_NO_ASYNC")
 RA = int(os.environ.get("FAKE_AZURE_RETRY_AFTER", "0"))
 FOREIGN = [0]           # the port of the 127.0.0.2 listener
@@ -86,7 +93,8 @@ def log(line):
 
 def save():
     fakebase.save(STATE, {"rgs": DB["rgs"], "issued": DB["issued"],
-                          "cli": DB["cli"], "ops": len(DB["ops"])})
+                          "cli": DB["cli"], "ops": len(DB["ops"]),
+                          "left": left()})
 
 
 def cli_token(t):
@@ -138,6 +146,34 @@ def op_get(oid):
     if op["end"] == "Succeeded":
         return 200, {"status": "Succeeded"}, []
     return 200, {"status": "Failed", "error": op["end"]}, []
+
+
+def page(every, q, host, path):
+    """ARM pages every list: PAGE items, then a nextLink (the same query
+    plus an opaque $skiptoken) until the last page, which has none."""
+    tok = q.get("$skiptoken")
+    if tok is not None and tok not in DB["skip"]:
+        raise Bad(400, "InvalidSkipToken", "bad $skiptoken " + tok)
+    at = DB["skip"].get(tok, 0) if tok else 0
+    out = {"value": every[at:at + PAGE]}
+    if at + PAGE < len(every):
+        t = uuid.uuid4().hex
+        DB["skip"][t] = at + PAGE
+        nq = dict(q, **{"$skiptoken": t})
+        out["nextLink"] = "http://%s%s?%s" % (host, path,
+                                             urllib.parse.urlencode(nq))
+    return out
+
+
+def left():
+    """How many of every resource kind the fake holds: a teardown test
+    wants 0 of each, not only 0 groups."""
+    n = {k: 0 for k in KINDS}
+    n["resourceGroups"] = len(DB["rgs"])
+    for g in DB["rgs"].values():
+        for key in g["res"]:
+            n[key.split("/")[0]] += 1
+    return n
 
 
 def check_vm(body):
@@ -195,11 +231,11 @@ def arm(method, path, q, body, host):
         fm = re.fullmatch(r"tagName eq '([^']+)' and tagValue eq '([^']+)'", f)
         if method != "GET" or not fm:
             raise Bad(400, "InvalidFilter", "bad $filter " + f)
-        return 200, {"value": [
-            {"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
-             "name": n, "location": g["location"], "tags": g["tags"]}
-            for n, g in DB["rgs"].items()
-            if g["tags"].get(fm.group(1)) == fm.group(2)]}, []
+        every = [{"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
+                  "name": n, "location": g["location"], "tags": g["tags"]}
+                 for n, g in sorted(DB["rgs"].items())
+                 if g["tags"].get(fm.group(1)) == fm.group(2)]
+        return 200, page(every, q, host, path), []
     if not rest:
         if method == "PUT":
             if set(body) - {"location", "tags"} or "location" not in body:
@@ -235,6 +271,9 @@ def arm(method, path, q, body, host):
             g["res"]["publicIPAddresses/pip"] = {"properties": {
                 "ipAddress": "127.2.%d.%d" % (n // 250, n % 250 + 2),
                 "publicIPAllocationMethod": "Static"}}
+            # what ARM makes for the VM besides: its NIC and OS disk
+            g["res"]["networkInterfaces/nic"] = {"properties": {}}
+            g["res"]["disks/vm_OsDisk_1"] = {"properties": {}}
             body = dict(body, polls=0)
             body["properties"]["provisioningState"] = "Creating"
             fail = {"code": "OSProvisioningTimedOut", "message": "OS "
