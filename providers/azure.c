@@ -33,6 +33,58 @@ struct op {
 };
 static struct op ops[OPS_MAX];
 static int nops;
+static char create_err[sizeof(mvm.err)];   /* a PUT after the group's */
+
+/* ARM's error object at AT in J ("error": an answer's or an operation's)
+ * as one line: "CODE [DETAIL CODES]: what to do; MESSAGE", the codes and
+ * the advice first, so that a short mvm.err cuts the message, not them.
+ * A subscription without the provider registered and a vCPU quota too
+ * small are what a new subscription meets first: say what to run. */
+static void arm_error(const struct json *j, const char *at, char *out,
+                      size_t len)
+{
+  char code[64] = "", msg[300] = "", d[64], ds[160] = "", ns[64] = "";
+  const char *hint = "", *q;
+  int i, n = json_len(j, "%s.details", at), reg;
+  size_t k;
+
+  json_text(j, code, sizeof(code), "%s.code", at);
+  json_text(j, msg, sizeof(msg), "%s.message", at);
+  reg = !strcmp(code, "MissingSubscriptionRegistration");
+  for (i = 0; i < n; i++)
+    if (json_text(j, d, sizeof(d), "%s.details.%d.code", at, i) && *d) {
+      k = strlen(ds);
+      snprintf(ds + k, sizeof(ds) - k, "%s%s", k ? " " : "", d);
+      reg |= !strcmp(d, "MissingSubscriptionRegistration");
+      if (!*ns) json_text(j, ns, sizeof(ns), "%s.details.%d.target", at, i);
+    }
+  if (reg) {
+    if (!*ns && (q = strchr(msg, '\'')) && strchr(q + 1, '\''))
+      snprintf(ns, sizeof(ns), "%.*s", (int)(strchr(q + 1, '\'') - q - 1),
+               q + 1);
+    hint = "run: az provider register --namespace ";
+  } else if (!strcmp(code, "QuotaExceeded") ||
+             (!strcmp(code, "OperationNotAllowed") && strcasestr(msg, "quota")))
+    hint = "vCPU quota too small: see az vm list-usage --location REGION, "
+           "ask for more on the portal's Quotas page or pick a smaller -t";
+  snprintf(out, len, "%s%s%s%s%s%s%s%s%s", code, *ds ? " [" : "", ds,
+           *ds ? "]" : "", *code || *ds ? ": " : "", hint,
+           reg ? (*ns ? ns : "Microsoft.Compute") : "", *hint ? "; " : "",
+           msg);
+  for (k = 0; out[k]; k++)
+    if ((unsigned char)out[k] < ' ') out[k] = ' ';
+}
+
+static void azure_errmsg(const char *body, size_t len, char *out,
+                         size_t outlen)
+{
+  struct json *j = json_parse(body, len);
+
+  if (j && json_get(j, "error.code")) arm_error(j, "error", out, outlen);
+  else json_errmsg(body, len, out, outlen);
+  json_free(j);
+  mvm.err[0] = 0;             /* a parse failure here is not the error */
+}
 
 static int refresh(void *c)
 {
@@ -46,6 +98,7 @@ static int azure_init(struct http *h)
   azure_cred_clear(&cred);
   if (azure_cred_load(&cred) < 0 || azure_token(&cred) < 0) return -1;
   http_signer(h, auth_bearer_sign, &bearer);
+  http_errmsg(h, azure_errmsg);
   return 0;
 }
 
@@ -76,7 +129,7 @@ static int op_from(const struct http_resp *r, const char *what, int loc,
  * -2 it failed or is not ours to follow (mvm.err either way). */
 static int op_poll(struct http *h, struct op *op, char *st, size_t len)
 {
-  char path[sizeof(op->url)], why[sizeof(mvm.err)], code[64];
+  char path[sizeof(op->url)], why[sizeof(mvm.err)];
   struct http_resp r = { 0 };
   struct json *j = NULL;
   double wait = op->next - now_s();
@@ -99,10 +152,8 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
              !json_text(j, st, len, "status") || !*st) {
     rc = error("%s: no status in its operation's answer", op->what);
   } else if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
-    if (!json_text(j, code, sizeof(code), "error.code")) *code = 0;
-    if (!json_text(j, why, sizeof(why), "error.message")) *why = 0;
-    error("%s: %s%s%s%s%s", op->what, st, *code ? " " : "", code,
-          *why ? ": " : "", why);
+    arm_error(j, "error", why, sizeof(why));
+    error("%s: %s%s%s", op->what, st, *why ? " " : "", why);
     rc = -2;
   } else {
     rc = strcmp(st, "Succeeded") != 0;
@@ -135,6 +186,7 @@ static int azure_create(struct http *h, const struct cloud_req *q,
   int rc;
 
   nops = 0;
+  *create_err = 0;
   if (put(h, "create resource group", q->name, "", RG_API,
           json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
                      "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL, q->label,
@@ -202,13 +254,10 @@ static int azure_create(struct http *h, const struct cloud_req *q,
   free(nsg);
   free(subnet);
   free(kpath);
-  if (rc) {
-    /* The group exists: the host fails with its id, so that teardown
-     * deletes the group; the reason goes to stderr. */
-    warn("azure: %s: %s", q->name, mvm.err);
-    snprintf(c->status, sizeof(c->status), "create failed");
-    c->state = CLOUD_FAILED;
-  }
+  /* The group exists: the host is there with its id whatever failed, so
+   * that teardown deletes the group; the first get() fails it with the
+   * reason, which its record carries. */
+  if (rc) snprintf(create_err, sizeof(create_err), "%s", mvm.err);
   return 0;
 }
 
@@ -238,7 +287,11 @@ static int azure_get(struct http *h, struct cloud_host *c)
   char st[40];
   int rc;
 
-  if (c->state == CLOUD_FAILED) return 0;
+  if (*create_err) {
+    c->state = CLOUD_FAILED;
+    snprintf(c->status, sizeof(c->status), "create failed");
+    return error("%s", create_err);
+  }
   /* The operations first, oldest first; then the VM and its address. */
   while (nops) {
     if ((rc = op_poll(h, &ops[0], c->status, sizeof(c->status))) == 1)

@@ -31,6 +31,11 @@ env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
      FAKE_AZURE_OP_FOREIGN=1  the VM's operation URL is on 127.0.0.2, a
        second listener that logs whatever it gets to STATEDIR/foreign.log
      FAKE_AZURE_RETRY_AFTER=N  seconds (default 0)
+     FAKE_AZURE_UNREGISTERED=1  Microsoft.Compute is not registered for
+       the subscription: a VM PUT is a 409 MissingSubscriptionRegistration
+     FAKE_AZURE_QUOTA=N  the DSv3 family's regional vCPU quota (default
+       100; a new subscription has 10): a VM PUT beyond it is ARM's 409
+       OperationNotAllowed
 """
 import glob, http.server, json, os, re, sys, threading, time, urllib.parse, uuid
 import fakebase
@@ -40,6 +45,7 @@ CLIENT, SECRET, TENANT = sys.argv[3:6]
 LOCK = threading.Lock()
 DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0,
       "skip": {}}
+QUOTA = int(os.environ.get("FAKE_AZURE_QUOTA", "100"))
 PAGE = 2                # items a list page holds: every list is paged
 KINDS = ("resourceGroups", "virtualMachines", "disks", "networkInterfaces",
          "publicIPAddresses", "virtualNetworks", "networkSecurityGroups")
@@ -82,9 +88,17 @@ LEAF_KEYS = {".tags"}    # free-form maps: their members are not checked
 
 
 class Bad(Exception):
-    def __init__(self, status, code, msg):
+    def __init__(self, status, code, msg, details=None):
         super().__init__(msg)
         self.status, self.code, self.msg = status, code, msg
+        self.details = details
+
+
+def vcpus(vm):
+    """A D-series v3 size's vCPUs (Standard_D4s_v3: 4), the quota's unit."""
+    m = re.fullmatch(r"Standard_D(\d+)s?_v3",
+                     vm["properties"]["hardwareProfile"]["vmSize"])
+    return int(m.group(1)) if m else 4
 
 
 def log(line):
@@ -263,6 +277,27 @@ def arm(method, path, q, body, host):
     if method == "PUT":
         if kind == "virtualMachines":
             check_vm(body)
+            if os.environ.get("FAKE_AZURE_UNREGISTERED"):
+                raise Bad(409, "MissingSubscriptionRegistration", "The "
+                          "subscription is not registered to use namespace "
+                          "'Microsoft.Compute'. See https://aka.ms/rps-not-"
+                          "found for how to register subscriptions.",
+                          [{"code": "MissingSubscriptionRegistration",
+                            "target": "Microsoft.Compute",
+                            "message": "The subscription is not registered "
+                            "to use namespace 'Microsoft.Compute'."}])
+            cores = sum(vcpus(r) for o in DB["rgs"].values()
+                        for k, r in o["res"].items()
+                        if k.startswith("virtualMachines/"))
+            if cores + vcpus(body) > QUOTA:
+                raise Bad(409, "OperationNotAllowed", "Operation could not "
+                          "be completed as it results in exceeding approved "
+                          "standardDSv3Family Cores quota. Additional details"
+                          " - Deployment Model: Resource Manager, Location: "
+                          "%s, Current Limit: %d, Current Usage: %d, "
+                          "Additional Required: %d, (Minimum) New Limit "
+                          "Required: %d." % (body["location"], QUOTA, cores,
+                                             vcpus(body), cores + vcpus(body)))
             if os.environ.get("FAKE_AZURE_NO_SKU"):
                 raise Bad(409, "SkuNotAvailable", "The requested size for "
                           "resource is currently not available")
@@ -347,8 +382,10 @@ class H(fakebase.Base):
             if "/oauth2/" in u.path:
                 return self.reply(e.status, {"error": e.code,
                                              "error_description": e.msg})
-            self.reply(e.status, {"error": {"code": e.code,
-                                            "message": e.msg}})
+            err = {"code": e.code, "message": e.msg}
+            if e.details:
+                err["details"] = e.details
+            self.reply(e.status, {"error": err})
 
 
 class Foreign(fakebase.Base):
