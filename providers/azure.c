@@ -29,10 +29,27 @@ struct op {
   const char *what;       /* "create virtual machine": for messages */
   char url[2048];
   int loc;                /* a Location URL: 202 until done */
+  int res;                /* url is the resource: its provisioningState */
+  int step;               /* the PUT (steps[]) it follows, or -1 */
+  char code[64];          /* a failed operation's error code */
   double next;            /* not asked again before (its Retry-After) */
 };
 static struct op ops[OPS_MAX];
 static int nops;
+
+/* The PUTs of a host, in order: ARM refuses a reference to a resource
+ * whose provisioning is still running (ReferencedResourceNotProvisioned),
+ * so each PUT waits, in get(), until the operation of the one before has
+ * Succeeded. A step that failed with a RetryableError is sent again. */
+#define STEPS_MAX 3
+#define STEP_TRIES 3
+struct step {
+  const char *what, *rest, *api;
+  char *body;             /* owned; the VM's carries the user data */
+  int tries;
+};
+static struct step steps[STEPS_MAX];
+static int nsteps, stepi;
 static char create_err[sizeof(mvm.err)];   /* a PUT after the group's */
 
 /* ARM's error object at AT in J ("error": an answer's or an operation's)
@@ -135,7 +152,9 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
   double wait = op->next - now_s();
   int rc;
 
-  if (http_rel(h, op->url, path, sizeof(path))) {
+  if (op->res) {
+    snprintf(path, sizeof(path), "%s", op->url);
+  } else if (http_rel(h, op->url, path, sizeof(path))) {
     snprintf(why, sizeof(why), "%s", mvm.err);
     error("%s: not following its operation URL, %s", op->what, why);
     return -2;
@@ -149,9 +168,11 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
     snprintf(st, len, "%s", r.status == 202 ? "InProgress" : "Succeeded");
     rc = r.status == 202;
   } else if (!(j = json_parse(r.body, r.len)) ||
-             !json_text(j, st, len, "status") || !*st) {
+             !json_text(j, st, len, op->res ? "properties.provisioningState"
+                        : "status") || !*st) {
     rc = error("%s: no status in its operation's answer", op->what);
   } else if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
+    json_text(j, op->code, sizeof(op->code), "error.code");
     arm_error(j, "error", why, sizeof(why));
     error("%s: %s%s%s", op->what, st, *why ? " " : "", why);
     rc = -2;
@@ -163,20 +184,64 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
   return rc;
 }
 
+/* PUT BODY (kept: the caller's) at REST of group RG; the operation it
+ * started, else (RES) the resource itself, is followed by get() as the
+ * operation of step STEP. */
 static int put(struct http *h, const char *what, const char *rg,
-               const char *rest, const char *api, char *body, int flags)
+               const char *rest, const char *api, const char *body,
+               int flags, int res, int step)
 {
   char *tail = xasprintf("%s?api-version=%s", rest, api);
   char *path = rg_path(rg, tail);
   struct http_resp r = { 0 };
   int rc = http_req(h, what, "PUT", path, body, flags, &r);
+  struct op *op = &ops[nops];
 
-  if (!rc && nops < OPS_MAX && op_from(&r, what, 0, &ops[nops])) nops++;
+  if (!rc && nops < OPS_MAX) {
+    if (op_from(&r, what, 0, op)) {
+      op->step = step;
+      nops++;
+    } else if (res && strlen(path) < sizeof(op->url)) {
+      op->res = 1;
+      op->step = step;
+      snprintf(op->url, sizeof(op->url), "%s", path);
+      nops++;
+    }
+  }
   http_resp_release(&r);
   free(path);
   free(tail);
-  free(body);
   return rc;
+}
+
+static void steps_free(void)
+{
+  for (; nsteps > 0; nsteps--) {
+    struct step *s = &steps[nsteps - 1];
+    if (s->body) freezero(s->body, strlen(s->body));
+    s->body = NULL;
+  }
+  stepi = 0;
+}
+
+static void step_add(const char *what, const char *rest, const char *api,
+                     char *body)
+{
+  steps[nsteps++] = (struct step){ what, rest, api, body, 0 };
+}
+
+/* Send the next step's PUT (0), or say none is left (1). */
+static int step_next(struct http *h, const char *rg)
+{
+  struct step *s;
+  int rc;
+
+  if (stepi >= nsteps) return 1;
+  s = &steps[stepi];
+  s->tries++;
+  rc = put(h, s->what, rg, s->rest, s->api, s->body, HTTP_RETRY, 1, stepi);
+  stepi++;
+  return rc < 0 ? -1 : 0;
 }
 
 static int azure_create(struct http *h, const struct cloud_req *q,
@@ -185,13 +250,18 @@ static int azure_create(struct http *h, const struct cloud_req *q,
   char *nsg, *subnet, *ud, *kpath;
   int rc;
 
+  char *rgbody;
+
   nops = 0;
   *create_err = 0;
-  if (put(h, "create resource group", q->name, "", RG_API,
-          json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
-                     "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL, q->label,
-                     CLOUD_TAG_EXPIRES, q->expires), q->http_flags) < 0)
-    return -1;
+  steps_free();
+  rgbody = json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
+                      "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL,
+                      q->label, CLOUD_TAG_EXPIRES, q->expires);
+  rc = put(h, "create resource group", q->name, "", RG_API, rgbody,
+           q->http_flags, 0, -1);
+  free(rgbody);
+  if (rc < 0) return -1;
   /* From here on the group exists: it is the host, whatever fails next. */
   snprintf(c->id, sizeof(c->id), "%s", q->name);
   snprintf(c->name, sizeof(c->name), "%s", q->name);
@@ -204,7 +274,7 @@ static int azure_create(struct http *h, const struct cloud_req *q,
                    "vnet/subnets/default");
   kpath = xasprintf("/home/%s/.ssh/authorized_keys", "mvm");
   ud = b64_encode(q->user_data, q->ud_len);
-  rc = put(h, "create network security group", q->name,
+  step_add("create network security group",
            "/providers/Microsoft.Network/networkSecurityGroups/nsg", NET_API,
            json_build("{s:s, s:{s:[{s:s, s:{s:i, s:s, s:s, s:s, s:s, s:s, "
                       "s:s, s:s}}]}}", "location", q->region, "properties",
@@ -212,18 +282,15 @@ static int azure_create(struct http *h, const struct cloud_req *q,
                       "priority", 1000, "direction", "Inbound", "access",
                       "Allow", "protocol", "Tcp", "sourceAddressPrefix", "*",
                       "sourcePortRange", "*", "destinationAddressPrefix",
-                      "*", "destinationPortRange", "22"), HTTP_RETRY);
-  if (!rc)
-    rc = put(h, "create virtual network", q->name,
+                      "*", "destinationPortRange", "22"));
+  step_add("create virtual network",
              "/providers/Microsoft.Network/virtualNetworks/vnet", NET_API,
              json_build("{s:s, s:{s:{s:[s]}, s:[{s:s, s:{s:s, s:{s:s}}}]}}",
                         "location", q->region, "properties", "addressSpace",
                         "addressPrefixes", "10.0.0.0/16", "subnets", "name",
                         "default", "properties", "addressPrefix",
-                        "10.0.0.0/24", "networkSecurityGroup", "id", nsg),
-             HTTP_RETRY);
-  if (!rc)
-    rc = put(h, "create virtual machine", q->name,
+                        "10.0.0.0/24", "networkSecurityGroup", "id", nsg));
+  step_add("create virtual machine",
              "/providers/Microsoft.Compute/virtualMachines/vm", VM_API,
              json_build(
       "{s:s, s:{s:s, s:s}, s:{s:{s:s}, s:{s:s}, "
@@ -248,8 +315,9 @@ static int azure_create(struct http *h, const struct cloud_req *q,
       "ipconfig", "properties", "primary", 1, "subnet", "id", subnet,
       "publicIPAddressConfiguration", "name", "pip", "sku", "name",
       "Standard", "properties", "deleteOption", "Delete",
-      "publicIPAllocationMethod", "Static", "publicIPAddressVersion", "IPv4"),
-             HTTP_RETRY);
+      "publicIPAllocationMethod", "Static", "publicIPAddressVersion",
+      "IPv4"));
+  rc = step_next(h, q->name);
   freezero(ud, strlen(ud));
   free(nsg);
   free(subnet);
@@ -292,14 +360,36 @@ static int azure_get(struct http *h, struct cloud_host *c)
     snprintf(c->status, sizeof(c->status), "create failed");
     return error("%s", create_err);
   }
-  /* The operations first, oldest first; then the VM and its address. */
-  while (nops) {
-    if ((rc = op_poll(h, &ops[0], c->status, sizeof(c->status))) == 1)
-      return 0;
-    if (rc == -2) c->state = CLOUD_FAILED;
-    if (rc) return -1;
-    memmove(ops, ops + 1, --nops * sizeof(*ops));
+  /* The operations first, oldest first, each step's PUT once the one
+   * before has Succeeded; then the VM and its address. */
+  for (;;) {
+    while (nops) {
+      struct op *op = &ops[0];
+      if ((rc = op_poll(h, op, c->status, sizeof(c->status))) == 1)
+        return 0;
+      if (rc == -2 && op->step >= 0 && !strcmp(op->code, "RetryableError")
+          && steps[op->step].tries < STEP_TRIES) {
+        stepi = op->step;          /* ARM says: send it again */
+        nops = 0;
+        break;
+      }
+      if (rc == -2) {
+        c->state = CLOUD_FAILED;
+        steps_free();
+      }
+      if (rc) return -1;
+      memmove(ops, ops + 1, --nops * sizeof(*ops));
+    }
+    if ((rc = step_next(h, c->id)) < 0) {
+      c->state = CLOUD_FAILED;
+      steps_free();
+      return -1;
+    }
+    if (rc == 1) break;
+    if (!nops) continue;            /* nothing to wait for: the next */
+    return 0;
   }
+  steps_free();
   rc = get_res(h, "get virtual machine", c->id,
                "/providers/Microsoft.Compute/virtualMachines/vm", VM_API, &j);
   if (rc == 1) c->state = CLOUD_GONE;

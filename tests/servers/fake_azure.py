@@ -19,7 +19,10 @@ last Retry-After said is logged as an ERROR.  Besides its own tokens, a
 bearer token is good if it is a line of STATEDIR/cli-tokens, where the
 tests' az double writes the tokens it hands out.  As ARM does, the list
 of groups is paged (2 a page here) with a nextLink carrying a $skiptoken;
-db.json's "left" counts every resource kind the groups still hold (VM,
+A PUT referencing a NSG or VNet whose provisioningState is not
+Succeeded is ARM's 400 ReferencedResourceNotProvisioned (without
+FAKE_AZURE_NO_ASYNC a resource is Updating until its operation ends,
+with it until the next GET of it).  db.json's "left" counts every resource kind the groups still hold (VM,
 OS disk, NIC, public IP, VNet, NSG) and the groups.
 
 usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
@@ -30,6 +33,8 @@ env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
      FAKE_AZURE_OP_FAIL=1  the VM's operation ends Failed
      FAKE_AZURE_OP_FOREIGN=1  the VM's operation URL is on 127.0.0.2, a
        second listener that logs whatever it gets to STATEDIR/foreign.log
+     FAKE_AZURE_VNET_RETRYABLE=N  the first N VNet operations end Failed
+       RetryableError (its details: RetryableError), as ARM's sometimes do
      FAKE_AZURE_RETRY_AFTER=N  seconds (default 0)
      FAKE_AZURE_UNREGISTERED=1  Microsoft.Compute is not registered for
        the subscription: a VM PUT is a 409 MissingSubscriptionRegistration
@@ -45,6 +50,7 @@ CLIENT, SECRET, TENANT = sys.argv[3:6]
 LOCK = threading.Lock()
 DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0,
       "skip": {}}
+DB["vnetfail"] = int(os.environ.get("FAKE_AZURE_VNET_RETRYABLE", "0"))
 QUOTA = int(os.environ.get("FAKE_AZURE_QUOTA", "100"))
 PAGE = 2                # items a list page holds: every list is paged
 KINDS = ("resourceGroups", "virtualMachines", "disks", "networkInterfaces",
@@ -179,6 +185,19 @@ def page(every, q, host, path):
     return out
 
 
+def provisioned(g, key, rid):
+    """ARM networking refuses a reference to a resource whose provisioning
+    is still running (the azurerm provider waits on each for this)."""
+    st = g["res"].get(key, {}).get("properties", {}).get(
+        "provisioningState", "Succeeded")
+    if st != "Succeeded":
+        raise Bad(400, "ReferencedResourceNotProvisioned", "Cannot proceed "
+                  "with operation because resource %s used by resource is "
+                  "not in Succeeded state. Resource is in %s state."
+                  % (rid, st), [{"code": "ReferencedResourceNotProvisioned",
+                                 "message": "%s is %s" % (rid, st)}])
+
+
 def left():
     """How many of every resource kind the fake holds: a teardown test
     wants 0 of each, not only 0 groups."""
@@ -277,6 +296,9 @@ def arm(method, path, q, body, host):
     if method == "PUT":
         if kind == "virtualMachines":
             check_vm(body)
+            provisioned(g, "virtualNetworks/vnet", "/subscriptions/%s/"
+                        "resourceGroups/%s/providers/Microsoft.Network/"
+                        "virtualNetworks/vnet" % (sub, rg))
             if os.environ.get("FAKE_AZURE_UNREGISTERED"):
                 raise Bad(409, "MissingSubscriptionRegistration", "The "
                           "subscription is not registered to use namespace "
@@ -315,7 +337,9 @@ def arm(method, path, q, body, host):
                     "Provisioning for VM 'vm' did not finish in the "
                     "allotted time."} \
                 if os.environ.get("FAKE_AZURE_OP_FAIL") else None
-        elif kind == "networkSecurityGroups":
+        else:
+            fail = None
+        if kind == "networkSecurityGroups":
             if not body["properties"]["securityRules"]:
                 raise Bad(400, "InvalidRequestContent", "no rules")
         elif kind == "virtualNetworks":
@@ -324,8 +348,13 @@ def arm(method, path, q, body, host):
             if nsg.rsplit("/", 2)[-2:] != ["networkSecurityGroups", "nsg"] \
                     or "networkSecurityGroups/nsg" not in g["res"]:
                 raise Bad(400, "InvalidResourceReference", "no such NSG")
+            provisioned(g, "networkSecurityGroups/nsg", nsg)
         g["res"][key] = body
         hdr = []
+        if not ASYNC and kind != "virtualMachines":
+            # no operation URL: provisioningState says Updating until the
+            # next GET of the resource
+            body["properties"]["provisioningState"] = "Updating"
         if ASYNC:
             body["properties"].setdefault("provisioningState", "Updating")
 
@@ -334,8 +363,14 @@ def arm(method, path, q, body, host):
                     "Succeeded" if ok else "Failed"
             if kind == "virtualMachines":
                 body["async"] = 1
-            hdr = op_start(host, sub, ns, done,
-                           fail if kind == "virtualMachines" else None)
+            if kind == "virtualNetworks" and DB["vnetfail"] > 0:
+                DB["vnetfail"] -= 1
+                fail = {"code": "RetryableError", "message": "A retryable "
+                        "error occurred.", "details": [
+                            {"code": "RetryableError", "message":
+                             "Operation was canceled; retry."}]}
+            hdr = op_start(host, sub, ns, done, fail if kind in (
+                "virtualMachines", "virtualNetworks") else None)
         save()
         return 201, {k: v for k, v in body.items()
                      if k not in ("polls", "async")}, hdr
@@ -343,6 +378,9 @@ def arm(method, path, q, body, host):
         raise Bad(404, "ResourceNotFound", "The Resource '%s' was not found"
                   % key)
     r = g["res"][key]
+    if kind in ("networkSecurityGroups", "virtualNetworks") and not ASYNC:
+        r["properties"]["provisioningState"] = "Succeeded"
+        save()
     if kind == "virtualMachines" and not r.get("async"):
         r["polls"] += 1
         if r["polls"] >= 2:
