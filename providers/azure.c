@@ -29,10 +29,79 @@ struct op {
   const char *what;       /* "create virtual machine": for messages */
   char url[2048];
   int loc;                /* a Location URL: 202 until done */
+  int res;                /* url is the resource: its provisioningState */
+  int step;               /* the PUT (steps[]) it follows, or -1 */
+  char code[64];          /* a failed operation's error code */
   double next;            /* not asked again before (its Retry-After) */
 };
 static struct op ops[OPS_MAX];
 static int nops;
+
+/* The PUTs of a host, in order: ARM refuses a reference to a resource
+ * whose provisioning is still running (ReferencedResourceNotProvisioned),
+ * so each PUT waits, in get(), until the operation of the one before has
+ * Succeeded. A step that failed with a RetryableError is sent again. */
+#define STEPS_MAX 3
+#define STEP_TRIES 3
+struct step {
+  const char *what, *rest, *api;
+  char *body;             /* owned; the VM's carries the user data */
+  int tries;
+};
+static struct step steps[STEPS_MAX];
+static int nsteps, stepi;
+static char create_err[sizeof(mvm.err)];   /* a PUT after the group's */
+
+/* ARM's error object at AT in J ("error": an answer's or an operation's)
+ * as one line: "CODE [DETAIL CODES]: what to do; MESSAGE", the codes and
+ * the advice first, so that a short mvm.err cuts the message, not them.
+ * A subscription without the provider registered and a vCPU quota too
+ * small are what a new subscription meets first: say what to run. */
+static void arm_error(const struct json *j, const char *at, char *out,
+                      size_t len)
+{
+  char code[64] = "", msg[300] = "", d[64], ds[160] = "", ns[64] = "";
+  const char *hint = "", *q;
+  int i, n = json_len(j, "%s.details", at), reg;
+  size_t k;
+
+  json_text(j, code, sizeof(code), "%s.code", at);
+  json_text(j, msg, sizeof(msg), "%s.message", at);
+  reg = !strcmp(code, "MissingSubscriptionRegistration");
+  for (i = 0; i < n; i++)
+    if (json_text(j, d, sizeof(d), "%s.details.%d.code", at, i) && *d) {
+      k = strlen(ds);
+      snprintf(ds + k, sizeof(ds) - k, "%s%s", k ? " " : "", d);
+      reg |= !strcmp(d, "MissingSubscriptionRegistration");
+      if (!*ns) json_text(j, ns, sizeof(ns), "%s.details.%d.target", at, i);
+    }
+  if (reg) {
+    if (!*ns && (q = strchr(msg, '\'')) && strchr(q + 1, '\''))
+      snprintf(ns, sizeof(ns), "%.*s", (int)(strchr(q + 1, '\'') - q - 1),
+               q + 1);
+    hint = "run: az provider register --namespace ";
+  } else if (!strcmp(code, "QuotaExceeded") ||
+             (!strcmp(code, "OperationNotAllowed") && strcasestr(msg, "quota")))
+    hint = "vCPU quota too small: see az vm list-usage --location REGION, "
+           "ask for more on the portal's Quotas page or pick a smaller -t";
+  snprintf(out, len, "%s%s%s%s%s%s%s%s%s", code, *ds ? " [" : "", ds,
+           *ds ? "]" : "", *code || *ds ? ": " : "", hint,
+           reg ? (*ns ? ns : "Microsoft.Compute") : "", *hint ? "; " : "",
+           msg);
+  for (k = 0; out[k]; k++)
+    if ((unsigned char)out[k] < ' ') out[k] = ' ';
+}
+
+static void azure_errmsg(const char *body, size_t len, char *out,
+                         size_t outlen)
+{
+  struct json *j = json_parse(body, len);
+
+  if (j && json_get(j, "error.code")) arm_error(j, "error", out, outlen);
+  else json_errmsg(body, len, out, outlen);
+  json_free(j);
+  mvm.err[0] = 0;             /* a parse failure here is not the error */
+}
 
 static int refresh(void *c)
 {
@@ -46,6 +115,7 @@ static int azure_init(struct http *h)
   azure_cred_clear(&cred);
   if (azure_cred_load(&cred) < 0 || azure_token(&cred) < 0) return -1;
   http_signer(h, auth_bearer_sign, &bearer);
+  http_errmsg(h, azure_errmsg);
   return 0;
 }
 
@@ -76,13 +146,15 @@ static int op_from(const struct http_resp *r, const char *what, int loc,
  * -2 it failed or is not ours to follow (mvm.err either way). */
 static int op_poll(struct http *h, struct op *op, char *st, size_t len)
 {
-  char path[sizeof(op->url)], why[sizeof(mvm.err)], code[64];
+  char path[sizeof(op->url)], why[sizeof(mvm.err)];
   struct http_resp r = { 0 };
   struct json *j = NULL;
   double wait = op->next - now_s();
   int rc;
 
-  if (http_rel(h, op->url, path, sizeof(path))) {
+  if (op->res) {
+    snprintf(path, sizeof(path), "%s", op->url);
+  } else if (http_rel(h, op->url, path, sizeof(path))) {
     snprintf(why, sizeof(why), "%s", mvm.err);
     error("%s: not following its operation URL, %s", op->what, why);
     return -2;
@@ -96,13 +168,13 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
     snprintf(st, len, "%s", r.status == 202 ? "InProgress" : "Succeeded");
     rc = r.status == 202;
   } else if (!(j = json_parse(r.body, r.len)) ||
-             !json_text(j, st, len, "status") || !*st) {
+             !json_text(j, st, len, op->res ? "properties.provisioningState"
+                        : "status") || !*st) {
     rc = error("%s: no status in its operation's answer", op->what);
   } else if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
-    if (!json_text(j, code, sizeof(code), "error.code")) *code = 0;
-    if (!json_text(j, why, sizeof(why), "error.message")) *why = 0;
-    error("%s: %s%s%s%s%s", op->what, st, *code ? " " : "", code,
-          *why ? ": " : "", why);
+    json_text(j, op->code, sizeof(op->code), "error.code");
+    arm_error(j, "error", why, sizeof(why));
+    error("%s: %s%s%s", op->what, st, *why ? " " : "", why);
     rc = -2;
   } else {
     rc = strcmp(st, "Succeeded") != 0;
@@ -112,20 +184,64 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
   return rc;
 }
 
+/* PUT BODY (kept: the caller's) at REST of group RG; the operation it
+ * started, else (RES) the resource itself, is followed by get() as the
+ * operation of step STEP. */
 static int put(struct http *h, const char *what, const char *rg,
-               const char *rest, const char *api, char *body, int flags)
+               const char *rest, const char *api, const char *body,
+               int flags, int res, int step)
 {
   char *tail = xasprintf("%s?api-version=%s", rest, api);
   char *path = rg_path(rg, tail);
   struct http_resp r = { 0 };
   int rc = http_req(h, what, "PUT", path, body, flags, &r);
+  struct op *op = &ops[nops];
 
-  if (!rc && nops < OPS_MAX && op_from(&r, what, 0, &ops[nops])) nops++;
+  if (!rc && nops < OPS_MAX) {
+    if (op_from(&r, what, 0, op)) {
+      op->step = step;
+      nops++;
+    } else if (res && strlen(path) < sizeof(op->url)) {
+      op->res = 1;
+      op->step = step;
+      snprintf(op->url, sizeof(op->url), "%s", path);
+      nops++;
+    }
+  }
   http_resp_release(&r);
   free(path);
   free(tail);
-  free(body);
   return rc;
+}
+
+static void steps_free(void)
+{
+  for (; nsteps > 0; nsteps--) {
+    struct step *s = &steps[nsteps - 1];
+    if (s->body) freezero(s->body, strlen(s->body));
+    s->body = NULL;
+  }
+  stepi = 0;
+}
+
+static void step_add(const char *what, const char *rest, const char *api,
+                     char *body)
+{
+  steps[nsteps++] = (struct step){ what, rest, api, body, 0 };
+}
+
+/* Send the next step's PUT (0), or say none is left (1). */
+static int step_next(struct http *h, const char *rg)
+{
+  struct step *s;
+  int rc;
+
+  if (stepi >= nsteps) return 1;
+  s = &steps[stepi];
+  s->tries++;
+  rc = put(h, s->what, rg, s->rest, s->api, s->body, HTTP_RETRY, 1, stepi);
+  stepi++;
+  return rc < 0 ? -1 : 0;
 }
 
 static int azure_create(struct http *h, const struct cloud_req *q,
@@ -134,12 +250,18 @@ static int azure_create(struct http *h, const struct cloud_req *q,
   char *nsg, *subnet, *ud, *kpath;
   int rc;
 
+  char *rgbody;
+
   nops = 0;
-  if (put(h, "create resource group", q->name, "", RG_API,
-          json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
-                     "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL, q->label,
-                     CLOUD_TAG_EXPIRES, q->expires), q->http_flags) < 0)
-    return -1;
+  *create_err = 0;
+  steps_free();
+  rgbody = json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
+                      "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL,
+                      q->label, CLOUD_TAG_EXPIRES, q->expires);
+  rc = put(h, "create resource group", q->name, "", RG_API, rgbody,
+           q->http_flags, 0, -1);
+  free(rgbody);
+  if (rc < 0) return -1;
   /* From here on the group exists: it is the host, whatever fails next. */
   snprintf(c->id, sizeof(c->id), "%s", q->name);
   snprintf(c->name, sizeof(c->name), "%s", q->name);
@@ -152,7 +274,7 @@ static int azure_create(struct http *h, const struct cloud_req *q,
                    "vnet/subnets/default");
   kpath = xasprintf("/home/%s/.ssh/authorized_keys", "mvm");
   ud = b64_encode(q->user_data, q->ud_len);
-  rc = put(h, "create network security group", q->name,
+  step_add("create network security group",
            "/providers/Microsoft.Network/networkSecurityGroups/nsg", NET_API,
            json_build("{s:s, s:{s:[{s:s, s:{s:i, s:s, s:s, s:s, s:s, s:s, "
                       "s:s, s:s}}]}}", "location", q->region, "properties",
@@ -160,18 +282,15 @@ static int azure_create(struct http *h, const struct cloud_req *q,
                       "priority", 1000, "direction", "Inbound", "access",
                       "Allow", "protocol", "Tcp", "sourceAddressPrefix", "*",
                       "sourcePortRange", "*", "destinationAddressPrefix",
-                      "*", "destinationPortRange", "22"), HTTP_RETRY);
-  if (!rc)
-    rc = put(h, "create virtual network", q->name,
+                      "*", "destinationPortRange", "22"));
+  step_add("create virtual network",
              "/providers/Microsoft.Network/virtualNetworks/vnet", NET_API,
              json_build("{s:s, s:{s:{s:[s]}, s:[{s:s, s:{s:s, s:{s:s}}}]}}",
                         "location", q->region, "properties", "addressSpace",
                         "addressPrefixes", "10.0.0.0/16", "subnets", "name",
                         "default", "properties", "addressPrefix",
-                        "10.0.0.0/24", "networkSecurityGroup", "id", nsg),
-             HTTP_RETRY);
-  if (!rc)
-    rc = put(h, "create virtual machine", q->name,
+                        "10.0.0.0/24", "networkSecurityGroup", "id", nsg));
+  step_add("create virtual machine",
              "/providers/Microsoft.Compute/virtualMachines/vm", VM_API,
              json_build(
       "{s:s, s:{s:s, s:s}, s:{s:{s:s}, s:{s:s}, "
@@ -196,19 +315,17 @@ static int azure_create(struct http *h, const struct cloud_req *q,
       "ipconfig", "properties", "primary", 1, "subnet", "id", subnet,
       "publicIPAddressConfiguration", "name", "pip", "sku", "name",
       "Standard", "properties", "deleteOption", "Delete",
-      "publicIPAllocationMethod", "Static", "publicIPAddressVersion", "IPv4"),
-             HTTP_RETRY);
+      "publicIPAllocationMethod", "Static", "publicIPAddressVersion",
+      "IPv4"));
+  rc = step_next(h, q->name);
   freezero(ud, strlen(ud));
   free(nsg);
   free(subnet);
   free(kpath);
-  if (rc) {
-    /* The group exists: the host fails with its id, so that teardown
-     * deletes the group; the reason goes to stderr. */
-    warn("azure: %s: %s", q->name, mvm.err);
-    snprintf(c->status, sizeof(c->status), "create failed");
-    c->state = CLOUD_FAILED;
-  }
+  /* The group exists: the host is there with its id whatever failed, so
+   * that teardown deletes the group; the first get() fails it with the
+   * reason, which its record carries. */
+  if (rc) snprintf(create_err, sizeof(create_err), "%s", mvm.err);
   return 0;
 }
 
@@ -238,15 +355,41 @@ static int azure_get(struct http *h, struct cloud_host *c)
   char st[40];
   int rc;
 
-  if (c->state == CLOUD_FAILED) return 0;
-  /* The operations first, oldest first; then the VM and its address. */
-  while (nops) {
-    if ((rc = op_poll(h, &ops[0], c->status, sizeof(c->status))) == 1)
-      return 0;
-    if (rc == -2) c->state = CLOUD_FAILED;
-    if (rc) return -1;
-    memmove(ops, ops + 1, --nops * sizeof(*ops));
+  if (*create_err) {
+    c->state = CLOUD_FAILED;
+    snprintf(c->status, sizeof(c->status), "create failed");
+    return error("%s", create_err);
   }
+  /* The operations first, oldest first, each step's PUT once the one
+   * before has Succeeded; then the VM and its address. */
+  for (;;) {
+    while (nops) {
+      struct op *op = &ops[0];
+      if ((rc = op_poll(h, op, c->status, sizeof(c->status))) == 1)
+        return 0;
+      if (rc == -2 && op->step >= 0 && !strcmp(op->code, "RetryableError")
+          && steps[op->step].tries < STEP_TRIES) {
+        stepi = op->step;          /* ARM says: send it again */
+        nops = 0;
+        break;
+      }
+      if (rc == -2) {
+        c->state = CLOUD_FAILED;
+        steps_free();
+      }
+      if (rc) return -1;
+      memmove(ops, ops + 1, --nops * sizeof(*ops));
+    }
+    if ((rc = step_next(h, c->id)) < 0) {
+      c->state = CLOUD_FAILED;
+      steps_free();
+      return -1;
+    }
+    if (rc == 1) break;
+    if (!nops) continue;            /* nothing to wait for: the next */
+    return 0;
+  }
+  steps_free();
   rc = get_res(h, "get virtual machine", c->id,
                "/providers/Microsoft.Compute/virtualMachines/vm", VM_API, &j);
   if (rc == 1) c->state = CLOUD_GONE;
@@ -271,30 +414,26 @@ static int azure_get(struct http *h, struct cloud_host *c)
   return 0;
 }
 
-static int azure_list(struct http *h, const char *label,
-                      struct cloud_list *out)
-{
-  char *path = xasprintf("/subscriptions/%s/resourcegroups?api-version=%s&"
-                         "%%24filter=tagName%%20eq%%20%%27%s%%27%%20and%%20"
-                         "tagValue%%20eq%%20%%27true%%27", cred.sub, RG_API,
-                         CLOUD_TAG_EPH);
-  struct http_resp r = { 0 };
-  struct json *j = NULL;
-  char lab[64];
-  int i, n, rc;
+/* The groups of one page of the list (those with mvm-label LABEL only,
+ * if set) into OUT. */
+struct list_arg {
+  const char *label;
+  struct cloud_list *out;
+};
 
-  rc = http_req(h, "list resource groups", "GET", path, NULL, HTTP_RETRY,
-                &r);
-  free(path);
-  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
-  n = rc ? 0 : json_len(j, "value");
+static int list_page(const struct json *j, void *arg)
+{
+  const struct list_arg *a = arg;
+  char lab[64];
+  int i, n = json_len(j, "value");
+
   for (i = 0; i < n; i++) {
     struct cloud_host *c;
     if (!json_text(j, lab, sizeof(lab), "value.%d.tags.%s", i,
                    CLOUD_TAG_LABEL))
       *lab = 0;
-    if (label && strcmp(lab, label)) continue;
-    c = cloud_list_add(out);
+    if (a->label && strcmp(lab, a->label)) continue;
+    c = cloud_list_add(a->out);
     json_text(j, c->id, sizeof(c->id), "value.%d.name", i);
     snprintf(c->name, sizeof(c->name), "%.79s", c->id);
     snprintf(c->label, sizeof(c->label), "%s", lab);
@@ -302,8 +441,22 @@ static int azure_list(struct http *h, const char *label,
     json_text(j, c->expires, sizeof(c->expires), "value.%d.tags.%s", i,
               CLOUD_TAG_EXPIRES);
   }
-  json_free(j);
-  http_resp_release(&r);
+  return 0;
+}
+
+/* ARM pages every list: each page's nextLink is followed to the end. */
+static int azure_list(struct http *h, const char *label,
+                      struct cloud_list *out)
+{
+  char *path = xasprintf("/subscriptions/%s/resourcegroups?api-version=%s&"
+                         "%%24filter=tagName%%20eq%%20%%27%s%%27%%20and%%20"
+                         "tagValue%%20eq%%20%%27true%%27", cred.sub, RG_API,
+                         CLOUD_TAG_EPH);
+  struct list_arg a = { label, out };
+  int rc = cloud_pages(h, "list resource groups", path, "nextLink",
+                       list_page, &a);
+
+  free(path);
   return rc;
 }
 

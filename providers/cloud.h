@@ -147,6 +147,14 @@ struct cloud_fields {
 void cloud_host_json(const struct json *j, const struct cloud_fields *f,
                      struct cloud_host *c);
 
+/* Lists paged by a next page's URL (ARM's nextLink): GET PATH, EACH on
+ * every page's document (0 to go on, -1 with mvm.err), following the URL
+ * at json_text() path NEXT on the API's own host until a page has none.
+ * 0, or -1 with mvm.err (providers/cloudjson.c). */
+typedef int (*cloud_page_fn)(const struct json *page, void *arg);
+int cloud_pages(struct http *h, const char *what, const char *path,
+                const char *next, cloud_page_fn each, void *arg);
+
 /* A provider file ends with CLOUD_PROVIDER(hetzner, 0): its struct
  * provider, named provider_hetzner, built from `static const struct
  * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP | PF_CONFIRMS. */

@@ -17,7 +17,13 @@ GET says InProgress twice, then Succeeded: only then is the VM's
 provisioningState Succeeded, or the group gone.  A poll sooner than the
 last Retry-After said is logged as an ERROR.  Besides its own tokens, a
 bearer token is good if it is a line of STATEDIR/cli-tokens, where the
-tests' az double writes the tokens it hands out.
+tests' az double writes the tokens it hands out.  As ARM does, the list
+of groups is paged (2 a page here) with a nextLink carrying a $skiptoken;
+A PUT referencing a NSG or VNet whose provisioningState is not
+Succeeded is ARM's 400 ReferencedResourceNotProvisioned (without
+FAKE_AZURE_NO_ASYNC a resource is Updating until its operation ends,
+with it until the next GET of it).  db.json's "left" counts every resource kind the groups still hold (VM,
+OS disk, NIC, public IP, VNet, NSG) and the groups.
 
 usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
 env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
@@ -27,7 +33,14 @@ env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
      FAKE_AZURE_OP_FAIL=1  the VM's operation ends Failed
      FAKE_AZURE_OP_FOREIGN=1  the VM's operation URL is on 127.0.0.2, a
        second listener that logs whatever it gets to STATEDIR/foreign.log
+     FAKE_AZURE_VNET_RETRYABLE=N  the first N VNet operations end Failed
+       RetryableError (its details: RetryableError), as ARM's sometimes do
      FAKE_AZURE_RETRY_AFTER=N  seconds (default 0)
+     FAKE_AZURE_UNREGISTERED=1  Microsoft.Compute is not registered for
+       the subscription: a VM PUT is a 409 MissingSubscriptionRegistration
+     FAKE_AZURE_QUOTA=N  the DSv3 family's regional vCPU quota (default
+       100; a new subscription has 10): a VM PUT beyond it is ARM's 409
+       OperationNotAllowed
 """
 import glob, http.server, json, os, re, sys, threading, time, urllib.parse, uuid
 import fakebase
@@ -35,7 +48,13 @@ import fakebase
 STATE, SPECS = sys.argv[1], sys.argv[2]
 CLIENT, SECRET, TENANT = sys.argv[3:6]
 LOCK = threading.Lock()
-DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0}
+DB = {"rgs": {}, "tokens": {}, "n": 0, "issued": 0, "ops": {}, "cli": 0,
+      "skip": {}}
+DB["vnetfail"] = int(os.environ.get("FAKE_AZURE_VNET_RETRYABLE", "0"))
+QUOTA = int(os.environ.get("FAKE_AZURE_QUOTA", "100"))
+PAGE = 2                # items a list page holds: every list is paged
+KINDS = ("resourceGroups", "virtualMachines", "disks", "networkInterfaces",
+         "publicIPAddresses", "virtualNetworks", "networkSecurityGroups")
 ASYNC = not os.environ.get("FAKE_AZURE_NO_ASYNC")
 RA = int(os.environ.get("FAKE_AZURE_RETRY_AFTER", "0"))
 FOREIGN = [0]           # the port of the 127.0.0.2 listener
@@ -75,9 +94,17 @@ LEAF_KEYS = {".tags"}    # free-form maps: their members are not checked
 
 
 class Bad(Exception):
-    def __init__(self, status, code, msg):
+    def __init__(self, status, code, msg, details=None):
         super().__init__(msg)
         self.status, self.code, self.msg = status, code, msg
+        self.details = details
+
+
+def vcpus(vm):
+    """A D-series v3 size's vCPUs (Standard_D4s_v3: 4), the quota's unit."""
+    m = re.fullmatch(r"Standard_D(\d+)s?_v3",
+                     vm["properties"]["hardwareProfile"]["vmSize"])
+    return int(m.group(1)) if m else 4
 
 
 def log(line):
@@ -86,7 +113,8 @@ def log(line):
 
 def save():
     fakebase.save(STATE, {"rgs": DB["rgs"], "issued": DB["issued"],
-                          "cli": DB["cli"], "ops": len(DB["ops"])})
+                          "cli": DB["cli"], "ops": len(DB["ops"]),
+                          "left": left()})
 
 
 def cli_token(t):
@@ -138,6 +166,47 @@ def op_get(oid):
     if op["end"] == "Succeeded":
         return 200, {"status": "Succeeded"}, []
     return 200, {"status": "Failed", "error": op["end"]}, []
+
+
+def page(every, q, host, path):
+    """ARM pages every list: PAGE items, then a nextLink (the same query
+    plus an opaque $skiptoken) until the last page, which has none."""
+    tok = q.get("$skiptoken")
+    if tok is not None and tok not in DB["skip"]:
+        raise Bad(400, "InvalidSkipToken", "bad $skiptoken " + tok)
+    at = DB["skip"].get(tok, 0) if tok else 0
+    out = {"value": every[at:at + PAGE]}
+    if at + PAGE < len(every):
+        t = uuid.uuid4().hex
+        DB["skip"][t] = at + PAGE
+        nq = dict(q, **{"$skiptoken": t})
+        out["nextLink"] = "http://%s%s?%s" % (host, path,
+                                             urllib.parse.urlencode(nq))
+    return out
+
+
+def provisioned(g, key, rid):
+    """ARM networking refuses a reference to a resource whose provisioning
+    is still running (the azurerm provider waits on each for this)."""
+    st = g["res"].get(key, {}).get("properties", {}).get(
+        "provisioningState", "Succeeded")
+    if st != "Succeeded":
+        raise Bad(400, "ReferencedResourceNotProvisioned", "Cannot proceed "
+                  "with operation because resource %s used by resource is "
+                  "not in Succeeded state. Resource is in %s state."
+                  % (rid, st), [{"code": "ReferencedResourceNotProvisioned",
+                                 "message": "%s is %s" % (rid, st)}])
+
+
+def left():
+    """How many of every resource kind the fake holds: a teardown test
+    wants 0 of each, not only 0 groups."""
+    n = {k: 0 for k in KINDS}
+    n["resourceGroups"] = len(DB["rgs"])
+    for g in DB["rgs"].values():
+        for key in g["res"]:
+            n[key.split("/")[0]] += 1
+    return n
 
 
 def check_vm(body):
@@ -195,11 +264,11 @@ def arm(method, path, q, body, host):
         fm = re.fullmatch(r"tagName eq '([^']+)' and tagValue eq '([^']+)'", f)
         if method != "GET" or not fm:
             raise Bad(400, "InvalidFilter", "bad $filter " + f)
-        return 200, {"value": [
-            {"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
-             "name": n, "location": g["location"], "tags": g["tags"]}
-            for n, g in DB["rgs"].items()
-            if g["tags"].get(fm.group(1)) == fm.group(2)]}, []
+        every = [{"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
+                  "name": n, "location": g["location"], "tags": g["tags"]}
+                 for n, g in sorted(DB["rgs"].items())
+                 if g["tags"].get(fm.group(1)) == fm.group(2)]
+        return 200, page(every, q, host, path), []
     if not rest:
         if method == "PUT":
             if set(body) - {"location", "tags"} or "location" not in body:
@@ -227,6 +296,30 @@ def arm(method, path, q, body, host):
     if method == "PUT":
         if kind == "virtualMachines":
             check_vm(body)
+            provisioned(g, "virtualNetworks/vnet", "/subscriptions/%s/"
+                        "resourceGroups/%s/providers/Microsoft.Network/"
+                        "virtualNetworks/vnet" % (sub, rg))
+            if os.environ.get("FAKE_AZURE_UNREGISTERED"):
+                raise Bad(409, "MissingSubscriptionRegistration", "The "
+                          "subscription is not registered to use namespace "
+                          "'Microsoft.Compute'. See https://aka.ms/rps-not-"
+                          "found for how to register subscriptions.",
+                          [{"code": "MissingSubscriptionRegistration",
+                            "target": "Microsoft.Compute",
+                            "message": "The subscription is not registered "
+                            "to use namespace 'Microsoft.Compute'."}])
+            cores = sum(vcpus(r) for o in DB["rgs"].values()
+                        for k, r in o["res"].items()
+                        if k.startswith("virtualMachines/"))
+            if cores + vcpus(body) > QUOTA:
+                raise Bad(409, "OperationNotAllowed", "Operation could not "
+                          "be completed as it results in exceeding approved "
+                          "standardDSv3Family Cores quota. Additional details"
+                          " - Deployment Model: Resource Manager, Location: "
+                          "%s, Current Limit: %d, Current Usage: %d, "
+                          "Additional Required: %d, (Minimum) New Limit "
+                          "Required: %d." % (body["location"], QUOTA, cores,
+                                             vcpus(body), cores + vcpus(body)))
             if os.environ.get("FAKE_AZURE_NO_SKU"):
                 raise Bad(409, "SkuNotAvailable", "The requested size for "
                           "resource is currently not available")
@@ -235,13 +328,18 @@ def arm(method, path, q, body, host):
             g["res"]["publicIPAddresses/pip"] = {"properties": {
                 "ipAddress": "127.2.%d.%d" % (n // 250, n % 250 + 2),
                 "publicIPAllocationMethod": "Static"}}
+            # what ARM makes for the VM besides: its NIC and OS disk
+            g["res"]["networkInterfaces/nic"] = {"properties": {}}
+            g["res"]["disks/vm_OsDisk_1"] = {"properties": {}}
             body = dict(body, polls=0)
             body["properties"]["provisioningState"] = "Creating"
             fail = {"code": "OSProvisioningTimedOut", "message": "OS "
                     "Provisioning for VM 'vm' did not finish in the "
                     "allotted time."} \
                 if os.environ.get("FAKE_AZURE_OP_FAIL") else None
-        elif kind == "networkSecurityGroups":
+        else:
+            fail = None
+        if kind == "networkSecurityGroups":
             if not body["properties"]["securityRules"]:
                 raise Bad(400, "InvalidRequestContent", "no rules")
         elif kind == "virtualNetworks":
@@ -250,8 +348,13 @@ def arm(method, path, q, body, host):
             if nsg.rsplit("/", 2)[-2:] != ["networkSecurityGroups", "nsg"] \
                     or "networkSecurityGroups/nsg" not in g["res"]:
                 raise Bad(400, "InvalidResourceReference", "no such NSG")
+            provisioned(g, "networkSecurityGroups/nsg", nsg)
         g["res"][key] = body
         hdr = []
+        if not ASYNC and kind != "virtualMachines":
+            # no operation URL: provisioningState says Updating until the
+            # next GET of the resource
+            body["properties"]["provisioningState"] = "Updating"
         if ASYNC:
             body["properties"].setdefault("provisioningState", "Updating")
 
@@ -260,8 +363,14 @@ def arm(method, path, q, body, host):
                     "Succeeded" if ok else "Failed"
             if kind == "virtualMachines":
                 body["async"] = 1
-            hdr = op_start(host, sub, ns, done,
-                           fail if kind == "virtualMachines" else None)
+            if kind == "virtualNetworks" and DB["vnetfail"] > 0:
+                DB["vnetfail"] -= 1
+                fail = {"code": "RetryableError", "message": "A retryable "
+                        "error occurred.", "details": [
+                            {"code": "RetryableError", "message":
+                             "Operation was canceled; retry."}]}
+            hdr = op_start(host, sub, ns, done, fail if kind in (
+                "virtualMachines", "virtualNetworks") else None)
         save()
         return 201, {k: v for k, v in body.items()
                      if k not in ("polls", "async")}, hdr
@@ -269,6 +378,9 @@ def arm(method, path, q, body, host):
         raise Bad(404, "ResourceNotFound", "The Resource '%s' was not found"
                   % key)
     r = g["res"][key]
+    if kind in ("networkSecurityGroups", "virtualNetworks") and not ASYNC:
+        r["properties"]["provisioningState"] = "Succeeded"
+        save()
     if kind == "virtualMachines" and not r.get("async"):
         r["polls"] += 1
         if r["polls"] >= 2:
@@ -308,8 +420,10 @@ class H(fakebase.Base):
             if "/oauth2/" in u.path:
                 return self.reply(e.status, {"error": e.code,
                                              "error_description": e.msg})
-            self.reply(e.status, {"error": {"code": e.code,
-                                            "message": e.msg}})
+            err = {"code": e.code, "message": e.msg}
+            if e.details:
+                err["details"] = e.details
+            self.reply(e.status, {"error": err})
 
 
 class Foreign(fakebase.Base):
