@@ -124,7 +124,9 @@ static int one(struct rec *r, void *arg)
   }
   TT.cur = r;
   if (p->down(NULL, r, emit_into)) return -1;
-  if (!TT.emitted) info("%s: %s: nothing to destroy (already gone?)", pn, id);
+  if (!TT.emitted)     /* an intent line has no id=: name the host */
+    info("%s: %s: nothing to destroy (already gone?)", pn,
+         id ? id : rec_get(r, "name") ? rec_get(r, "name") : "-");
   rec_set(r, "stage", "down");
   return 0;
 }

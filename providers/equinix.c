@@ -79,13 +79,15 @@ static int equinix_create(struct http *h, const struct cloud_req *q,
   char *body;
   int rc;
 
-  body = json_build("{s:s, s:s, s:s, s:s, s:s, s:s%, s:[s,s,s], s:s}",
+  /* no_ssh_keys: else Metal adds every project and organisation member's
+   * key to root; the host's access is the user-data's key alone. */
+  body = json_build("{s:s, s:s, s:s, s:s, s:s, s:s%, s:[s,s,s], s:s, s:b}",
                     "metro", q->region, "plan", q->type,
                     "operating_system", q->image ? q->image : EQ_OS,
                     "hostname", q->name, "billing_cycle", "hourly",
                     "userdata", q->user_data, q->ud_len,
                     "tags", q->tag_eph, q->tag_label, q->tag_expires,
-                    "termination_time", q->expires);
+                    "termination_time", q->expires, "no_ssh_keys", 1);
   rc = http_req(h, "create device", "POST", path, body, q->http_flags, &r);
   freezero(body, strlen(body) + 1);
   if (!rc && !(rc = cloud_parse(&r, &j))) {
@@ -121,6 +123,7 @@ static int equinix_list(struct http *h, const char *label,
   struct http_resp r;
   struct json *j;
   char *tag = http_escape("mvm-ephemeral=true"), *path;
+  char next_href[256];
   int i, n, page = 1, rc = 0, more = 1;
 
   while (!rc && more) {
@@ -140,7 +143,8 @@ static int equinix_list(struct http *h, const char *label,
         eq_host(json_get(j, "devices.%d", i), c);
         if (label && strcmp(c->label, label)) out->n--;
       }
-      more = n && json_get(j, "meta.next") != NULL;
+      /* The last page says "next": null (json_text: NULL for null). */
+      more = n && json_text(j, next_href, sizeof(next_href), "meta.next.href");
       json_free(j);
     }
     http_resp_release(&r);

@@ -76,11 +76,13 @@ static void la_host(const struct json *d, struct cloud_host *c)
   cloud_host_json(json_get(d, "attributes"), &la_fields, c);
 }
 
-/* The id of the team tag NAME, made if there is none. */
-static int la_tag(struct http *h, const char *name, char *id, size_t len)
+/* The id of the team tag NAME from the tag list: 0 found, 1 not there,
+ * -1 cannot list. */
+static int la_tag_find(struct http *h, const char *name, char *id,
+                       size_t len)
 {
   struct json *j;
-  char t[128], *body;
+  char t[128];
   int i, n, rc = la_call(h, "list tags", "GET", "/tags", NULL, HTTP_RETRY, &j);
 
   for (i = 0, n = json_len(j, "data"); !rc && i < n; i++)
@@ -90,7 +92,19 @@ static int la_tag(struct http *h, const char *name, char *id, size_t len)
       return 0;
     }
   json_free(j);
-  if (rc) return -1;
+  return rc ? -1 : 1;
+}
+
+/* The id of the team tag NAME, made if there is none. The workers of one
+ * run race for the same names: a 422 to the create (NAME_ALREADY_TAKEN)
+ * means another made it meanwhile, so it is listed again and taken. */
+static int la_tag(struct http *h, const char *name, char *id, size_t len)
+{
+  struct json *j;
+  char *body;
+  int rc = la_tag_find(h, name, id, len);
+
+  if (rc <= 0) return rc;
   body = json_build("{s:{s:s, s:{s:s, s:s, s:s}}}", "data", "type", "tags",
                     "attributes", "name", name, "description",
                     "mvm-provision", "color", "#ff0000");
@@ -98,6 +112,8 @@ static int la_tag(struct http *h, const char *name, char *id, size_t len)
   free(body);
   if (!rc && !json_text(j, id, len, "data.id")) rc = error("create tag: no id");
   json_free(j);
+  if (rc && http_status(h) == 422 && la_tag_find(h, name, id, len) == 0)
+    return 0;
   return rc ? -1 : 0;
 }
 
@@ -127,11 +143,14 @@ static int latitude_create(struct http *h, const struct cloud_req *q,
     rc = error("create user data: no id");
   json_free(j);
   if (rc) return -1;
-  body = json_build("{s:{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}}", "data",
-                    "type", "servers", "attributes", "project", la_project,
-                    "plan", q->type, "site", q->region, "operating_system",
-                    q->image ? q->image : LA_OS, "hostname", q->name,
-                    "user_data", c->aux);
+  /* Hourly: a project's default is monthly, and a monthly server deleted
+   * after an hour is billed the month. */
+  body = json_build("{s:{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}}}",
+                    "data", "type", "servers", "attributes", "project",
+                    la_project, "plan", q->type, "site", q->region,
+                    "operating_system", q->image ? q->image : LA_OS,
+                    "hostname", q->name, "user_data", c->aux,
+                    "billing", "hourly");
   rc = la_call(h, "create server", "POST", "/servers", body, q->http_flags,
                &j);
   free(body);
@@ -173,6 +192,11 @@ static int latitude_get(struct http *h, struct cloud_host *c)
   else if (!rc) la_host(json_get(j, "data"), c);
   json_free(j);
   free(path);
+  /* The provider's verdict on the deploy: fail now, not at the deadline. */
+  if (!rc && !strcmp(c->status, "failed_deployment")) {
+    c->state = CLOUD_FAILED;
+    return error("deploy failed: status %s", c->status);
+  }
   return rc < 0 ? -1 : 0;
 }
 

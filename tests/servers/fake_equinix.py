@@ -43,7 +43,8 @@ def device(i):
 
 def public(i):
     return {"id": str(i["_id"]), "name": i["hostname"], "tags": i.get("tags", []),
-            "addr": i["_addr"], "termination_time": i.get("termination_time")}
+            "addr": i["_addr"], "termination_time": i.get("termination_time"),
+            "no_ssh_keys": i.get("_no_ssh_keys")}
 
 
 def create(st, m, query, body):
@@ -55,6 +56,9 @@ def create(st, m, query, body):
     if body.get("metro") not in METROS:
         raise Reply(422, error(422, "", "%s is not a valid metro" % body.get("metro")))
     i = st.create(body)
+    # Without no_ssh_keys Metal adds every project and organisation
+    # member's key to root: kept so a test can see it was sent.
+    i["_no_ssh_keys"] = body.get("no_ssh_keys") is True
     return 201, device(i)
 
 
@@ -67,8 +71,9 @@ def list_devices(st, m, query, body):
     more = page * per < len(all_)
     meta = {"total": len(all_), "current_page": page,
             "last_page": max(1, (len(all_) + per - 1) // per)}
-    if more:
-        meta["next"] = {"href": "/metal/v1/projects/%s/devices?page=%d" % (PROJECT, page + 1)}
+    # The API answers "next": null on the last page (not an absent member).
+    meta["next"] = {"href": "/metal/v1/projects/%s/devices?page=%d" % (PROJECT, page + 1)} \
+        if more else None
     return 200, {"devices": [device(i) for i in chunk], "meta": meta}
 
 

@@ -91,7 +91,8 @@ def server(st, i):
             for t in i.get("_tags", []) if t in st.tags]
     return {"id": "sv_%08d" % i["_id"], "type": "servers",
             "attributes": {"hostname": i["hostname"], "tags": tags,
-                           "status": "on" if i["_active"] else "starting_deploy",
+                           "status": ("failed_deployment" if i.get("_fail") else "on")
+                           if i["_active"] else "starting_deploy",
                            "primary_ipv4": i["_addr"],
                            "created_at": i["_created"].replace("Z", "+00:00"),
                            "plan": {"slug": i["plan"]},
@@ -101,7 +102,8 @@ def server(st, i):
 
 def public(i):
     return {"id": "sv_%08d" % i["_id"], "name": i["hostname"],
-            "tags": i.get("_tags", []), "addr": i["_addr"]}
+            "tags": i.get("_tags", []), "addr": i["_addr"],
+            "billing": i.get("billing")}
 
 
 def state(st):
@@ -122,6 +124,14 @@ def create_server(st, m, query, body):
     if a.get("user_data") and a["user_data"] not in state(st).ud:
         raise Reply(422, error(422, "invalid_user_data", "user_data not found"))
     i = st.create(a)
+    # A project's default billing is monthly: a server deleted after an
+    # hour is billed the month. {"failed_deployment": N}: the next N
+    # servers end in that status instead of on.
+    i["billing"] = a.get("billing", "monthly")
+    n = int(st.faults.get("failed_deployment", 0))
+    i["_fail"] = n > 0
+    if n > 0:
+        st.faults["failed_deployment"] = n - 1
     return 201, {"data": server(st, i), "meta": {}}
 
 
@@ -159,7 +169,15 @@ def list_tags(st, m, query, body):
 
 
 def create_tag(st, m, query, body):
-    state(st).tseq += 1
+    from fakecloud import Reply
+    name = body["data"]["attributes"].get("name")
+    if any(t.get("name") == name for t in state(st).tags.values()):
+        # As the API and its SDK answer a second tag of the same name.
+        raise Reply(422, {"errors": [{"code": "NAME_ALREADY_TAKEN", "status": "422",
+                                      "title": "NAME_ALREADY_TAKEN",
+                                      "detail": "name has already been taken",
+                                      "meta": {}}]})
+    st.tseq += 1
     tid = "tag_T%06d" % st.tseq
     st.tags[tid] = dict(body["data"]["attributes"])
     return 201, {"data": {"id": tid, "type": "tags", "attributes": st.tags[tid]}}
