@@ -40,6 +40,32 @@ static const char mvmbox_usage[] =
 "  --help [APPLET]  this text, or an applet's\n"
 "  --version        print the version\n";
 
+/* One line per applet for `mvmbox --help`, as busybox lists its applets:
+ * the NAME line (.Nd) of each applet's man page, which tests/mvmbox.test
+ * keeps equal. An applet missing here is listed with its name alone. */
+static const struct { const char *name, *line; } summaries[] = {
+  { "mvm-kvmcheck", "check that KVM really works, here or on each host of the records" },
+  { "mvm-postdeploy", "build, install and start the mvm daemons on each host" },
+  { "mvm-provision", "create hosts with the project's cloud-init and print their records" },
+  { "mvm-sync", "copy local trees to each host, incrementally, over SSH" },
+  { "mvm-teardown", "destroy hosts made by mvm-provision" },
+  { "mvm-waitinit", "wait until hosts accept SSH and cloud-init has finished" },
+};
+
+static void list_applets(FILE *out)
+{
+  size_t i, j;
+
+  fputs("\nApplets:\n", out);
+  for (i = 0; i < ARRAY_LEN(applets); i++) {
+    const char *line = "";
+
+    for (j = 0; j < ARRAY_LEN(summaries); j++)
+      if (!strcmp(summaries[j].name, applets[i].name)) line = summaries[j].line;
+    fprintf(out, "  %-15s %s\n", applets[i].name, line);
+  }
+}
+
 static const struct applet *find(const char *name)
 {
   size_t i;
@@ -141,6 +167,7 @@ static int mvmbox_main(int argc, char **argv)
       return EXIT_NOAPPLET;
     }
     fputs(a ? a->usage : mvmbox_usage, argc < 2 ? stderr : stdout);
+    if (!a) list_applets(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : 0;
   }
   if (!strcmp(argv[1], "--version")) {

@@ -83,3 +83,16 @@ skip_all() {
   SKIPS=$((SKIPS + 1))
   printf 'SKIP: %s: %s\n' "$(_tfile)" "$1"
 }
+
+# public_install DIR: DIR (made world-readable) gets a copy of $MVMBOX, its
+# applet links, and the cloud-init/ and templates/ it finds beside itself,
+# so a test can run an applet as another user (nobody) even when the
+# checkout and the scratch directory are private (a clone in root's 0700
+# home). The caller removes DIR.
+public_install() {
+  mkdir -p "$1" && chmod 0755 "$1" &&
+    cp "$MVMBOX" "$1/mvmbox" && chmod 0755 "$1/mvmbox" &&
+    "$1/mvmbox" --install -s "$1" &&
+    cp -r "$TOP/cloud-init" "$TOP/templates" "$1/" &&
+    chmod -R a+rX "$1/cloud-init" "$1/templates"
+}
