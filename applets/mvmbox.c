@@ -47,6 +47,8 @@ static const struct { const char *name, *line; } summaries[] = {
   { "mvm-kvmcheck", "check that KVM really works, here or on each host of the records" },
   { "mvm-postdeploy", "build, install and start the mvm daemons on each host" },
   { "mvm-provision", "create hosts with the project's cloud-init and print their records" },
+  { "mvm-report", "the verification matrix from host records" },
+  { "mvm-run", "run a command on every host, as a stage" },
   { "mvm-sync", "copy local trees to each host, incrementally, over SSH" },
   { "mvm-teardown", "destroy hosts made by mvm-provision" },
   { "mvm-waitinit", "wait until hosts accept SSH and cloud-init has finished" },

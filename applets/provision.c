@@ -88,6 +88,11 @@ static void emit(struct rec *r)
   for (j = 0; j < r->n; j++) rec_set(&o, r->f[j].key, "%s", r->f[j].val);
   add_matrix_keys(&o);
   if (rec_failed(&o)) {
+    char *why = xstrdup(rec_get(&o, "error"));
+
+    rec_unset(&o, "error");             /* error= stays the last field */
+    rec_set(&o, "error", "%s", why);
+    free(why);
     TT.failed++;
     rec_errmsg(&o);
   }
