@@ -329,24 +329,64 @@ static int azure_create(struct http *h, const struct cloud_req *q,
   return 0;
 }
 
-/* GET a resource of the group: 0 and *j, 1 when it (or the group) is not
- * there, -1 on error. */
-static int get_res(struct http *h, const char *what, const char *rg,
-                   const char *rest, const char *api, struct json **j)
+/* GET the resource ID (ARM's "/subscriptions/..." id): 0 and *j, 1 when
+ * it (or its group) is not there, -1 on error. */
+static int get_id(struct http *h, const char *what, const char *id,
+                  const char *api, struct json **j)
 {
-  char *tail = xasprintf("%s?api-version=%s", rest, api);
-  char *path = rg_path(rg, tail);
+  char *path = xasprintf("%s?api-version=%s", id, api);
   struct http_resp r = { 0 };
-  int rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY | HTTP_404_OK,
-                    &r);
+  int rc;
 
   *j = NULL;
+  if (strncmp(id, "/subscriptions/", 15) || strpbrk(id, "?# ")) {
+    free(path);
+    return error("%s: not an ARM resource id: %.80s", what, id);
+  }
+  rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY | HTTP_404_OK, &r);
   if (!rc && r.status == 404) rc = 1;
   else if (!rc && !(*j = json_parse(r.body, r.len))) rc = -1;
   http_resp_release(&r);
   free(path);
-  free(tail);
   return rc;
+}
+
+/* GET a resource of the group, as get_id(). */
+static int get_res(struct http *h, const char *what, const char *rg,
+                   const char *rest, const char *api, struct json **j)
+{
+  char *id = rg_path(rg, rest);
+  int rc = get_id(h, what, id, api, j);
+
+  free(id);
+  return rc;
+}
+
+/* The VM's public address (VM J) into ADDR, if it has one yet: ARM names
+ * the NIC and IP it makes, so follow the ids, VM -> NIC -> public IP. */
+static int vm_addr(struct http *h, const struct json *vm, char *addr,
+                   size_t len)
+{
+  char id[512];
+  struct json *j;
+  int i, n, rc;
+
+  if (!json_text(vm, id, sizeof(id),
+                 "properties.networkProfile.networkInterfaces.0.id") || !*id)
+    return 0;
+  if ((rc = get_id(h, "get network interface", id, NET_API, &j))) return rc;
+  *id = 0;
+  n = json_len(j, "properties.ipConfigurations");
+  for (i = 0; i < n && !*id; i++)
+    if (!json_text(j, id, sizeof(id), "properties.ipConfigurations.%d."
+                   "properties.publicIPAddress.id", i))
+      *id = 0;
+  json_free(j);
+  if (!*id) return 0;
+  if ((rc = get_id(h, "get public address", id, NET_API, &j))) return rc;
+  if (!json_text(j, addr, len, "properties.ipAddress")) *addr = 0;
+  json_free(j);
+  return 0;
 }
 
 static int azure_get(struct http *h, struct cloud_host *c)
@@ -397,21 +437,13 @@ static int azure_get(struct http *h, struct cloud_host *c)
   if (!json_text(j, st, sizeof(st), "properties.provisioningState"))
     *st = 0;
   snprintf(c->status, sizeof(c->status), "%s", st);
-  json_free(j);
-  if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
+  if (!strcmp(st, "Failed") || !strcmp(st, "Canceled"))
     c->state = CLOUD_FAILED;
-    return 0;
-  }
-  if (strcmp(st, "Succeeded")) return 0;
-  rc = get_res(h, "get public address", c->id,
-               "/providers/Microsoft.Network/publicIPAddresses/pip", NET_API,
-               &j);
-  if (rc) return rc < 0 ? -1 : 0;
-  if (json_text(j, c->addr, sizeof(c->addr), "properties.ipAddress")
-      && *c->addr)
-    c->state = CLOUD_READY;
+  rc = !strcmp(st, "Succeeded") ? vm_addr(h, j, c->addr, sizeof(c->addr))
+                                : 0;
   json_free(j);
-  return 0;
+  if (!rc && !strcmp(st, "Succeeded") && *c->addr) c->state = CLOUD_READY;
+  return rc < 0 ? -1 : 0;
 }
 
 /* The groups of one page of the list (those with mvm-label LABEL only,

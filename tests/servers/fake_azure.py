@@ -251,7 +251,7 @@ def arm(method, path, q, body, host):
     if m and method == "GET":
         return op_get(m.group(1))
     m = re.fullmatch(r"/subscriptions/([^/]+)/resource[gG]roups(?:/([^/]+)"
-                     r"(/providers/(Microsoft\.\w+)/(\w+)/(\w+))?)?", path)
+                     r"(/providers/(Microsoft\.\w+)/(\w+)/([\w.-]+))?)?", path)
     if not m:
         raise Bad(404, "NotFound", "no such path " + path)
     sub, rg, rest, ns, kind, name = m.groups()
@@ -325,13 +325,24 @@ def arm(method, path, q, body, host):
                           "resource is currently not available")
             DB["n"] += 1
             n = DB["n"]
-            g["res"]["publicIPAddresses/pip"] = {"properties": {
-                "ipAddress": "127.2.%d.%d" % (n // 250, n % 250 + 2),
-                "publicIPAllocationMethod": "Static"}}
-            # what ARM makes for the VM besides: its NIC and OS disk
-            g["res"]["networkInterfaces/nic"] = {"properties": {}}
-            g["res"]["disks/vm_OsDisk_1"] = {"properties": {}}
+            # what ARM makes for the VM besides: its NIC, public IP and OS
+            # disk, under names of ARM's own (not the configurations'),
+            # found through the VM's and the NIC's ids
+            net = "/subscriptions/%s/resourceGroups/%s/providers/" \
+                "Microsoft.Network/" % (sub, rg)
+            sfx = uuid.uuid4().hex[:6]
+            g["res"]["publicIPAddresses/vm-nic-pip-" + sfx] = {
+                "properties": {"ipAddress": "127.2.%d.%d" % (
+                    n // 250, n % 250 + 2),
+                    "publicIPAllocationMethod": "Static"}}
+            g["res"]["networkInterfaces/vm-nic-" + sfx] = {"properties": {
+                "ipConfigurations": [{"name": "ipconfig", "properties": {
+                    "publicIPAddress": {"id": net + "publicIPAddresses/"
+                                        "vm-nic-pip-" + sfx}}}]}}
+            g["res"]["disks/vm_OsDisk_1_" + sfx] = {"properties": {}}
             body = dict(body, polls=0)
+            body["properties"]["networkProfile"]["networkInterfaces"] = [
+                {"id": net + "networkInterfaces/vm-nic-" + sfx}]
             body["properties"]["provisioningState"] = "Creating"
             fail = {"code": "OSProvisioningTimedOut", "message": "OS "
                     "Provisioning for VM 'vm' did not finish in the "
