@@ -76,6 +76,28 @@ static void la_host(const struct json *d, struct cloud_host *c)
   cloud_host_json(json_get(d, "attributes"), &la_fields, c);
 }
 
+/* Every list is paged (page[size], 20 by default; page[number] from 1).
+ * The answer says nothing of more pages in the cassettes, so a list ends
+ * at the first empty page; a server that caps page[size] lower is still
+ * read to the end. Page N of PATH into *J: 0, or -1 (a 404 too). */
+#define LA_PAGE_SIZE 100
+#define LA_PAGES_MAX 1000  /* a server ignoring page[number] must not loop */
+static int la_page(struct http *h, const char *what, const char *path,
+                   int page, struct json **j)
+{
+  char *p;
+  int rc;
+
+  *j = NULL;
+  if (page > LA_PAGES_MAX)
+    return error("%s: over %d pages", what, LA_PAGES_MAX);
+  p = xasprintf("%s%cpage%%5Bsize%%5D=%d&page%%5Bnumber%%5D=%d", path,
+                strchr(path, '?') ? '&' : '?', LA_PAGE_SIZE, page);
+  rc = la_call(h, what, "GET", p, NULL, HTTP_RETRY, j);
+  free(p);
+  return rc ? -1 : 0;
+}
+
 /* The id of the team tag NAME from the tag list: 0 found, 1 not there,
  * -1 cannot list. */
 static int la_tag_find(struct http *h, const char *name, char *id,
@@ -83,16 +105,23 @@ static int la_tag_find(struct http *h, const char *name, char *id,
 {
   struct json *j;
   char t[128];
-  int i, n, rc = la_call(h, "list tags", "GET", "/tags", NULL, HTTP_RETRY, &j);
+  int i, n, page;
 
-  for (i = 0, n = json_len(j, "data"); !rc && i < n; i++)
-    if (json_text(j, t, sizeof(t), "data.%d.attributes.name", i) &&
-        !strcmp(t, name) && json_text(j, id, len, "data.%d.id", i)) {
+  for (page = 1; !la_page(h, "list tags", "/tags", page, &j); page++) {
+    if (!(n = json_len(j, "data"))) {
       json_free(j);
-      return 0;
+      return 1;
     }
+    for (i = 0; i < n; i++)
+      if (json_text(j, t, sizeof(t), "data.%d.attributes.name", i) &&
+          !strcmp(t, name) && json_text(j, id, len, "data.%d.id", i)) {
+        json_free(j);
+        return 0;
+      }
+    json_free(j);
+  }
   json_free(j);
-  return rc ? -1 : 1;
+  return -1;
 }
 
 /* The id of the team tag NAME, made if there is none. The workers of one
@@ -216,9 +245,9 @@ static int ours(const struct json *a, const char *label)
          strspn(p + 5, "0123456789") == strlen(p + 5);
 }
 
-/* The project's servers, filtered here by tag name (the cassettes record
- * filter[project] only; paging is not recorded: one page). With LABEL,
- * also its untagged hosts (see ours()). */
+/* The project's servers, every page, filtered here by tag name (the
+ * cassettes record filter[project] only). With LABEL, also its untagged
+ * hosts (see ours()). */
 static int latitude_list(struct http *h, const char *label,
                          struct cloud_list *out)
 {
@@ -226,20 +255,23 @@ static int latitude_list(struct http *h, const char *label,
   char want[128];
   struct cloud_host *c;
   struct json *j;
-  int i, n, rc = la_call(h, "list servers", "GET", path, NULL, HTTP_RETRY,
-                         &j);
+  int i, n = 1, page, rc = 0;
 
   snprintf(want, sizeof(want), "%s=%s", CLOUD_TAG_LABEL, label ? label : "");
-  for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
-    const struct json *a = json_get(j, "data.%d.attributes", i);
+  for (page = 1; !rc && n; page++) {
+    if (la_page(h, "list servers", path, page, &j)) rc = -1;
+    for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
+      const struct json *a = json_get(j, "data.%d.attributes", i);
 
-    if (!has_tag(a, "mvm-ephemeral=true") || (label && !has_tag(a, want))) {
-      if (!label || !ours(a, label)) continue;
+      if (!has_tag(a, "mvm-ephemeral=true") || (label && !has_tag(a, want))) {
+        if (!label || !ours(a, label)) continue;
+      }
+      if (!(c = cloud_list_add(out)))
+        rc = error("list: over %d", CLOUD_LIST_MAX);
+      else la_host(json_get(j, "data.%d", i), c);
     }
-    if (!(c = cloud_list_add(out))) rc = error("list: over %d", CLOUD_LIST_MAX);
-    else la_host(json_get(j, "data.%d", i), c);
+    json_free(j);
   }
-  json_free(j);
   free(path);
   return rc ? -1 : 0;
 }

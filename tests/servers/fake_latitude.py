@@ -18,6 +18,9 @@ PROJECT = "proj_TESTPROJ01"
 PLANS = {"c2-small-x86", "c2-medium-x86", "c3-small-x86", "m4-metal-medium"}
 SITES = {"ASH", "SAO", "DAL", "NYC", "LAX", "CHI", "MIA", "FRA", "LON", "SYD"}
 SDK_SERVER_ATTRS = {"user_data", "ssh_keys", "raid", "ipxe", "billing"}
+# The SDK pages every list with these (20 a page by default); the
+# cassettes hold one page each, so they are not recorded there.
+SDK_PAGE_QUERY = {"page[number]", "page[size]"}
 IDS = re.compile(r"/(proj|sv|tag|ud|ssh|team)_[A-Za-z0-9]+")
 
 
@@ -45,6 +48,8 @@ class CassetteSpec:
                     op["type"].add(d.get("type"))
                     op["attrs"].update(d.get("attributes", {}))
         self.ops[("POST", "/servers")]["attrs"].update(SDK_SERVER_ATTRS)
+        for lst in (("GET", "/servers"), ("GET", "/tags")):
+            self.ops[lst]["query"].update(SDK_PAGE_QUERY)
 
     def check(self, method, path, query, body):
         op = self.ops.get((method, shape(path)))
@@ -145,10 +150,26 @@ def patch_server(st, m, query, body):
     return 200, {"data": server(st, i), "meta": {}}
 
 
+def page(st, query, items):
+    """One page as the API serves it: page[size] (20 by default, at most
+    the fault "page_max" if set: a test pages 2 at a time) of page[number]
+    (from 1); past the end, an empty data array."""
+    from fakecloud import Reply
+    try:
+        size = int(query.get("page[size]", 20))
+        number = int(query.get("page[number]", 1))
+    except ValueError:
+        raise Reply(400, error(400, "invalid_parameter", "page must be a number"))
+    if size < 1 or number < 1:
+        raise Reply(400, error(400, "invalid_parameter", "page out of range"))
+    size = min(size, int(st.faults.get("page_max", size)))
+    return {"data": items[(number - 1) * size:number * size], "meta": {}}
+
+
 def list_servers(st, m, query, body):
     p = query.get("filter[project]")
-    return 200, {"data": [server(state(st), i) for i in st.inst.values()
-                          if not p or i["project"] == p], "meta": {}}
+    return 200, page(st, query, [server(state(st), i) for i in st.inst.values()
+                                 if not p or i["project"] == p])
 
 
 def get_server(st, m, query, body):
@@ -164,8 +185,8 @@ def delete_server(st, m, query, body):
 
 
 def list_tags(st, m, query, body):
-    return 200, {"data": [{"id": k, "type": "tags", "attributes": v}
-                          for k, v in state(st).tags.items()], "meta": {}}
+    return 200, page(st, query, [{"id": k, "type": "tags", "attributes": v}
+                                 for k, v in state(st).tags.items()])
 
 
 def create_tag(st, m, query, body):
