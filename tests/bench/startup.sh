@@ -17,6 +17,7 @@ cc -O2 -o "$tmp/libc-only" "$tmp/empty.c" || exit 1
 # "linked": the objects of this build, every library NEEDED (as before
 # issue 19); --no-as-needed keeps the ones whose symbols mvmbox defines.
 mkdir "$tmp/linked"
+# shellcheck disable=SC2046 # pkg-config prints words: split them
 (cd "$TOP" && cc -o "$tmp/linked/mvmbox" applets/*.o lib/*.o providers/*.o \
   probe/embed.o -Wl,--no-as-needed $(pkg-config --libs libcurl libssh2 \
   yaml-0.1 openssl zlib jansson expat libarchive)) || exit 1
