@@ -11,7 +11,10 @@ CC     ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
           -Iproviders -Iapplets $(shell pkg-config --cflags $(PKGS))
-LDLIBS += $(shell pkg-config --libs $(PKGS))
+# libcurl and libarchive are not linked: lib/lazycurl.c and lib/lazyarchive.c
+# load them at first use (issue 19: they cost every applet ~20 ms at start).
+LAZY_PKGS = libcurl libarchive
+LDLIBS += $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)))
 ifeq ($(ASAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
@@ -43,8 +46,9 @@ probe/embed.o: probe/embed.S probe/mvm-kvmprobe
 	$(CC) -c -o $@ probe/embed.S
 
 # The unit binary links every applet and lib object except main().
+# It links libarchive itself: unit tests read back tar streams with it.
 tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_OBJS) probe/embed.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libarchive)
 
 unit: tests/unit/unit
 

@@ -251,7 +251,9 @@ static int attempt(struct http *h, const char *method, const char *url,
   int i;
 
   if (!h->c || h->owner != getpid()) {   /* a forked worker: its own */
-    if (!(h->c = curl_easy_init())) return error("cannot start libcurl");
+    mvm.err[0] = 0;                      /* lazycurl.c says why, if it can */
+    if (!(h->c = curl_easy_init()))
+      return *mvm.err ? -1 : error("cannot start libcurl");
     h->owner = getpid();
   }
   curl_easy_reset(h->c);

@@ -80,8 +80,9 @@ struct tarz *tarz_open(tarz_sink sink, void *arg, int level)
     if (deflateInit2(&t->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY))
       die("out of memory");
   }
+  mvm.err[0] = 0;                        /* lazyarchive.c says why */
   t->a = archive_write_new();
-  if (!t->a) die("out of memory");
+  if (!t->a) die("tar: %s", *mvm.err ? mvm.err : "cannot start libarchive");
   /* not "restricted": that drops the nanoseconds of an mtime unless the
    * entry needs a pax header anyway; full pax adds one only for them
    * (no atime, ctime or xattrs: entries are built from struct ment) */
