@@ -257,16 +257,10 @@ static int dry_run(const struct up_args *a, unsigned flags)
 /* --ttl: N seconds, or N with s, m, h or d; at most 30 days. */
 static long ttl_arg(const char *s)
 {
-  static const char units[] = "smhd";
-  static const long mult[] = { 1, 60, 3600, 86400 };
-  char *end;
-  long v = strtol(s, &end, 10);
-  const char *u = *end ? strchr(units, *end) : units;
+  long v = secs_parse(s, 30L * 86400);
 
-  if (end == s || v <= 0 || !u || (*end && end[1]) || v > 30L * 86400 ||
-      v * mult[u - units] > 30L * 86400)
-    help_exit("bad --ttl '%s': N[smhd], at most 30d", s);
-  return v * mult[u - units];
+  if (v < 0) help_exit("bad --ttl '%s': N[smhd], at most 30d", s);
+  return v;
 }
 
 static int options(int argc, char **argv)

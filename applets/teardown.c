@@ -81,15 +81,10 @@ static void emit_into(struct rec *r)
 /* --deadline: seconds, or a number of s, m or h; at most a day. */
 static long deadline_arg(const char *s)
 {
-  char *end;
-  double v = strtod(s, &end);
-  const char *u = strchr("smh", *end ? *end : 's');
+  long v = secs_parse(s, 86400);
 
-  if (end == s || !*s || !u || (*end && end[1]) || !(v > 0))
-    help_exit("bad --deadline '%s': N, Ns, Nm or Nh", s);
-  v *= *u == 'h' ? 3600 : *u == 'm' ? 60 : 1;
-  if (v > 86400) help_exit("bad --deadline '%s': at most 24h", s);
-  return v < 1 ? 1 : (long)v;
+  if (v < 0) help_exit("bad --deadline '%s': N, Ns, Nm or Nh, at most 24h", s);
+  return v;
 }
 
 static const struct provider *lookup(const char *name)

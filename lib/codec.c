@@ -65,3 +65,17 @@ void time_fmt(time_t t, char *buf, size_t len, int compact)
   strftime(buf, len, compact ? "%Y%m%dT%H%M%SZ" : "%Y-%m-%dT%H:%M:%SZ",
            gmtime(&t));
 }
+
+long secs_parse(const char *s, long max)
+{
+  static const char units[] = "smhd";
+  static const long mult[] = { 1, 60, 3600, 86400 };
+  char *end;
+  double v = strtod(s, &end);
+  const char *u = *end ? strchr(units, *end) : units;
+
+  if (end == s || !u || (*end && end[1]) || !(v > 0)) return -1;
+  v *= mult[u - units];
+  if (v > max) return -1;
+  return v < 1 ? 1 : (long)v;
+}

@@ -166,14 +166,6 @@ void http_deadline(struct http *h, double until)
   h->until = until;
 }
 
-double http_wall(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void http_dry(struct http *h, int on)
 {
   h->dry = on;
@@ -314,37 +306,6 @@ static double jitter(double cap)
   return cap * (v / 4294967296.0);
 }
 
-static int dry_req(const struct http *h, const char *method, const char *url,
-                   const char *body, struct http_resp *r)
-{
-  char *red = body ? body_redact(body, strlen(body)) : NULL;
-
-  printf("# dry-run: %s %s\n", method, url);
-  if (body && red) printf("# dry-run: body: %s\n", red);
-  else if (body) printf("# dry-run: body: (%zu bytes, not shown)\n",
-                        strlen(body));
-  fflush(stdout);
-  free(red);
-  r->status = 0;
-  (void)h;
-  return error("dry run");
-}
-
-/* A path with an empty part ("/zones//instances/x", "/servers/") is an
- * id that did not parse: its 404 would read as "gone". Never sent. */
-static int path_ok(const char *what, const char *path)
-{
-  size_t n = strcspn(path, "?#");
-
-  if (n && path[0] != '/')
-    return error("%s: refusing the path '%.*s': not absolute", what, (int)n,
-                 path);
-  if (memmem(path, n, "//", 2) || (n > 1 && path[n - 1] == '/'))
-    return error("%s: refusing the path '%.*s': an empty part (an id that "
-                 "did not parse)", what, (int)n, path);
-  return 0;
-}
-
 /* Until a deadline (teardown), an idempotent request is retried through
  * whatever is not a refusal: 429, 5xx, no answer, and a 409 or 423 (busy,
  * locked: a host still being made or changed). */
@@ -367,13 +328,13 @@ int http_req(struct http *h, const char *what, const char *method,
   int rc = -1, retry;
 
   memset(r, 0, sizeof(*r));
-  if (path_ok(what, path)) {
+  if (http_path_ok(what, path)) {
     h->last = 0;
     free(url);
     return -1;
   }
   if (h->dry) {
-    rc = dry_req(h, method, url, body, r);
+    rc = http_dry_print(method, url, body, r);
     free(url);
     return rc;
   }
@@ -430,15 +391,5 @@ long http_status(const struct http *h)
 
 int http_rel(const struct http *h, const char *url, char *out, size_t len)
 {
-  size_t n = strlen(h->base);
-  const char *p;
-
-  for (p = url; *p; p++)
-    if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
-      return error("a URL with a blank or control character");
-  if (strncasecmp(url, h->base, n) || !strchr("/?", url[n]))
-    return error("not on %s: '%.80s'", h->base, url);
-  if (strlen(url + n) >= len) return error("a URL over %zu bytes", len);
-  snprintf(out, len, "%s", url + n);
-  return 0;
+  return http_url_rel(h->base, url, out, len);
 }

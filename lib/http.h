@@ -125,6 +125,13 @@ long http_status(const struct http *h);
  * makes us send the provider's credentials to another host. */
 int http_rel(const struct http *h, const char *url, char *out, size_t len);
 
+/* lib/httptext.c, for lib/http.c: refuse a malformed PATH (WHAT names
+ * the request), print a dry run's request, and http_rel() on a base URL. */
+int http_path_ok(const char *what, const char *path);
+int http_dry_print(const char *method, const char *url, const char *body,
+                   struct http_resp *r);
+int http_url_rel(const char *base, const char *url, char *out, size_t len);
+
 /* RFC 3986 percent-encoding of S (unreserved kept), malloc'd. */
 char *http_escape(const char *s);
 

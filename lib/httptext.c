@@ -1,5 +1,6 @@
 /* lib/httptext.c - the text around a transfer of lib/http.c: the headers
- * of an answer, and percent-encoding for the URLs of requests. */
+ * of an answer, percent-encoding for the URLs of requests, the paths and
+ * URLs it refuses, and what a dry run prints. */
 #include "mvm.h"
 
 int http_resp_header(const struct http_resp *r, const char *name, char *out,
@@ -45,4 +46,60 @@ char *http_escape(const char *s)
   }
   *o = 0;
   return out;
+}
+
+/* A path with an empty part ("/zones//instances/x", "/servers/") is an
+ * id that did not parse: its 404 would read as "gone". Never sent. */
+int http_path_ok(const char *what, const char *path)
+{
+  size_t n = strcspn(path, "?#");
+
+  if (n && path[0] != '/')
+    return error("%s: refusing the path '%.*s': not absolute", what, (int)n,
+                 path);
+  if (memmem(path, n, "//", 2) || (n > 1 && path[n - 1] == '/'))
+    return error("%s: refusing the path '%.*s': an empty part (an id that "
+                 "did not parse)", what, (int)n, path);
+  return 0;
+}
+
+/* A dry run prints what would be sent (the body with its secrets left
+ * out) and sends nothing. */
+int http_dry_print(const char *method, const char *url, const char *body,
+                   struct http_resp *r)
+{
+  char *red = body ? body_redact(body, strlen(body)) : NULL;
+
+  printf("# dry-run: %s %s\n", method, url);
+  if (body && red) printf("# dry-run: body: %s\n", red);
+  else if (body) printf("# dry-run: body: (%zu bytes, not shown)\n",
+                        strlen(body));
+  fflush(stdout);
+  free(red);
+  r->status = 0;
+  return error("dry run");
+}
+
+int http_url_rel(const char *base, const char *url, char *out, size_t len)
+{
+  size_t n = strlen(base);
+  const char *p;
+
+  for (p = url; *p; p++)
+    if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
+      return error("a URL with a blank or control character");
+  if (strncasecmp(url, base, n) || !strchr("/?", url[n]))
+    return error("not on %s: '%.80s'", base, url);
+  if (strlen(url + n) >= len) return error("a URL over %zu bytes", len);
+  snprintf(out, len, "%s", url + n);
+  return 0;
+}
+
+/* A deadline every process of a teardown shares: the wall clock. */
+double http_wall(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
 }

@@ -247,6 +247,9 @@ int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
 /* RFC 3339 (offsets, fractions) or compact "20261201T193000Z" -> time_t,
  * -1 if neither; time_fmt() writes RFC 3339 UTC, or the compact form. */
 time_t time_parse(const char *s);
+/* A duration as options take it: N seconds, or N with s, m, h or d (a
+ * fraction allowed, at least 1 s): the seconds, or -1 if bad or over MAX. */
+long secs_parse(const char *s, long max);
 void time_fmt(time_t t, char *buf, size_t len, int compact);
 
 /* lib/journal.c: the local journal of cloud creates,

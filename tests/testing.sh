@@ -96,3 +96,19 @@ public_install() {
     cp -r "$TOP/cloud-init" "$TOP/templates" "$1/" &&
     chmod -R a+rX "$1/cloud-init" "$1/templates"
 }
+
+# stop_fake PIDFILE: end the fake server PIDFILE names and wait until it
+# is gone, so a fake restarted on the same state directory never sees the
+# old one still write there (its db.json once came back after a restart
+# and a fresh-fake test found the last test's instances).
+stop_fake() {
+  [ -f "$1" ] || return 0
+  _pid=$(cat "$1")
+  kill "$_pid" 2>/dev/null
+  _i=0
+  while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 100 ]; do
+    sleep 0.1; _i=$((_i + 1))
+  done
+  kill -9 "$_pid" 2>/dev/null
+  rm -f "$1"
+}

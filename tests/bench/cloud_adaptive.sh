@@ -34,11 +34,16 @@ done
 wait $pids
 t1=$(now)
 made=$(cat a*.out | grep -c '^127')
-set -- $(stat_of); req=$1 c429=$2
+read -r req c429 <<EOF
+$(stat_of)
+EOF
 t2=$(now)
 mvm-teardown vultr > down.out 2> down.err; rc=$?
 t3=$(now)
-set -- $(stat_of); dreq=$(($1 - req)) d429=$(($2 - c429))
+read -r dreq d429 <<EOF
+$(stat_of)
+EOF
+dreq=$((dreq - req)) d429=$((d429 - c429))
 left=$(fake_n)
 echo "| fake Vultr, 10 req/s per second window, no MVM_VULTR_RATE | hosts | wall (s) | floor (s) | wall/floor | requests | 429s |"
 echo "|---|---|---|---|---|---|---|"
