@@ -25,15 +25,8 @@ fi
 
 echo "+ make image   (cached after the first run, about 75 s cold)" >&2
 MVM_IMAGE_NOEXT4=1 sh "$top/tests/hosts/mkrootfs.sh" || exit 1
-# A throwaway operator key unless MVM_SSH_KEY names one.
-if [ -z "${MVM_SSH_KEY:-}" ]; then
-  ssh-keygen -q -t ed25519 -N '' -f "$tmp/key" -C mvm-demo
-  MVM_SSH_KEY=$tmp/key
-  export MVM_SSH_KEY
-fi
-# Our own state directory: the demo's teardown touches only its host.
-MVM_STATE_DIR=$tmp/state
-export MVM_STATE_DIR
+. "$top/tests/hosts/operator.sh"
+operator_env "$tmp" mvm-demo
 label=mvm-demo-$$
 trap 'mvm-teardown nspawn "$label" > /dev/null 2>&1; rm -rf "$tmp"' \
   EXIT INT TERM

@@ -20,13 +20,8 @@ out=${VERIFY_DIR:-$PWD/verify-runs}
 mkdir -p "$out"
 providers=${VERIFY_PROVIDERS:-nspawn}
 MVM_IMAGE_NOEXT4=1 sh "$top/tests/hosts/mkrootfs.sh" >&2 || exit 1
-if [ -z "${MVM_SSH_KEY:-}" ]; then
-  ssh-keygen -q -t ed25519 -N '' -f "$tmp/key" -C mvm-verify
-  MVM_SSH_KEY=$tmp/key
-  export MVM_SSH_KEY
-fi
-MVM_STATE_DIR=$tmp/state
-export MVM_STATE_DIR
+. "$top/tests/hosts/operator.sh"
+operator_env "$tmp" mvm-verify
 fx=$top/tests/fixtures
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 for p in $providers; do
