@@ -217,7 +217,7 @@ static void test_local(void)
   {
     /* the console log then opens as fd 0: exec_child() must not put
      * /dev/null over it, nor leave the program without a stdin */
-    int keep = dup(0), i;
+    int keep = dup(0);
 
     close(0);
     spawn_sh(&h[3], "cat && echo in-ok");
