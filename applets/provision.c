@@ -9,9 +9,7 @@
 const char provision_usage[] =
 "usage: mvm-provision [-qv] [-n N] [-l LABEL] [--type TYPE] [-r REGION]"
 " [-k PUBKEY] [--user-data FILE] [--image FILE] [--ttl TIME] [--price USD]"
-" [--dry-run]"
-" PROVIDER"
-" [HOST...]\n"
+" [--dry-run] PROVIDER [HOST...]\n"
 "\n"
 "Create N hosts with PROVIDER and write one host record per host:\n"
 "  ADDR provider=P id=ID label=L user=mvm hostkey=SHA256:...\n"
@@ -65,8 +63,10 @@ static void add_matrix_keys(struct rec *o)
     rec_set(o, "created", "%s", when);
   }
   rec_set(o, "provision_s", "%.1f", now_s() - TT.t0);
-  if (TT.price) rec_set(o, "price", "%s", TT.price);
-  else if (TT.p->flags & (PF_LOCAL | PF_NOCREATE)) rec_set(o, "price", "0");
+  if (TT.price) {         /* the operator's word wins over the API's */
+    rec_set(o, "price", "%s", TT.price);
+    rec_unset(o, "price_currency");
+  } else if (TT.p->flags & (PF_LOCAL | PF_NOCREATE)) rec_set(o, "price", "0");
 }
 
 static void emit(struct rec *r)
@@ -236,7 +236,7 @@ static int dry_run(const struct up_args *a, unsigned flags)
          flags & PF_NOCREATE ? "list (not create)" : "create",
          a->count, TT.p->name, a->label, a->type, a->region,
          TT.price ? TT.price : flags & (PF_LOCAL | PF_NOCREATE) ? "0"
-                                                                 : "unknown");
+         : flags & PF_DRYUP ? "(the API's: below)" : "unknown");
   if (flags & PF_NOCREATE) return 0;
   if (flags & PF_DRYUP) {       /* the provider prints its API calls */
     struct up_args d = *a;

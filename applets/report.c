@@ -44,8 +44,9 @@ struct row {
   int st[STEPS_MAX];
   char why[STEPS_MAX][REASON_MAX];
   double first, last;     /* created .. end of teardown */
-  double spend;
-  int unpriced;
+  double spend;           /* in currency: price_currency=, else USD */
+  char currency[8];
+  int unpriced;           /* a host with no price=, or two currencies */
 };
 
 static struct {
@@ -94,10 +95,8 @@ static void add_host(struct rec *r, long lineno)
   char *key;
   int i, j;
 
-  if (id && *id && strcmp(id, "-"))
-    key = xasprintf("%s %s", p, id);
-  else
-    key = xasprintf("%s line %ld", p, lineno);
+  key = id && *id && strcmp(id, "-") ? xasprintf("%s %s", p, id)
+                                     : xasprintf("%s line %ld", p, lineno);
   for (i = 0; i < TT.nh; i++)
     if (!strcmp(TT.h[i].key, key)) break;
   if (i < TT.nh) {
@@ -128,10 +127,8 @@ static int read_all(void)
 
     rc = lines_next(&l, &line, &len, &toolong);
     if (rc < 0) break;
-    if (rc == 0) {
-      if (lines_fill(&l) < 0) pdie("cannot read records");
-      continue;
-    }
+    if (rc == 0 && lines_fill(&l) < 0) pdie("cannot read records");
+    if (rc == 0) continue;
     rec_parse(&r, line, len, l.lineno);
     free(line);
     if (toolong || r.bad || (r.addr && !rec_get(&r, "provider"))) {
@@ -232,7 +229,7 @@ static void add_to_row(const struct rec *r)
 {
   struct row *w = row_of(r);
   const char *reg = rec_get(r, "region"), *pr = rec_get(r, "price");
-  const char *lv = rec_get(r, "lived");
+  const char *lv = rec_get(r, "lived"), *cur = rec_get(r, "price_currency");
   time_t c = rec_get(r, "created") ? time_parse(rec_get(r, "created")) : -1;
   double life, end;
   char why[REASON_MAX];
@@ -259,8 +256,11 @@ static void add_to_row(const struct rec *r)
     if (w->first < 0 || c < w->first) w->first = (double)c;
     if (end > w->last) w->last = end;
   }
-  if (pr) w->spend += strtod(pr, NULL) * life / 3600;
-  else w->unpriced = 1;
+  if (pr && !*w->currency)
+    snprintf(w->currency, sizeof(w->currency), "%s", cur ? cur : "USD");
+  if (pr && !strcmp(w->currency, cur ? cur : "USD"))
+    w->spend += strtod(pr, NULL) * life / 3600;
+  else w->unpriced = 1;       /* no sum of two currencies without a rate */
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -297,7 +297,8 @@ static int row_cells(const struct row *w, char **cell, int *verified)
   else if (w->last - w->first < 120)
     cell[n++] = xasprintf("%.0f s", w->last - w->first);
   else cell[n++] = xasprintf("%.0f min", (w->last - w->first) / 60);
-  cell[n++] = w->unpriced ? xstrdup("?") : xasprintf("USD %.2f", w->spend);
+  cell[n++] = w->unpriced ? xstrdup("?") : xasprintf("%s %.2f", w->currency,
+                                                    w->spend);
   if (w->first >= 0) {
     time_t t = (time_t)w->first;
 
@@ -338,6 +339,8 @@ static void print_line(char **cell, int n, char **head, int last)
 
 static int print_matrix(void)
 {
+  static const char *const tail[] = { "down", "status", "cycle", "spend",
+                                      "date" };
   char *head[STEPS_MAX + 8], *cell[STEPS_MAX + 8];
   int i, j, n = 0, ok, all = 1;
 
@@ -345,11 +348,7 @@ static int print_matrix(void)
   head[n++] = "type";
   head[n++] = "region";
   for (i = 0; i < TT.nsteps; i++) head[n++] = (char *)TT.steps[i];
-  head[n++] = "down";
-  head[n++] = "status";
-  head[n++] = "cycle";
-  head[n++] = "spend";
-  head[n++] = "date";
+  for (i = 0; i < (int)ARRAY_LEN(tail); i++) head[n++] = (char *)tail[i];
   if (TT.fmt == 'j') printf("[\n");
   else print_line(head, n, head, 0);
   if (TT.fmt == 'm') {

@@ -121,7 +121,52 @@ struct up {
   char (*token)[40];      /* per host UUID */
   struct buf *ud;         /* per host user-data as sent */
   int *gz;
+  char price[32];         /* the API's price an hour, "" if unknown */
+  char currency[8];
 };
+
+/* --- price ---------------------------------------------------------- */
+
+double cloud_monthly_hourly(double monthly)
+{
+  return monthly / 730;
+}
+
+/* The API's price of an hour of the hosts this run makes, into U: asked
+ * once, before any create, in a dry run too. Not knowing it costs the
+ * records their price=, never a host. */
+static void up_price(struct up *u)
+{
+  const struct up_args *a = u->a;
+  struct cloud_price p = { 0 };
+  int rc = u->o->price ? u->o->price(u->h, a->type, a->region, &p) : 1;
+
+  if (rc < 0) warn("%s: price unknown (no price= in the records): %s",
+                   u->o->name, mvm.err);
+  if (rc) {
+    if (a->dry_run) printf("# dry-run: %s: price unknown: %s (give --price)\n",
+                           u->o->name, rc < 0 ? "the API did not answer"
+                           : u->o->price ? "the API lists none for it"
+                           : "its API is not asked");
+    return;
+  }
+  snprintf(u->price, sizeof(u->price), "%.6g", p.hourly);
+  snprintf(u->currency, sizeof(u->currency), "%s", p.currency);
+  if (a->dry_run)
+    printf("# dry-run: %s: price=%s %s an hour (%s in %s: %s)\n", u->o->name,
+           u->price, u->currency, a->type, a->region, p.basis);
+  else info("%s: %s in %s: %s %s an hour (%s)", u->o->name, a->type,
+            a->region, u->price, u->currency, p.basis);
+}
+
+/* The price on a host's record: USD unless price_currency= says. */
+static void rec_price(const struct up *u, struct rec *r)
+{
+  if (!*u->price) return;
+  rec_set(r, "price", "%s", u->price);
+  if (strcmp(u->currency, "USD"))
+    rec_set(r, "price_currency", "%s", u->currency);
+}
 
 static void uuid(char *out, size_t len)
 {
@@ -313,6 +358,7 @@ static void up_child(int i, int fd, void *arg)
   rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
     rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
+  rec_price(u, &r);
   if (rc) {
     rec_fail(&r, "provision", "%s", mvm.err);
   }
@@ -367,7 +413,7 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
              emit_fn emit)
 {
   struct pool p = { up_child, up_got, up_lost, NULL, 1 };
-  struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL };
+  struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL, "", "" };
   unsigned char rnd[2];
   int i, rc = 0;
 
@@ -384,6 +430,7 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
     rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
   }
   if (!rc && !(u.h = cloud_connect(o))) rc = -1;
+  if (!rc) up_price(&u);
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {
     p.arg = &u;

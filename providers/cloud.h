@@ -58,6 +58,13 @@ struct cloud_req {
   int http_flags;         /* for the create call's http_req(): the driver
                            * says what may be retried */
 };
+/* What an hour of one host costs, as the provider's API says it. */
+struct cloud_price {
+  double hourly;          /* per hour, in currency; excluding tax */
+  char currency[8];       /* ISO 4217, as the API says: "USD", "EUR" */
+  char basis[96];         /* where the number came from, for --dry-run */
+};
+
 #define CLOUD_TAG_EPH "mvm-ephemeral"
 #define CLOUD_TAG_LABEL "mvm-label"
 #define CLOUD_TAG_EXPIRES "mvm-expires"
@@ -96,6 +103,11 @@ struct cloud_ops {
   int (*list)(struct http *h, const char *label, struct cloud_list *out);
   /* Destroy c->id: 0 destroyed, 1 already gone (404), -1 error. */
   int (*destroy)(struct http *h, const struct cloud_host *c);
+  /* Optional (NULL: the price is unknown): what an hour of TYPE in
+   * REGION costs, by read-only calls (made in a dry run too): 0 with P
+   * filled, 1 the API has no price for it, -1 (mvm.err). */
+  int (*price)(struct http *h, const char *type, const char *region,
+               struct cloud_price *p);
 };
 
 /* The driver. up(): one worker per host (at most MVM_CLOUD_JOBS, default
@@ -146,6 +158,10 @@ struct cloud_fields {
  * provider's FAILED and GONE words. */
 void cloud_host_json(const struct json *j, const struct cloud_fields *f,
                      struct cloud_host *c);
+
+/* A monthly price as an hourly one: the month of 730 hours the providers
+ * bill by (vultr's and latitude's plans are priced by the month). */
+double cloud_monthly_hourly(double monthly);
 
 /* Lists paged by a next page's URL (ARM's nextLink): GET PATH, EACH on
  * every page's document (0 to go on, -1 with mvm.err), following the URL

@@ -166,6 +166,52 @@ static int hetzner_destroy(struct http *h, const struct cloud_host *c)
   return rc;
 }
 
+/* The hourly price of TYPE in REGION in a GET /pricing answer, net of
+ * VAT, into NET: 0, or 1 if the answer has none. */
+static int hz_net(const struct json *j, const char *type, const char *region,
+                  char *net, size_t len)
+{
+  const struct json *t = NULL;
+  char s[64];
+  int i, n = json_len(j, "pricing.server_types");
+
+  for (i = 0; i < n && !t; i++)
+    if (json_text(j, s, sizeof(s), "pricing.server_types.%d.name", i) &&
+        !strcmp(s, type))
+      t = json_get(j, "pricing.server_types.%d", i);
+  n = t ? json_len(t, "prices") : 0;
+  for (i = 0; i < n; i++)
+    if (json_text(t, s, sizeof(s), "prices.%d.location", i) &&
+        !strcmp(s, region))
+      return json_text(t, net, len, "prices.%d.price_hourly.net", i) ? 0 : 1;
+  return 1;
+}
+
+/* GET /pricing (one unpaged answer): per type and location, net and gross
+ * (VAT added) in the project owner's currency, which Hetzner names (EUR):
+ * the net price, as every other provider's is without tax. */
+static int hetzner_price(struct http *h, const char *type,
+                         const char *region, struct cloud_price *p)
+{
+  struct http_resp r;
+  struct json *j = NULL;
+  char net[40], *end;
+  int rc = http_req(h, "get pricing", "GET", "/v1/pricing", NULL, HTTP_RETRY,
+                    &r);
+
+  if (!rc && !(rc = cloud_parse(&r, &j)) &&
+      !(rc = hz_net(j, type, region, net, sizeof(net)))) {
+    p->hourly = strtod(net, &end);
+    if (end == net || *end || p->hourly < 0 ||
+        !json_text(j, p->currency, sizeof(p->currency), "pricing.currency"))
+      rc = error("get pricing: a bad price '%s' or no currency", net);
+    snprintf(p->basis, sizeof(p->basis), "net of VAT, GET /v1/pricing");
+  }
+  json_free(j);
+  http_resp_release(&r);
+  return rc;
+}
+
 /* The table. 32 KiB of plain-text user-data; 3600 requests an hour,
  * refilled at one a second. */
 static const struct cloud_ops hetzner_ops = {
@@ -185,6 +231,7 @@ static const struct cloud_ops hetzner_ops = {
   .get = hetzner_get,
   .list = hetzner_list,
   .destroy = hetzner_destroy,
+  .price = hetzner_price,
 };
 
 CLOUD_PROVIDER(hetzner, 0);

@@ -119,35 +119,27 @@ static int vultr_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
-/* No tag filter on this list: every page, filtered here. */
-static int vultr_list(struct http *h, const char *label,
-                      struct cloud_list *out)
+/* Every page of the cursor-paged list PATH (Vultr's meta.links.next),
+ * EACH on each page's document: 0 goes on; else the pages stop and that
+ * is returned (-1 with mvm.err). 0 after the last page. */
+static int vu_pages(struct http *h, const char *what, const char *path,
+                    int (*each)(const struct json *page, void *arg),
+                    void *arg)
 {
   struct http_resp r;
-  struct json *j, *b;
-  char cursor[512] = "", *path, *esc, want[128];
-  int i, n, rc = 0, more = 1;
+  struct json *j;
+  char cursor[512] = "", *url, *esc;
+  int rc = 0, more = 1;
 
-  snprintf(want, sizeof(want), "%s=%s", CLOUD_TAG_LABEL, label ? label : "");
   while (!rc && more) {
     esc = http_escape(cursor);
-    path = xasprintf("/v2/bare-metals?per_page=500%s%s", *cursor ?
-                     "&cursor=" : "", esc);
+    url = xasprintf("%s?per_page=500%s%s", path, *cursor ? "&cursor=" : "",
+                    esc);
     free(esc);
-    rc = http_req(h, "list bare metal", "GET", path, NULL, HTTP_RETRY, &r);
-    free(path);
+    rc = http_req(h, what, "GET", url, NULL, HTTP_RETRY, &r);
+    free(url);
     if (!rc && !(rc = cloud_parse(&r, &j))) {
-      n = json_len(j, "bare_metals");
-      for (i = 0; i < n && !rc; i++) {
-        struct cloud_host *c;
-
-        b = json_get(j, "bare_metals.%d", i);
-        if (!has_tag(b, "mvm-ephemeral=true") || (label && !has_tag(b, want)))
-          continue;
-        if (!(c = cloud_list_add(out)))
-          rc = error("list bare metal: over %d", CLOUD_LIST_MAX);
-        else vu_host(b, c);
-      }
+      rc = each(j, arg);
       more = json_text(j, cursor, sizeof(cursor), "meta.links.next") &&
              *cursor;
       json_free(j);
@@ -155,6 +147,41 @@ static int vultr_list(struct http *h, const char *label,
     http_resp_release(&r);
   }
   return rc;
+}
+
+struct vu_want {
+  const char *label;      /* vultr_list(): NULL, every label */
+  struct cloud_list *out;
+};
+
+static int vu_listed(const struct json *page, void *arg)
+{
+  const struct vu_want *w = arg;
+  char want[128];
+  int i, n = json_len(page, "bare_metals");
+
+  snprintf(want, sizeof(want), "%s=%s", CLOUD_TAG_LABEL,
+           w->label ? w->label : "");
+  for (i = 0; i < n; i++) {
+    const struct json *b = json_get(page, "bare_metals.%d", i);
+    struct cloud_host *c;
+
+    if (!has_tag(b, "mvm-ephemeral=true") || (w->label && !has_tag(b, want)))
+      continue;
+    if (!(c = cloud_list_add(w->out)))
+      return error("list bare metal: over %d", CLOUD_LIST_MAX);
+    vu_host(b, c);
+  }
+  return 0;
+}
+
+/* No tag filter on this list: every page, filtered here. */
+static int vultr_list(struct http *h, const char *label,
+                      struct cloud_list *out)
+{
+  struct vu_want w = { label, out };
+
+  return vu_pages(h, "list bare metal", "/v2/bare-metals", vu_listed, &w);
 }
 
 static int vultr_destroy(struct http *h, const struct cloud_host *c)
@@ -168,6 +195,47 @@ static int vultr_destroy(struct http *h, const struct cloud_host *c)
   http_resp_release(&r);
   free(path);
   return rc;
+}
+
+struct vu_plan {
+  const char *type;
+  struct cloud_price *p;
+};
+
+/* The bare metal plan's monthly_cost (US dollars) in one page of GET
+ * /plans-metal: 1 found (p filled), 0 not on this page. The spec names
+ * the list "plans", its example and the API "plans_metal": take either. */
+static int vu_priced(const struct json *page, void *arg)
+{
+  const struct vu_plan *w = arg;
+  const char *list = json_len(page, "plans_metal") ? "plans_metal" : "plans";
+  char id[64], cost[40], *end;
+  int i, n = json_len(page, "%s", list);
+
+  for (i = 0; i < n; i++) {
+    if (!json_text(page, id, sizeof(id), "%s.%d.id", list, i) ||
+        strcmp(id, w->type)) continue;
+    if (!json_text(page, cost, sizeof(cost), "%s.%d.monthly_cost", list, i)
+        || (w->p->hourly = strtod(cost, &end)) < 0 || end == cost || *end)
+      return error("list plans: %s: no monthly_cost", w->type);
+    w->p->hourly = cloud_monthly_hourly(w->p->hourly);
+    snprintf(w->p->currency, sizeof(w->p->currency), "USD");
+    snprintf(w->p->basis, sizeof(w->p->basis), "monthly_cost %s / 730"
+             " hours, GET /v2/plans-metal", cost);
+    return 1;
+  }
+  return 0;
+}
+
+/* Bare metal is priced by the plan (not the region), by the month. */
+static int vultr_price(struct http *h, const char *type, const char *region,
+                       struct cloud_price *p)
+{
+  struct vu_plan w = { type, p };
+  int rc = vu_pages(h, "list plans", "/v2/plans-metal", vu_priced, &w);
+
+  (void)region;
+  return rc < 0 ? -1 : !rc;
 }
 
 /* The table. user_data is base64, so gzip'd bytes travel; its limit is
@@ -187,6 +255,7 @@ static const struct cloud_ops vultr_ops = {
   .get = vultr_get,
   .list = vultr_list,
   .destroy = vultr_destroy,
+  .price = vultr_price,
 };
 
 CLOUD_PROVIDER(vultr, 0);

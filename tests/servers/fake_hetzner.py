@@ -1,7 +1,12 @@
 """tests/servers/fake_hetzner.py - Hetzner Cloud for fakecloud.py: servers
 with labels and label selectors, the create answer carrying the IPv4,
-errors as {"error": {"code", "message"}}. Requests are checked against
-specs/hetzner/hcloud-openapi.json by the framework."""
+errors as {"error": {"code", "message"}}, and GET /pricing (one unpaged
+answer, as the API gives it: every type's net and gross price per
+location, in the project owner's currency, EUR). Requests are checked
+against specs/hetzner/hcloud-openapi.json by the framework.
+
+The prices are made up (of the real ones' order: a few cents an hour),
+not Hetzner's: tests check that a record carries the fake's figure."""
 
 SPEC = "hetzner/hcloud-openapi.json"
 PREFIX = "/v1"
@@ -11,6 +16,18 @@ TYPES = {"cpx12", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62", "cx23", "cx33",
          "cax11", "cax21", "cax31", "cax41"}
 LOCATIONS = {"fsn1", "nbg1", "hel1", "ash", "hil", "sin"}
 TOKEN = "test-hcloud-token"
+# Net EUR an hour in the EU locations; the US and Singapore cost more, and
+# the Arm types (cax) are sold in the EU only, as at Hetzner.
+NET_HOURLY = {"cpx12": 0.0088, "cpx22": 0.0128, "cpx32": 0.0224,
+              "cpx42": 0.0416, "cpx52": 0.0592, "cpx62": 0.0856,
+              "cx23": 0.0056, "cx33": 0.0088, "cx43": 0.0152, "cx53": 0.0288,
+              "ccx13": 0.0224, "ccx23": 0.0440, "ccx33": 0.0872,
+              "ccx43": 0.1744, "ccx53": 0.3480, "ccx63": 0.5216,
+              "cax11": 0.0064, "cax21": 0.0104, "cax31": 0.0200,
+              "cax41": 0.0384}
+SURCHARGE = {"fsn1": 1.0, "nbg1": 1.0, "hel1": 1.0, "ash": 1.2, "hil": 1.2,
+             "sin": 1.4}
+VAT = 0.19
 
 
 def error(status, code, message):
@@ -124,7 +141,40 @@ def delete_server(st, m, query, body):
     return 200, {"action": action("delete_server", i["_id"])}
 
 
+def money(net):
+    return {"net": "%.10f" % net, "gross": "%.10f" % (net * (1 + VAT))}
+
+
+def type_prices(name):
+    return [{"location": loc, "price_hourly": money(NET_HOURLY[name] * k),
+             "price_monthly": money(NET_HOURLY[name] * k * 672),
+             "price_per_tb_traffic": money(1.0), "included_traffic": 20 << 40}
+            for loc, k in sorted(SURCHARGE.items())
+            if not (name.startswith("cax") and k != 1.0)]
+
+
+def pricing(st, m, query, body):
+    ips = [{"type": t, "prices": [{"location": loc, "price_hourly": money(0.001),
+                                   "price_monthly": money(0.5)}
+                                  for loc in sorted(LOCATIONS)]}
+           for t in ("ipv4", "ipv6")]
+    return 200, {"pricing": {
+        "currency": "EUR", "vat_rate": "%.2f" % (VAT * 100),
+        "image": {"price_per_gb_month": money(0.011)},
+        "volume": {"price_per_gb_month": money(0.044)},
+        "server_backup": {"percentage": "20.00"},
+        "floating_ip": {"price_monthly": money(3.0)},
+        "floating_ips": [{"type": "ipv4", "prices": [
+            {"location": loc, "price_monthly": money(3.0)}
+            for loc in sorted(LOCATIONS)]}],
+        "primary_ips": ips,
+        "load_balancer_types": [],
+        "server_types": [{"id": n + 1, "name": t, "prices": type_prices(t)}
+                         for n, t in enumerate(sorted(NET_HOURLY))]}}
+
+
 ROUTES = [
+    ("GET", r"^/v1/pricing$", "pricing", pricing),
     ("POST", r"^/v1/servers$", "create", create),
     ("GET", r"^/v1/servers$", "list", list_servers),
     ("GET", r"^/v1/servers/(\d+)$", "get", get_server),

@@ -1,16 +1,31 @@
 """tests/servers/fake_vultr.py - Vultr bare metal for fakecloud.py: pending
 until a few polls, then active with a main IP; tags as strings, listed
 unfiltered with cursor paging (the API has no tag filter here); errors as
-{"error": "...", "status": N}. Requests are checked against
-specs/vultr/vultr-v2-openapi.json by the framework; answers follow
-libcloud's recorded ones (member "bare_metal")."""
+{"error": "...", "status": N}; the bare metal plans with their
+monthly_cost, cursor-paged as every Vultr list (per_page at most 500; the
+fault "page_max" caps a page, so a test pages 1 at a time). Requests are
+checked against specs/vultr/vultr-v2-openapi.json by the framework;
+answers follow libcloud's recorded ones (member "bare_metal"; the plans
+are its recording of GET /v2/plans-metal, member "plans_metal")."""
 import base64
 import binascii
+import json
+import os
 
 SPEC = "vultr/vultr-v2-openapi.json"
 PREFIX = "/v2"
 READY_POLLS = 2
-PLANS = {"vbm-4c-32gb", "vbm-6c-32gb", "vbm-8c-132gb", "vbm-24c-256gb"}
+
+
+def recorded_plans():
+    from fakecloud import SPECS
+    with open(os.path.join(SPECS, "libcloud-fixtures", "vultr_v2",
+                           "ex_list_bare_metal_sizes.json")) as f:
+        return json.load(f)["plans_metal"]
+
+
+PLAN_LIST = recorded_plans()
+PLANS = {p["id"] for p in PLAN_LIST}
 REGIONS = {"ewr", "ord", "dfw", "sea", "lax", "atl", "ams", "lhr", "fra", "sjc"}
 TOKEN = "test-vultr-key"
 
@@ -63,14 +78,24 @@ def create(st, m, query, body):
     return 202, {"bare_metal": bm(i)}
 
 
-def list_bm(st, m, query, body):
-    per = int(query.get("per_page", 100))
+def page(st, query, all_):
+    """One page of a cursor-paged list, and its meta."""
+    per = min(int(query.get("per_page", 100)), 500,
+              int(st.faults.get("page_max", 500)))
     start = int(query.get("cursor") or 0)
-    all_ = st.listed()
-    chunk = all_[start:start + per]
     nxt = str(start + per) if start + per < len(all_) else ""
-    return 200, {"bare_metals": [bm(i) for i in chunk],
-                 "meta": {"total": len(all_), "links": {"next": nxt, "prev": ""}}}
+    return all_[start:start + per], {"total": len(all_),
+                                     "links": {"next": nxt, "prev": ""}}
+
+
+def list_bm(st, m, query, body):
+    chunk, meta = page(st, query, st.listed())
+    return 200, {"bare_metals": [bm(i) for i in chunk], "meta": meta}
+
+
+def list_plans(st, m, query, body):
+    chunk, meta = page(st, query, PLAN_LIST)
+    return 200, {"plans_metal": chunk, "meta": meta}
 
 
 def key(m):
@@ -90,6 +115,7 @@ def delete_bm(st, m, query, body):
 
 
 ROUTES = [
+    ("GET", r"^/v2/plans-metal$", "plans", list_plans),
     ("POST", r"^/v2/bare-metals$", "create", create),
     ("GET", r"^/v2/bare-metals$", "list", list_bm),
     ("GET", r"^/v2/bare-metals/bm-(\d+)$", "get", get_bm),
