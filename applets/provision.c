@@ -236,7 +236,7 @@ static int dry_run(const struct up_args *a, unsigned flags)
          flags & PF_NOCREATE ? "list (not create)" : "create",
          a->count, TT.p->name, a->label, a->type, a->region,
          TT.price ? TT.price : flags & (PF_LOCAL | PF_NOCREATE) ? "0"
-                                                                 : "unknown");
+         : flags & PF_DRYUP ? "(the API's, below)" : "unknown");
   if (flags & PF_NOCREATE) return 0;
   if (flags & PF_DRYUP) {       /* the provider prints its API calls */
     struct up_args d = *a;

@@ -99,6 +99,7 @@ void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
   if (*c->region) rec_set(r, "region", "%s", c->region);
   if (*c->created) rec_set(r, "created", "%s", c->created);
   if (*c->expires) rec_set(r, "expires", "%s", c->expires);
+  if (*c->price) rec_set(r, "price", "%s", c->price);
 }
 
 int cloud_jobs(int n)
@@ -118,6 +119,7 @@ struct up {
   emit_fn emit;
   char expires[40];
   char run[8];            /* random per run: names stay unique */
+  char price[16];         /* the quote's USD per hour, or "" */
   char (*token)[40];      /* per host UUID */
   struct buf *ud;         /* per host user-data as sent */
   int *gz;
@@ -193,6 +195,7 @@ static int find_name(const struct up *u, const char *name,
   struct cloud_list l = { 0 };
   int i, rc;
 
+  cloud_intend(name, u->a->label);      /* the lost create's host is ours */
   if (u->o->list(u->h, u->a->label, &l)) return -1;
   for (i = 0, rc = 0; i < l.n && !rc; i++)
     if (!strcmp(l.h[i].name, name)) *c = l.h[i], rc = 1;
@@ -226,6 +229,11 @@ static int create_host(const struct up *u, const struct cloud_req *q,
     if (f == 1) {
       info("%s: found %s as %s: its create went through", u->o->name,
            q->name, c->id);
+      /* Found by name, it still lacks what create() does after its call
+       * (latitude's tags): without them no teardown by tag sees it. */
+      if (u->o->adopt && u->o->adopt(u->h, q, c))
+        return error("found %s after a lost create answer, but: %s",
+                     c->id, mvm.err);
       return 0;
     }
     if (f < 0 || try >= 3 || st == 409)
@@ -309,6 +317,11 @@ static void up_child(int i, int fd, void *arg)
   } else {
     rc = pfx(u->o->name, NULL);
   }
+  /* Ready or not, the create is over: what only it needed goes now. */
+  if (u->o->settle && u->o->settle(u->h, &q, &c))
+    warn("%s: %s (mvm-teardown %s deletes it)", u->o->name, mvm.err,
+         u->o->name);
+  if (!*c.price) snprintf(c.price, sizeof(c.price), "%s", u->price);
   cloud_rec(u->o, &c, &r);
   rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
@@ -353,6 +366,10 @@ static int up_dry(const struct up *u)
   printf("# dry-run: %s: user-data of host 1: %zu bytes%s (limit %zu)\n",
          u->o->name, u->ud[0].len, u->gz[0] ? " gzip'd" : "",
          u->o->ud_max);
+  printf("# dry-run: %s: price=%s%s\n", u->o->name, *u->price ? u->price :
+         u->o->quote ? "unknown (the API's answer has none)" :
+         "unknown (not asked of the API)", *u->price ? " (USD per hour, "
+         "as the API quotes it; --price overrides)" : "");
   http_dry(u->h, 1);
   memset(&c, 0, sizeof(c));
   if (u->o->create(u->h, &q, &c) && strcmp(mvm.err, "dry run") &&
@@ -363,11 +380,26 @@ static int up_dry(const struct up *u)
   return 0;
 }
 
+/* Once per run, before anything is bought (a dry run too): the price per
+ * hour every record carries, and what the API says the operator should
+ * know (a plan not in stock at the site). Never stops the run. */
+static void quote(struct up *u)
+{
+  char note[256] = "";
+
+  if (!u->o->quote) return;
+  if (u->o->quote(u->h, u->a->type, u->a->region, u->price,
+                  sizeof(u->price), note, sizeof(note)))
+    warn("%s: no price: %s", u->o->name, mvm.err);
+  else if (*note)
+    warn("%s: %s", u->o->name, note);
+}
+
 int cloud_up(const struct cloud_ops *o, const struct up_args *a,
              emit_fn emit)
 {
   struct pool p = { up_child, up_got, up_lost, NULL, 1 };
-  struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL };
+  struct up u = { o, a, NULL, emit, "", "", "", NULL, NULL, NULL };
   unsigned char rnd[2];
   int i, rc = 0;
 
@@ -384,6 +416,7 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
     rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
   }
   if (!rc && !(u.h = cloud_connect(o))) rc = -1;
+  if (!rc) quote(&u);
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {
     p.arg = &u;
