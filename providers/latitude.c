@@ -209,8 +209,10 @@ static int la_userdata(struct http *h, const struct cloud_req *q, char *id,
   struct json *j;
   int rc;
 
-  if (*la_ud.id && !strcmp(la_ud.token, q->token))
-    return snprintf(id, len, "%s", la_ud.id) < 0;
+  if (*la_ud.id && !strcmp(la_ud.token, q->token)) {
+    snprintf(id, len, "%s", la_ud.id);
+    return 0;
+  }
   ud = b64_encode(q->user_data, q->ud_len);
   snprintf(desc, sizeof(desc), LA_UD_DESC, q->label, q->name);
   body = json_build("{s:{s:s, s:{s:s, s:s}}}", "data", "type", "user_data",
@@ -223,7 +225,10 @@ static int la_userdata(struct http *h, const struct cloud_req *q, char *id,
   if (!rc && !json_text(j, id, len, "data.id"))
     rc = error("create user data: no id");
   json_free(j);
-  if (rc && dry()) return snprintf(id, len, "ud_DRYRUN") < 0;
+  if (rc && dry()) {
+    snprintf(id, len, "ud_DRYRUN");
+    return 0;
+  }
   if (rc) return -1;
   snprintf(la_ud.token, sizeof(la_ud.token), "%s", q->token);
   snprintf(la_ud.id, sizeof(la_ud.id), "%s", id);
