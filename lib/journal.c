@@ -1,7 +1,8 @@
 /* lib/journal.c - the local journal of cloud creates: before each create
  * an intent line, after it the id, each an ordinary host record appended
  * with one write() and fsync'd, so a host whose process was killed -9 is
- * still on disk and `mvm-teardown < journal` destroys it. Never read here. */
+ * still on disk and `mvm-teardown < journal` destroys it. Read back only
+ * for the names of hosts mvmbox meant to make (journal_each). */
 #include "mvm.h"
 
 const char *journal_path(void)
@@ -50,4 +51,30 @@ int journal_add(const struct rec *r)
   }
   free(line);
   return rc;
+}
+
+/* Each record of the journal, in order, to EACH (malformed lines are
+ * skipped: the journal is appended by killed processes too). 0, also when
+ * there is no journal yet; -1 with mvm.err if it cannot be read. */
+int journal_each(void (*each)(const struct rec *r, void *arg), void *arg)
+{
+  const char *path = journal_path();
+  FILE *f = fopen(path, "re");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  struct rec r;
+
+  if (!f)
+    return errno == ENOENT ? 0 : error("cannot read the journal '%s': %s",
+                                       path, strerror(errno));
+  while ((n = getline(&line, &cap, f)) > 0) {
+    if (line[n - 1] == '\n') n--;
+    if (!n || n >= REC_LINE_MAX) continue;
+    if (!rec_parse(&r, line, n, 0) && r.addr) each(&r, arg);
+    rec_release(&r);
+  }
+  free(line);
+  fclose(f);
+  return 0;
 }

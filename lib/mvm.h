@@ -257,6 +257,7 @@ void time_fmt(time_t t, char *buf, size_t len, int compact);
  * line is an ordinary host record (mvm-teardown < journal works), appended
  * with one write and fsync'd before the call it announces. */
 int journal_add(const struct rec *r);
+int journal_each(void (*each)(const struct rec *r, void *arg), void *arg);
 const char *journal_path(void);
 
 #endif

@@ -99,6 +99,7 @@ void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
   if (*c->region) rec_set(r, "region", "%s", c->region);
   if (*c->created) rec_set(r, "created", "%s", c->created);
   if (*c->expires) rec_set(r, "expires", "%s", c->expires);
+  if (*c->price) rec_set(r, "price", "%s", c->price);
 }
 
 int cloud_jobs(int n)
@@ -141,6 +142,7 @@ static void up_price(struct up *u)
   struct cloud_price p = { 0 };
   int rc = u->o->price ? u->o->price(u->h, a->type, a->region, &p) : 1;
 
+  if (rc >= 0 && *p.note) warn("%s: %s", u->o->name, p.note);
   if (rc < 0) warn("%s: price unknown (no price= in the records): %s",
                    u->o->name, mvm.err);
   if (rc) {
@@ -238,6 +240,7 @@ static int find_name(const struct up *u, const char *name,
   struct cloud_list l = { 0 };
   int i, rc;
 
+  cloud_intend(name, u->a->label);      /* the lost create's host is ours */
   if (u->o->list(u->h, u->a->label, &l)) return -1;
   for (i = 0, rc = 0; i < l.n && !rc; i++)
     if (!strcmp(l.h[i].name, name)) *c = l.h[i], rc = 1;
@@ -271,6 +274,11 @@ static int create_host(const struct up *u, const struct cloud_req *q,
     if (f == 1) {
       info("%s: found %s as %s: its create went through", u->o->name,
            q->name, c->id);
+      /* Found by name, it still lacks what create() does after its call
+       * (latitude's tags): without them no teardown by tag sees it. */
+      if (u->o->adopt && u->o->adopt(u->h, q, c))
+        return error("found %s after a lost create answer, but: %s",
+                     c->id, mvm.err);
       return 0;
     }
     if (f < 0 || try >= 3 || st == 409)
@@ -354,11 +362,15 @@ static void up_child(int i, int fd, void *arg)
   } else {
     rc = pfx(u->o->name, NULL);
   }
+  /* Ready or not, the create is over: what only it needed goes now. */
+  if (u->o->settle && u->o->settle(u->h, &q, &c))
+    warn("%s: %s (mvm-teardown %s deletes it)", u->o->name, mvm.err,
+         u->o->name);
   cloud_rec(u->o, &c, &r);
   rec_set(&r, "user", "%s", u->a->user ? u->a->user : "mvm");
   if (u->a->hostkey_fp && u->a->hostkey_fp[i])
     rec_set(&r, "hostkey", "%s", u->a->hostkey_fp[i]);
-  rec_price(u, &r);
+  if (!*c.price) rec_price(u, &r);    /* the host's own bill comes first */
   if (rc) {
     rec_fail(&r, "provision", "%s", mvm.err);
   }

@@ -27,6 +27,8 @@ struct cloud_host {
   char status[40];        /* the provider's status word, for messages */
   char region[40];
   int state;              /* CLOUD_* */
+  char price[16];         /* USD per hour as the provider bills this host,
+                           * or "" (then the quote's, if any) */
   char aux[128];          /* provider-private (an action id, a user_data
                            * id to delete with the server) */
 };
@@ -63,6 +65,8 @@ struct cloud_price {
   double hourly;          /* per hour, in currency; excluding tax */
   char currency[8];       /* ISO 4217, as the API says: "USD", "EUR" */
   char basis[96];         /* where the number came from, for --dry-run */
+  char note[160];         /* what the operator should know, or "": a
+                           * plan not in stock at the site */
 };
 
 #define CLOUD_TAG_EPH "mvm-ephemeral"
@@ -108,6 +112,24 @@ struct cloud_ops {
    * filled, 1 the API has no price for it, -1 (mvm.err). */
   int (*price)(struct http *h, const char *type, const char *region,
                struct cloud_price *p);
+
+  /* Optional calls (NULL: nothing to do), for an API that needs more than
+   * one object per host (latitude: a user_data object, tag objects). */
+  /* A host found by name after a lost create answer: do to it what
+   * create() does after its create call (tag it). 0, or -1 with mvm.err
+   * (the host is reported failed, with its id). */
+  int (*adopt)(struct http *h, const struct cloud_req *q,
+               struct cloud_host *c);
+  /* The create of Q is over (ready, failed, or found): delete what only
+   * the create needed (the user_data object with the host's private
+   * key). 0, or -1 with mvm.err (a warning: teardown sweeps it). */
+  int (*settle)(struct http *h, const struct cloud_req *q,
+                const struct cloud_host *c);
+  /* After a teardown: delete what creates left besides hosts (user_data
+   * objects, tag objects no host carries). R: the record or journal line
+   * torn down (name=, label=, what cloud_journal() added), or NULL after
+   * a teardown of LABEL (NULL: all). 0, or -1 with mvm.err. */
+  int (*sweep)(struct http *h, const char *label, const struct rec *r);
 };
 
 /* The driver. up(): one worker per host (at most MVM_CLOUD_JOBS, default
@@ -132,6 +154,26 @@ struct http *cloud_connect(const struct cloud_ops *o);
 void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
                struct rec *r);
 int cloud_jobs(int n);
+
+/* The journal beyond the driver's lines before and after each create
+ * (providers/cloudjournal.c). cloud_journal(): a provider notes what its
+ * create made besides the host (KEY=VAL, latitude's user_data=ud_...) as
+ * an intent line of host Q->name, so mvm-teardown < journal deletes it
+ * though the process is killed; 0 or -1 (mvm.err). cloud_intended(): is
+ * NAME a host mvmbox meant to make (of LABEL; NULL: any label)? That is,
+ * named by an intent line of this provider in the journal (read by
+ * cloud_intents_load), or by the lost create or intent line at hand
+ * (cloud_intend). An API whose create takes no tags finds its untagged
+ * hosts by these names only, never by a name's pattern: a hand-made
+ * server named like ours is not ours. cloud_intents_found(): how many
+ * hosts of L carry no label but an intended name; -1 if the provider
+ * never asked. */
+int cloud_journal(const char *prov, const struct cloud_req *q,
+                  const char *key, const char *val);
+int cloud_intended(const char *name, const char *label);
+void cloud_intend(const char *name, const char *label);
+int cloud_intents_load(const char *prov);
+int cloud_intents_found(const struct cloud_list *l, const char *label);
 
 /* Helpers for provider files. */
 /* A time in RFC 3339 ("2026-12-01T19:30:00Z", offsets, fractions) or the

@@ -134,13 +134,25 @@ static int confirm(struct down *d, double end)
   return left < 0 ? d->l.n : left;
 }
 
+/* What creates left besides hosts (latitude: user_data objects with a
+ * host's private key, tag objects): swept after every teardown. */
+static int sweep(struct down *d, const char *label, const struct rec *r)
+{
+  if (!d->o->sweep || !d->o->sweep(d->h, label, r)) return 0;
+  return pfx_err(d->o);
+}
+
 /* By label: a worker per host deletes it, then the listing confirms. */
 static int down_label(struct down *d, double end)
 {
   struct pool p = { down_child, down_got, down_lost, d, 0 };
   int i, left, gone = 0;
 
+  if (cloud_intents_load(d->o->name))
+    warn("%s: %s: untagged hosts are not looked for", d->o->name, mvm.err);
   if (d->o->list(d->h, d->label, &d->l)) return -1;
+  if ((i = cloud_intents_found(&d->l, d->label)) > 0 || (!i && !d->label))
+    info("%d untagged host(s) found by the journal's intended names", i);
   d->got = xzalloc((d->l.n + 1) * sizeof(*d->got));
   if (d->l.n) pool_run(&p, d->l.n, cloud_jobs(d->l.n));
   left = confirm(d, end);
@@ -153,7 +165,7 @@ static int down_label(struct down *d, double end)
   free(d->got);
   info("%d host(s) destroyed, %d left%s", gone, left, left ? ""
        : " (confirmed by listing)");
-  return 0;
+  return sweep(d, d->label, NULL);
 }
 
 /* By record: delete it, then ask for it until it is gone or the deadline
@@ -188,6 +200,7 @@ static int intent_host(struct down *d, const struct rec *only)
   if (!n || !l) return error("an intent record needs name= and label=");
   snprintf(name, sizeof(name), "%s", n);
   snprintf(label, sizeof(label), "%s", l);
+  cloud_intend(name, label);    /* untagged (killed before tagging): ours */
   if (d->o->list(d->h, label, &d->l))
     return -1;
   for (i = 0; i < d->l.n && !rc; i++) {
@@ -199,7 +212,7 @@ static int intent_host(struct down *d, const struct rec *only)
     else if (!rc) d->emit(&r);
     rec_release(&r);
   }
-  return rc < 0 ? -1 : 0;
+  return rc < 0 || sweep(d, label, only) ? -1 : 0;
 }
 
 int cloud_down(const struct cloud_ops *o, const char *label,
@@ -228,6 +241,8 @@ int cloud_down(const struct cloud_ops *o, const char *label,
       emit(&r);
       rec_release(&r);
     }
+    if (rc >= 0 && sweep(&d, rec_get(only, "label"), only))
+      warn("%s", mvm.err);      /* the host is gone: its record says so */
     rc = rc < 0 ? -1 : 0;
   } else {
     rc = down_label(&d, end);
@@ -245,6 +260,8 @@ int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
   int i, rc = 0;
 
   if (!h) return -1;
+  if (cloud_intents_load(o->name))
+    warn("%s: %s: untagged hosts are not looked for", o->name, mvm.err);
   if (o->list(h, label, &l)) rc = -1;
   for (i = 0; !rc && i < l.n; i++) {
     cloud_rec(o, &l.h[i], &r);

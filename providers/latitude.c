@@ -1,20 +1,26 @@
 /* providers/latitude.c - Latitude.sh bare metal (api.latitude.sh, raw token
  * in Authorization plus API-Version, JSON:API bodies). A host takes three
- * calls: its user-data object, the server, and tagging it with the team's
- * tag objects (mvm-ephemeral, mvm-label=L, mvm-expires=T), made on first
- * use. No published spec: the shapes are those of the recorded cassettes
- * in specs/latitude. API calls only: the driver does the rest. */
+ * calls: its user_data object (the cloud-init, with the host's private
+ * key), the server (whose create takes no tags), and tagging it with the
+ * team's tag objects (mvm-ephemeral, mvm-label=L, mvm-expires=T), made on
+ * first use; once its create is over the user_data object is deleted.
+ * latitudeleft.c has the plan's price and the sweep of what creates leave.
+ * No published spec: the shapes are those of the recorded cassettes in
+ * specs/latitude. API calls only: the driver does the rest. */
 #include "mvm.h"
 #include "provider.h"
 #include "cloud.h"
+#include "latitude.h"
 
-/* Defaults. */
+/* Defaults: the cheapest plan of the recorded plan list (c2-small-x86) at
+ * a site where it was in stock and deployed Ubuntu 24.04 at once (SAO,
+ * USD 0.22/h; no US site had it in stock). */
 #define LA_TYPE "c2-small-x86"
-#define LA_REGION "ASH"
+#define LA_REGION "SAO"
 #define LA_OS "ubuntu_24_04_x64_lts"
 #define LA_VERSION "2023-06-01"
 
-static char la_project[128];
+char la_project[128];
 
 /* Credentials: LATITUDE_API_TOKEN (the original tool), LATITUDESH_AUTH_
  * TOKEN (Terraform), LATITUDESH_BEARER (the SDKs); the project from
@@ -39,9 +45,8 @@ static int latitude_init(struct http *h)
 }
 
 /* API calls. */
-static int la_call(struct http *h, const char *what, const char *method,
-                   const char *path, const char *body, int flags,
-                   struct json **j)
+int la_call(struct http *h, const char *what, const char *method,
+            const char *path, const char *body, int flags, struct json **j)
 {
   struct http_resp r;
   int rc = http_req(h, what, method, path, body, flags, &r);
@@ -51,6 +56,23 @@ static int la_call(struct http *h, const char *what, const char *method,
   if (!rc && r.status == 404) rc = 1;
   http_resp_release(&r);
   return rc;
+}
+
+int la_delete(struct http *h, const char *what, const char *path)
+{
+  struct json *j;
+  int rc = la_call(h, what, "DELETE", path, NULL, HTTP_RETRY | HTTP_404_OK,
+                   &j);
+
+  json_free(j);
+  return rc < 0 ? -1 : 0;
+}
+
+/* A dry run: each call fails "dry run" once printed; a create goes on
+ * with stand-in ids, so the whole sequence is shown. */
+static int dry(void)
+{
+  return strstr(mvm.err, "dry run") != NULL;
 }
 
 static int has_tag(const struct json *a, const char *name)
@@ -72,8 +94,16 @@ static const struct cloud_fields la_fields = {  /* of "attributes" */
 
 static void la_host(const struct json *d, struct cloud_host *c)
 {
+  const struct json *a = json_get(d, "attributes");
+  char bill[16];
+
   json_text(d, c->id, sizeof(c->id), "id");
-  cloud_host_json(json_get(d, "attributes"), &la_fields, c);
+  cloud_host_json(a, &la_fields, c);
+  /* "price" is per the plan's billing period (the cassette's yearly
+   * server says 1349.0): per hour only when billed hourly. */
+  if (json_text(a, bill, sizeof(bill), "plan.billing") &&
+      !strcmp(bill, "hourly"))
+    json_text(a, c->price, sizeof(c->price), "price");
 }
 
 /* Every list is paged (page[size], 20 by default; page[number] from 1).
@@ -82,8 +112,8 @@ static void la_host(const struct json *d, struct cloud_host *c)
  * read to the end. Page N of PATH into *J: 0, or -1 (a 404 too). */
 #define LA_PAGE_SIZE 100
 #define LA_PAGES_MAX 1000  /* a server ignoring page[number] must not loop */
-static int la_page(struct http *h, const char *what, const char *path,
-                   int page, struct json **j)
+int la_page(struct http *h, const char *what, const char *path, int page,
+            struct json **j)
 {
   char *p;
   int rc;
@@ -146,68 +176,150 @@ static int la_tag(struct http *h, const char *name, char *id, size_t len)
   return rc ? -1 : 0;
 }
 
-static int latitude_destroy(struct http *h, const struct cloud_host *c);
-
-static int latitude_create(struct http *h, const struct cloud_req *q,
-                           struct cloud_host *c)
+/* The ids of Q's three tag objects (stand-ins in a dry run). */
+static int la_tags(struct http *h, const struct cloud_req *q,
+                   char tags[3][64])
 {
-  char tags[3][64], exp[40], lab[128], *body, *path, *ud;
-  struct json *j;
-  int rc;
+  char exp[40], lab[128];
+  const char *names[3] = { q->tag_eph, q->tag_label, lab };
+  int i;
 
   cloud_time(q->expires, exp, sizeof(exp), 1);
   snprintf(lab, sizeof(lab), "%s=%s", CLOUD_TAG_EXPIRES, exp);
-  if (la_tag(h, q->tag_eph, tags[0], 64) ||
-      la_tag(h, q->tag_label, tags[1], 64) || la_tag(h, lab, tags[2], 64))
-    return -1;
+  for (i = 0; i < 3; i++)
+    if (la_tag(h, names[i], tags[i], 64)) {
+      if (!dry()) return -1;
+      snprintf(tags[i], 64, "tag_DRYRUN%d", i);
+    }
+  return 0;
+}
+
+/* The user_data object of Q's host: made once per host (a retried create
+ * takes it again) and journaled at once, so the private key it holds is
+ * deleted even after a kill (its description names the host, for a kill
+ * before the journal line). Forked per host: one object per process. */
+static struct {
+  char token[40], id[64];
+} la_ud;
+
+static int la_userdata(struct http *h, const struct cloud_req *q, char *id,
+                       size_t len)
+{
+  char desc[200], *body, *path, *ud;
+  struct json *j;
+  int rc;
+
+  if (*la_ud.id && !strcmp(la_ud.token, q->token)) {
+    snprintf(id, len, "%s", la_ud.id);
+    return 0;
+  }
   ud = b64_encode(q->user_data, q->ud_len);
+  snprintf(desc, sizeof(desc), LA_UD_DESC, q->label, q->name);
   body = json_build("{s:{s:s, s:{s:s, s:s}}}", "data", "type", "user_data",
-                    "attributes", "description", q->name, "content", ud);
+                    "attributes", "description", desc, "content", ud);
   freezero(ud, strlen(ud) + 1);
   path = xasprintf("/projects/%s/user_data", la_project);
   rc = la_call(h, "create user data", "POST", path, body, HTTP_RETRY_429, &j);
   freezero(body, strlen(body) + 1);
   free(path);
-  if (!rc && !json_text(j, c->aux, sizeof(c->aux), "data.id"))
+  if (!rc && !json_text(j, id, len, "data.id"))
     rc = error("create user data: no id");
   json_free(j);
+  if (rc && dry()) {
+    snprintf(id, len, "ud_DRYRUN");
+    return 0;
+  }
   if (rc) return -1;
+  snprintf(la_ud.token, sizeof(la_ud.token), "%s", q->token);
+  snprintf(la_ud.id, sizeof(la_ud.id), "%s", id);
+  return cloud_journal("latitude", q, "user_data", id);
+}
+
+/* Tag the server C with TAGS. A 422 means a tag object went meanwhile (a
+ * teardown's sweep found no server carrying it): made again, once. */
+static int la_tag_server(struct http *h, const struct cloud_req *q,
+                         struct cloud_host *c, char tags[3][64])
+{
+  char *body, *path = xasprintf("/servers/%s", c->id);
+  struct json *j;
+  int rc, try;
+
+  for (try = 0;; try++) {
+    body = json_build("{s:{s:s, s:s, s:{s:[s,s,s]}}}", "data", "id", c->id,
+                      "type", "servers", "attributes", "tags", tags[0],
+                      tags[1], tags[2]);
+    rc = la_call(h, "tag server", "PATCH", path, body, HTTP_RETRY, &j);
+    free(body);
+    json_free(j);
+    if (!rc || try || http_status(h) != 422 || la_tags(h, q, tags)) break;
+  }
+  free(path);
+  if (rc) return -1;
+  snprintf(c->label, sizeof(c->label), "%s", q->label);
+  snprintf(c->expires, sizeof(c->expires), "%s", q->expires);
+  return 0;
+}
+
+static int latitude_destroy(struct http *h, const struct cloud_host *c);
+
+static int latitude_create(struct http *h, const struct cloud_req *q,
+                           struct cloud_host *c)
+{
+  char tags[3][64], ud[64], why[sizeof(mvm.err)], *body;
+  struct json *j;
+  int rc;
+
+  if (la_tags(h, q, tags) || la_userdata(h, q, ud, sizeof(ud))) return -1;
   /* Hourly: a project's default is monthly, and a monthly server deleted
-   * after an hour is billed the month. */
+   * after an hour is billed the month. No tags: the create takes none. */
   body = json_build("{s:{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}}}",
                     "data", "type", "servers", "attributes", "project",
                     la_project, "plan", q->type, "site", q->region,
                     "operating_system", q->image ? q->image : LA_OS,
-                    "hostname", q->name, "user_data", c->aux,
+                    "hostname", q->name, "user_data", ud,
                     "billing", "hourly");
   rc = la_call(h, "create server", "POST", "/servers", body, q->http_flags,
                &j);
   free(body);
   if (!rc) la_host(json_get(j, "data"), c);
   json_free(j);
-  if (rc || !*c->id) return rc ? -1 : error("create server: no id");
+  if (rc && dry()) snprintf(c->id, sizeof(c->id), "sv_DRYRUN");
+  else if (rc || !*c->id) return rc ? -1 : error("create server: no id");
   /* Tagged at once, or not kept: an untagged host is one teardown by tag
    * would never find. */
-  body = json_build("{s:{s:s, s:s, s:{s:[s,s,s]}}}", "data", "id", c->id,
-                    "type", "servers", "attributes", "tags", tags[0],
-                    tags[1], tags[2]);
-  path = xasprintf("/servers/%s", c->id);
-  rc = la_call(h, "tag server", "PATCH", path, body, HTTP_RETRY, &j);
-  free(body);
-  free(path);
-  json_free(j);
-  if (rc) {
-    char why[sizeof(mvm.err)];
+  if (!(rc = la_tag_server(h, q, c, tags)) || dry()) return rc;
+  snprintf(why, sizeof(why), "%s", mvm.err);
+  if (latitude_destroy(h, c) < 0)
+    return error("%s; and the untagged server %s remains: %s", why, c->id,
+                 mvm.err);
+  return error("%s (server destroyed)", why);
+}
 
-    snprintf(why, sizeof(why), "%s", mvm.err);
-    if (latitude_destroy(h, c) < 0)
-      return error("%s; and the untagged server %s remains: %s", why,
-                   c->id, mvm.err);
-    return error("%s (server destroyed)", why);
-  }
-  snprintf(c->label, sizeof(c->label), "%s", q->label);
-  snprintf(c->expires, sizeof(c->expires), "%s", q->expires);
-  return 0;
+/* A host found by name after a lost create answer: tag it as create()
+ * would have. */
+static int latitude_adopt(struct http *h, const struct cloud_req *q,
+                          struct cloud_host *c)
+{
+  char tags[3][64];
+
+  return la_tags(h, q, tags) || la_tag_server(h, q, c, tags) ? -1 : 0;
+}
+
+/* The create is over: the server's deploy has read its user_data, and
+ * the object (the host's private key, readable through the API) goes. */
+static int latitude_settle(struct http *h, const struct cloud_req *q,
+                           const struct cloud_host *c)
+{
+  char *path;
+  int rc;
+
+  (void)c;
+  if (!*la_ud.id || strcmp(la_ud.token, q->token)) return 0;
+  path = xasprintf("/projects/%s/user_data/%s", la_project, la_ud.id);
+  rc = la_delete(h, "delete user data", path);
+  free(path);
+  if (!rc) *la_ud.id = 0;
+  return rc;
 }
 
 static int latitude_get(struct http *h, struct cloud_host *c)
@@ -229,25 +341,21 @@ static int latitude_get(struct http *h, struct cloud_host *c)
   return rc < 0 ? -1 : 0;
 }
 
-/* Untagged, but named as the driver names LABEL's hosts (LABEL-xxxx-N):
- * one whose create answer, or whose tagging, was lost. */
+/* Untagged, but named as a host mvmbox meant to make (of LABEL; NULL:
+ * any): one whose create answer, or whose tagging, was lost or killed.
+ * Never by the name's pattern alone: a hand-made edge-2024-1 is not
+ * label edge's. */
 static int ours(const struct json *a, const char *label)
 {
   char name[80];
-  size_t n = strlen(label);
-  const char *p;
 
-  if (!json_text(a, name, sizeof(name), "hostname") ||
-      strncmp(name, label, n) || name[n] != '-')
-    return 0;
-  p = name + n + 1;
-  return strspn(p, "0123456789abcdef") == 4 && p[4] == '-' && p[5] &&
-         strspn(p + 5, "0123456789") == strlen(p + 5);
+  return json_text(a, name, sizeof(name), "hostname") &&
+         cloud_intended(name, label);
 }
 
 /* The project's servers, every page, filtered here by tag name (the
- * cassettes record filter[project] only). With LABEL, also its untagged
- * hosts (see ours()). */
+ * cassettes record filter[project] only), and the untagged ones of
+ * ours(). */
 static int latitude_list(struct http *h, const char *label,
                          struct cloud_list *out)
 {
@@ -263,9 +371,9 @@ static int latitude_list(struct http *h, const char *label,
     for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
       const struct json *a = json_get(j, "data.%d.attributes", i);
 
-      if (!has_tag(a, "mvm-ephemeral=true") || (label && !has_tag(a, want))) {
-        if (!label || !ours(a, label)) continue;
-      }
+      if ((!has_tag(a, "mvm-ephemeral=true") ||
+           (label && !has_tag(a, want))) && !ours(a, label))
+        continue;
       if (!(c = cloud_list_add(out)))
         rc = error("list: over %d", CLOUD_LIST_MAX);
       else la_host(json_get(j, "data.%d", i), c);
@@ -305,6 +413,10 @@ static const struct cloud_ops latitude_ops = {
   .get = latitude_get,
   .list = latitude_list,
   .destroy = latitude_destroy,
+  .price = latitude_price,
+  .adopt = latitude_adopt,
+  .settle = latitude_settle,
+  .sweep = latitude_sweep,
 };
 
 CLOUD_PROVIDER(latitude, 0);

@@ -5,7 +5,11 @@ use a recorded method and path shape, recorded query parameters, the
 recorded JSON:API envelope and only attribute names seen in recordings,
 plus those the SDK models document for a server create (PROVIDERS.md 7:
 user_data, ssh_keys, raid, ipxe, billing) and the API-Version header.
-Servers: starting_deploy, then on; tags are team objects by id."""
+Servers: starting_deploy, then on; tags are team objects by id; a
+user_data object is the project's until deleted. The plan list is the
+recorded one (TestAccPlanBasic): a create of a plan at a site the plan is
+not offered at is refused, and a server's price is its plan's there.
+left() counts every kind of object left: servers, user_data, tags."""
 import glob
 import os
 import re
@@ -15,8 +19,31 @@ PREFIX = ""
 READY_POLLS = 2
 TOKEN = "test-latitude-token"
 PROJECT = "proj_TESTPROJ01"
-PLANS = {"c2-small-x86", "c2-medium-x86", "c3-small-x86", "m4-metal-medium"}
-SITES = {"ASH", "SAO", "DAL", "NYC", "LAX", "CHI", "MIA", "FRA", "LON", "SYD"}
+_PLANS = None
+
+
+def plans():
+    """The recorded GET /plans answer's data: [plan, ...]."""
+    global _PLANS
+    if _PLANS is None:
+        import json
+        import yaml
+        from fakecloud import SPECS
+        f = os.path.join(SPECS, "latitude", "TestAccPlanBasic.yaml")
+        for it in yaml.safe_load(open(f))["interactions"]:
+            if it["request"]["url"].endswith("/plans"):
+                _PLANS = json.loads(it["response"]["body"])["data"]
+    return _PLANS
+
+
+def plan_region(slug, site):
+    """The region entry of plan SLUG offering SITE, or None."""
+    for p in plans():
+        if p["attributes"]["slug"] == slug:
+            for r in p["attributes"]["regions"]:
+                if site in r["locations"]["available"]:
+                    return r
+    return None
 SDK_SERVER_ATTRS = {"user_data", "ssh_keys", "raid", "ipxe", "billing"}
 # The SDK pages every list with these (20 a page by default); the
 # cassettes hold one page each, so they are not recorded there.
@@ -48,7 +75,8 @@ class CassetteSpec:
                     op["type"].add(d.get("type"))
                     op["attrs"].update(d.get("attributes", {}))
         self.ops[("POST", "/servers")]["attrs"].update(SDK_SERVER_ATTRS)
-        for lst in (("GET", "/servers"), ("GET", "/tags")):
+        for lst in (("GET", "/servers"), ("GET", "/tags"), ("GET", "/plans"),
+                    ("GET", "/projects/{proj}/user_data")):
             self.ops[lst]["query"].update(SDK_PAGE_QUERY)
 
     def check(self, method, path, query, body):
@@ -94,13 +122,17 @@ def check(method, path, query, body, headers):
 def server(st, i):
     tags = [{"id": t, "name": st.tags[t]["name"], "description": "", "color": "#ff0000"}
             for t in i.get("_tags", []) if t in st.tags]
+    r = plan_region(i["plan"], i["site"])
+    bill = i.get("billing", "monthly")
+    price = r["pricing"]["USD"][{"hourly": "hour", "monthly": "month"}.get(bill, "year")]
     return {"id": "sv_%08d" % i["_id"], "type": "servers",
             "attributes": {"hostname": i["hostname"], "tags": tags,
+                           "price": price,
                            "status": ("failed_deployment" if i.get("_fail") else "on")
                            if i["_active"] else "starting_deploy",
                            "primary_ipv4": i["_addr"],
                            "created_at": i["_created"].replace("Z", "+00:00"),
-                           "plan": {"slug": i["plan"]},
+                           "plan": {"slug": i["plan"], "billing": bill},
                            "region": {"site": {"slug": i["site"]}},
                            "project": {"id": i["project"]}}}
 
@@ -122,17 +154,18 @@ def create_server(st, m, query, body):
     a = body["data"]["attributes"]
     if a.get("project") != PROJECT:
         raise Reply(404, error(404, "not_found", "Project not found"))
-    if a.get("plan") not in PLANS:
+    if not any(p["attributes"]["slug"] == a.get("plan") for p in plans()):
         raise Reply(422, error(422, "invalid_plan", "plan %s is not valid" % a.get("plan")))
-    if a.get("site") not in SITES:
-        raise Reply(422, error(422, "invalid_site", "site %s is not valid" % a.get("site")))
+    if not plan_region(a["plan"], a.get("site")):
+        raise Reply(422, error(422, "invalid_site", "site %s is not valid for %s"
+                               % (a.get("site"), a["plan"])))
     if a.get("user_data") and a["user_data"] not in state(st).ud:
         raise Reply(422, error(422, "invalid_user_data", "user_data not found"))
-    i = st.create(a)
     # A project's default billing is monthly: a server deleted after an
     # hour is billed the month. {"failed_deployment": N}: the next N
     # servers end in that status instead of on.
-    i["billing"] = a.get("billing", "monthly")
+    a = dict(a, billing=a.get("billing", "monthly"))
+    i = st.create(a)
     n = int(st.faults.get("failed_deployment", 0))
     i["_fail"] = n > 0
     if n > 0:
@@ -204,6 +237,38 @@ def create_tag(st, m, query, body):
     return 201, {"data": {"id": tid, "type": "tags", "attributes": st.tags[tid]}}
 
 
+def drop(objs, key, what):
+    """A DELETE of a team or project object: 204, or 404 if there is none."""
+    from fakecloud import Reply
+    if key not in objs:
+        raise Reply(404, error(404, "not_found", "%s not found" % what))
+    del objs[key]
+    return 204, None
+
+
+def delete_tag(st, m, query, body):
+    return drop(state(st).tags, m.group(1), "tag")
+
+
+def list_ud(st, m, query, body):
+    return 200, page(st, query, [{"id": k, "type": "user_data", "attributes": v}
+                                 for k, v in state(st).ud.items()])
+
+
+def delete_ud(st, m, query, body):
+    return drop(state(st).ud, m.group(1), "user data")
+
+
+def list_plans(st, m, query, body):
+    return 200, page(st, query, plans())
+
+
+def left(st):
+    """Every kind of object left: the teardown tests want 0 of each."""
+    state(st)
+    return {"servers": len(st.inst), "user_data": len(st.ud), "tags": len(st.tags)}
+
+
 def create_ud(st, m, query, body):
     state(st).tseq += 1
     uid = "ud_U%06d" % st.tseq
@@ -221,4 +286,8 @@ ROUTES = [
     ("GET", r"^/tags$", "tags", list_tags),
     ("POST", r"^/tags$", "newtag", create_tag),
     ("POST", r"^/projects/proj_[A-Za-z0-9]+/user_data$", "userdata", create_ud),
+    ("GET", r"^/projects/proj_[A-Za-z0-9]+/user_data$", "listud", list_ud),
+    ("DELETE", r"^/projects/proj_[A-Za-z0-9]+/user_data/(ud_[A-Za-z0-9]+)$", "deleteud", delete_ud),
+    ("DELETE", r"^/tags/(tag_[A-Za-z0-9]+)$", "deletetag", delete_tag),
+    ("GET", r"^/plans$", "plans", list_plans),
 ]

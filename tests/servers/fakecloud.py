@@ -317,7 +317,11 @@ class Handler(BaseHTTPRequestHandler):
                                 "violations": st.violations,
                                 "requests": st.requests,
                                 "counts": st.counts,
-                                "lingering": len(st.gone)})
+                                "lingering": len(st.gone),
+                                # every kind of object left, where the
+                                # module counts more than instances
+                                "left": getattr(self.server.mod, "left",
+                                                lambda _: {})(st)})
         elif path == "/_fake/faults":
             with st.lock:
                 st.faults = body or {}

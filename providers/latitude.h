@@ -1,0 +1,27 @@
+/* providers/latitude.h - what latitude.c (hosts) and latitudeleft.c (the
+ * plan's price, and what a create leaves besides the host) share. Only
+ * those two include it. */
+#ifndef MVM_LATITUDE_H
+#define MVM_LATITUDE_H
+
+extern char la_project[128];
+
+/* One call: 0 with *J (a 204 has none), 1 on a 404, -1 with mvm.err. */
+int la_call(struct http *h, const char *what, const char *method,
+            const char *path, const char *body, int flags, struct json **j);
+/* Page N (from 1) of the list at PATH into *J: 0, or -1. A list ends at
+ * its first empty page. */
+int la_page(struct http *h, const char *what, const char *path, int page,
+            struct json **j);
+/* DELETE PATH: 0 deleted or already gone, -1 with mvm.err. */
+int la_delete(struct http *h, const char *what, const char *path);
+
+/* A user_data object's description names its host and label, so a sweep
+ * knows ours from the team's own: "mvm-label=L name=N". */
+#define LA_UD_DESC "mvm-label=%s name=%s"
+
+int latitude_price(struct http *h, const char *type, const char *region,
+                   struct cloud_price *p);
+int latitude_sweep(struct http *h, const char *label, const struct rec *r);
+
+#endif
