@@ -94,7 +94,10 @@ struct cloud_ops {
   /* Every host tagged mvm-ephemeral=true (only LABEL's if not NULL),
    * with id, name, label, addr, created, expires as far as known. */
   int (*list)(struct http *h, const char *label, struct cloud_list *out);
-  /* Destroy c->id: 0 destroyed, 1 already gone (404), -1 error. */
+  /* Destroy c->id: 0 deleted or its delete accepted (ARM's 202: no wait
+   * here, the driver confirms it is gone through get() and list(), where
+   * a host still being deleted is PENDING or still listed), 1 already
+   * gone (404), -1 error. */
   int (*destroy)(struct http *h, const struct cloud_host *c);
 };
 
