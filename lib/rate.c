@@ -41,17 +41,25 @@ static double wall_s(void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int bucket_open(const char *prov)
+int shared_open(const char *name)
 {
   const char *s = getenv("MVM_STATE_DIR"), *x = getenv("XDG_RUNTIME_DIR");
-  char dir[PATH_MAX], path[PATH_MAX + 64];
+  char dir[PATH_MAX], path[PATH_MAX + 128];
 
   if (s && *s) snprintf(dir, sizeof(dir), "%s", s);
   else if (x && *x) snprintf(dir, sizeof(dir), "%s/mvmbox", x);
   else snprintf(dir, sizeof(dir), "/tmp/mvmbox-%u", (unsigned)geteuid());
   if (mkdir(dir, 0700) && errno != EEXIST) return -1;
-  snprintf(path, sizeof(path), "%s/rate-%s", dir, prov);
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
   return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+static int bucket_open(const char *prov)
+{
+  char name[96];
+
+  snprintf(name, sizeof(name), "rate-%s", prov);
+  return shared_open(name);
 }
 
 /* What a step of the bucket is given: the configured rate and burst (the

@@ -76,7 +76,10 @@ struct cloud_ops {
   int idempotent;         /* create() sends req->token as the provider's
                            * idempotency key: retried like a GET */
   double rate, burst;     /* request budget per second (token bucket) */
-  double poll_s;          /* how often get() is called while pending */
+  double poll_s;          /* how often a pending host is polled */
+  int list_polls;         /* list() gives each host's state, status and
+                           * address as get() does: pending hosts are
+                           * polled by one shared listing (cloudpoll.c) */
   double ready_s;         /* deadline for an address (bare metal: long) */
 
   /* Credentials (env first, then the CLI's config file) into headers of
@@ -115,6 +118,13 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit);
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
+
+/* Poll C (created at wall clock SINCE) once, as get() does: from the
+ * listing every process of O's API shares, re-listed at most once per
+ * poll interval, when O->list_polls and C is listed READY or PENDING;
+ * else by get() (providers/cloudpoll.c). */
+int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
+               struct cloud_host *c);
 
 /* Shared by cloud.c and clouddown.c only: the API handle with the
  * provider's credentials (NULL, mvm.err), a host as a record, and how

@@ -68,6 +68,7 @@ def list_bm(st, m, query, body):
     start = int(query.get("cursor") or 0)
     all_ = st.listed()
     chunk = all_[start:start + per]
+    st.observe(chunk)
     nxt = str(start + per) if start + per < len(all_) else ""
     return 200, {"bare_metals": [bm(i) for i in chunk],
                  "meta": {"total": len(all_), "links": {"next": nxt, "prev": ""}}}
