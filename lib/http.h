@@ -113,6 +113,11 @@ int http_req(struct http *h, const char *what, const char *method,
 void rate_take(const char *prov, double rate, double burst);
 void rate_ok(const char *prov, double rate, double burst);
 void rate_429(const char *prov, double secs, double rate, double burst);
+/* A file NAME of the state directory every mvmbox process of the user
+ * shares (MVM_STATE_DIR, else $XDG_RUNTIME_DIR/mvmbox, else
+ * /tmp/mvmbox-UID; made 0700), opened read-write, created 0600, never
+ * through a symlink: an fd to flock(), or -1. */
+int shared_open(const char *name);
 
 /* The status of the last answer http_req() got (0: none came), so a
  * caller can tell "refused" (4xx: nothing was done) from "unknown". */

@@ -104,6 +104,9 @@ void msg_init(const char *applet);
 void sig_catch(void);
 void sig_abort_line(const char *fmt, ...) PRINTF(1, 2);
 void sig_first_line(const char *line);
+/* Lines a second signal writes after the abort line (the ids still left,
+ * kept current by the caller); NULL: none. Copied. */
+void sig_abort_left(const char *text);
 int sig_caught(void);                 /* the first signal's number, or 0 */
 int sig_count(void);
 int sig_status(int rc);               /* 128 + signal once one came, else rc */

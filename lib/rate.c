@@ -6,11 +6,14 @@
  *
  * The rate adapts, as TCP's congestion window and the AWS SDKs' "adaptive"
  * retry mode do: the configured rate (MVM_<PROVIDER>_RATE or the
- * provider's) is only the ceiling; a 429 cuts the shared rate by BETA (at
- * most once per second: the answers to one burst are one signal, not
- * fifty), every success adds a little back (RAMP of the ceiling per second
- * of saturated sending), and the 429's Retry-After pushes the whole bucket
- * back. Nobody has to know their account's limit. Used by lib/http.c. */
+ * provider's) is only the ceiling; a 429 cuts the shared rate (at most
+ * once per second: the answers to one burst are one signal, not fifty) to
+ * TOOK of the successes the API gave in a second (a per-second limit
+ * says itself so), else by BETA; every success adds a little back (RAMP
+ * of the ceiling per second of saturated sending, SLOW times that near
+ * the rate of the last cut: CUBIC's plateau), there is no burst below the
+ * ceiling, and the 429's Retry-After pushes the whole bucket back.
+ * Nobody has to know their account's limit. Used by lib/http.c. */
 #include "mvm.h"
 
 #include <sys/file.h>
@@ -22,6 +25,12 @@
 #define FORGET 600.0        /* a cut this old is forgotten: the ceiling */
 #define REGROWN 1.25        /* the rate grew this much: requeue everyone */
 #define NAP 1.0             /* a waiter looks at the bucket this often */
+#define TOOK 0.9            /* a cut goes to this share of what the API
+                             * took in a second, when that is known */
+#define NEAR 0.95           /* growth within this of the last cut's rate */
+#define SLOW 0.1            /* ... is this much slower */
+#define COLLAPSE 0.25       /* a measure below this share of the rate is
+                             * not taken (a trickle was sent) */
 
 /* The file: the arrival time, the current rate (0: the ceiling), when it
  * was last cut, how many times the queue was voided (gen) and the rate
@@ -31,6 +40,11 @@
  * file of an older mvmbox (the time alone) reads as "at the ceiling". */
 struct bucket {
   double tat, cur, cut_at, gen, gen_rate;
+  /* Successes of the wall-clock second ok_sec (ok_n) and of the second
+   * before it (ok_prev): what the API took, the measure a cut goes to;
+   * cut_from: the rate the last cut came down from (growth slows near
+   * it, as CUBIC's does near its last loss). */
+  double ok_sec, ok_n, ok_prev, cut_from;
 };
 
 static double wall_s(void)
@@ -41,17 +55,25 @@ static double wall_s(void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int bucket_open(const char *prov)
+int shared_open(const char *name)
 {
   const char *s = getenv("MVM_STATE_DIR"), *x = getenv("XDG_RUNTIME_DIR");
-  char dir[PATH_MAX], path[PATH_MAX + 64];
+  char dir[PATH_MAX], path[PATH_MAX + 128];
 
   if (s && *s) snprintf(dir, sizeof(dir), "%s", s);
   else if (x && *x) snprintf(dir, sizeof(dir), "%s/mvmbox", x);
   else snprintf(dir, sizeof(dir), "/tmp/mvmbox-%u", (unsigned)geteuid());
   if (mkdir(dir, 0700) && errno != EEXIST) return -1;
-  snprintf(path, sizeof(path), "%s/rate-%s", dir, prov);
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
   return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+static int bucket_open(const char *prov)
+{
+  char name[96];
+
+  snprintf(name, sizeof(name), "rate-%s", prov);
+  return shared_open(name);
 }
 
 /* What a step of the bucket is given: the configured rate and burst (the
@@ -70,7 +92,7 @@ static double bucket_update(const char *prov, double (*f)(struct bucket *b,
                             double now, const struct step *s),
                             struct step *s)
 {
-  struct bucket b = { 0, 0, 0, 0, 0 };
+  struct bucket b = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
   double now = wall_s(), wait;
   ssize_t n;
   int fd = bucket_open(prov);
@@ -87,8 +109,10 @@ static double bucket_update(const char *prov, double (*f)(struct bucket *b,
   n = pread(fd, &b, sizeof(b), 0);
   if (n < (ssize_t)sizeof(b.tat) || !sane(b.tat)) b.tat = 0;
   if (n < (ssize_t)sizeof(b) || !sane(b.cur) || !sane(b.cut_at) ||
-      !sane(b.gen) || !sane(b.gen_rate))
-    b.cur = b.cut_at = b.gen = b.gen_rate = 0;
+      !sane(b.gen) || !sane(b.gen_rate) || !sane(b.ok_sec) ||
+      !sane(b.ok_n) || !sane(b.ok_prev) || !sane(b.cut_from))
+    b.cur = b.cut_at = b.gen = b.gen_rate = b.ok_sec = b.ok_n =
+      b.ok_prev = b.cut_from = 0;
   wait = f(&b, now, s);
   s->gen = b.gen;
   if (pwrite(fd, &b, sizeof(b), 0) != sizeof(b))
@@ -108,13 +132,15 @@ static double current(const struct bucket *b, double now, double ceiling)
   return b->cur < lo ? lo : b->cur;
 }
 
-/* The burst shrinks with the rate: after a pause a full burst at the
- * ceiling would only be refused again. */
-static double tau_of(double rate, const struct step *s)
+/* The burst is the ceiling's only: once a 429 cut the rate (until the
+ * cut is regrown or forgotten) requests go at the rate itself, so that a
+ * Retry-After holds every one back (a burst allowance larger than it
+ * would let them through at once) and a burst is never refused again. */
+static double tau_of(const struct bucket *b, double now, double rate,
+                     const struct step *s)
 {
-  double burst = s->burst * rate / s->rate;
-
-  return (burst < 1 ? 0 : burst - 1) / rate;
+  if (rate < s->rate && b->cur > 0 && now - b->cut_at <= FORGET) return 0;
+  return (s->burst < 1 ? 0 : s->burst - 1) / rate;
 }
 
 /* GCRA: a request at `now` conforms if tat - tau <= now; it reserves the
@@ -122,7 +148,7 @@ static double tau_of(double rate, const struct step *s)
 static double take(struct bucket *b, double now, const struct step *s)
 {
   double r = current(b, now, s->rate), t = b->tat > now ? b->tat : now;
-  double tau = tau_of(r, s);
+  double tau = tau_of(b, now, r, s);
 
   b->tat = t + 1 / r;
   return t - tau > now ? t - tau - now : 0;
@@ -141,13 +167,32 @@ static void requeue(struct bucket *b, double now, double r, double secs)
   b->gen_rate = r;
 }
 
-/* A success: RAMP of the ceiling per second while sending at the current
- * rate, i.e. RAMP * ceiling / current per answer. */
+/* What the API took in a second: the most successes of this wall-clock
+ * second and the one before (0: none counted). */
+static double took(const struct bucket *b, double now)
+{
+  double sec = (double)(long long)now;
+
+  if (b->ok_sec == sec) return b->ok_n > b->ok_prev ? b->ok_n : b->ok_prev;
+  return b->ok_sec == sec - 1 ? b->ok_n : 0;
+}
+
+/* A success: counted in its second; the rate grows by RAMP of the
+ * ceiling per second while sending at the current rate, i.e. RAMP *
+ * ceiling / current per answer, SLOW times that near the last cut's. */
 static double grow(struct bucket *b, double now, const struct step *s)
 {
-  double r = current(b, now, s->rate);
+  double r = current(b, now, s->rate), sec = (double)(long long)now, step;
 
-  r += RAMP * s->rate / r;
+  if (b->ok_sec != sec) {
+    b->ok_prev = b->ok_sec == sec - 1 ? b->ok_n : 0;
+    b->ok_sec = sec;
+    b->ok_n = 0;
+  }
+  b->ok_n++;
+  step = RAMP * s->rate / r;
+  if (b->cur > 0 && r >= b->cut_from * NEAR) step *= SLOW;
+  r += step;
   if (r > s->rate) r = s->rate;
   b->cur = r >= s->rate ? 0 : r;
   if (b->gen_rate > 0 && r >= b->gen_rate * REGROWN) requeue(b, now, r, 0);
@@ -163,7 +208,12 @@ static double cut(struct bucket *b, double now, const struct step *s)
   int was_cut = now - b->cut_at >= DEC_EVERY || now < b->cut_at;
 
   if (was_cut) {
-    r *= BETA;
+    /* To TOOK of what the API took in a second, if that is a cut but not
+     * a collapse (a 429 to a trickle says little), else by BETA. */
+    double t = took(b, now) * TOOK;
+
+    b->cut_from = r;
+    r = t < r && t >= r * COLLAPSE ? t : r * BETA;
     if (r < s->rate * FLOOR) r = s->rate * FLOOR;
     b->cur = r;
     b->cut_at = now;

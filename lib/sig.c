@@ -10,17 +10,42 @@
 static volatile sig_atomic_t first, count;
 static char abort_line[512], first_line[256];
 static size_t abort_len, first_len;
+/* What the abort line is followed by: the ids still left, swapped whole
+ * (one pointer store) so that a signal sees the old text or the new. */
+struct left {
+  size_t len;
+  char s[];
+};
+static struct left *volatile left;
 
 static void on_signal(int sig)
 {
+  struct left *l = left;
+
   if (!first) first = sig;
   if (++count == 1 && first_len && write(2, first_line, first_len) < 0)
     first_len = 0;
   if (count > 1 && abort_len) {
-    /* Only async-signal-safe calls here: the line was made in advance. */
+    /* Only async-signal-safe calls here: the lines were made in advance. */
     if (write(2, abort_line, abort_len) < 0) _exit(128 + first);
+    if (l && write(2, l->s, l->len) < 0) _exit(128 + first);
     _exit(128 + first);
   }
+}
+
+void sig_abort_left(const char *text)
+{
+  struct left *old = left, *l = NULL;
+  size_t n = text ? strlen(text) : 0;
+
+  if (n) {
+    l = xmalloc(sizeof(*l) + n + 2);
+    memcpy(l->s, text, n);
+    if (l->s[n - 1] != '\n') l->s[n++] = '\n';
+    l->len = n;
+  }
+  left = l;
+  free(old);
 }
 
 void sig_catch(void)

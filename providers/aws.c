@@ -391,6 +391,7 @@ static struct cloud_ops aws_ops = {
   .ready_s = 1200,
   .init = aws_init,
   .create = aws_create,
+  .list_polls = 1,
   .get = aws_get,
   .list = aws_list,
   .destroy = aws_destroy,

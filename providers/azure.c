@@ -5,7 +5,9 @@
  * security type Standard: Trusted Launch would hide VT-x. Record id= is the
  * group's name. A PUT or DELETE answered with an Azure-AsyncOperation URL
  * is followed there (on the API's own host only, honouring Retry-After)
- * until it ends, else by provisioningState (a delete: by its Location).
+ * until it ends, else by provisioningState. A group delete is sent and
+ * left to ARM: the driver waits for the group to go (get(): "Deleting"
+ * is still there, a 404 is gone; the listing shows it until then).
  * Owns the Azure credentials (providers/azureauth.c); never writes
  * stdout. */
 #include "mvm.h"
@@ -29,7 +31,6 @@ static struct azure_cred cred;
 struct op {
   const char *what;       /* "create virtual machine": for messages */
   char url[2048];
-  int loc;                /* a Location URL: 202 until done */
   int res;                /* url is the resource: its provisioningState */
   int step;               /* the PUT (steps[]) it follows, or -1 */
   char code[64];          /* a failed operation's error code */
@@ -76,20 +77,16 @@ static char *rg_path(const char *rg, const char *rest)
                    rest);
 }
 
-/* The operation an answer started (1), if it names one: Azure-
- * AsyncOperation, else (LOC) its Location. */
-static int op_from(const struct http_resp *r, const char *what, int loc,
+/* The operation an answer started (1), if it names one (Azure-
+ * AsyncOperation). */
+static int op_from(const struct http_resp *r, const char *what,
                    struct op *op)
 {
   memset(op, 0, sizeof(*op));
   op->what = what;
   op->next = now_s() + r->retry_after;
-  if (!http_resp_header(r, "Azure-AsyncOperation", op->url,
-                        sizeof(op->url)))
-    return 1;
-  op->loc = loc && r->status == 202 &&
-            !http_resp_header(r, "Location", op->url, sizeof(op->url));
-  return op->loc;
+  return !http_resp_header(r, "Azure-AsyncOperation", op->url,
+                           sizeof(op->url));
 }
 
 /* Ask once how OP is going: 1 still running, 0 done, -1 cannot tell now,
@@ -113,10 +110,7 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
   rc = http_req(h, op->what, "GET", path, NULL, HTTP_RETRY, &r);
   op->next = now_s() + r.retry_after;
   if (rc) {
-    rc = op->loc && r.status >= 400 && r.status != 429 ? -2 : -1;
-  } else if (op->loc) {
-    snprintf(st, len, "%s", r.status == 202 ? "InProgress" : "Succeeded");
-    rc = r.status == 202;
+    rc = -1;
   } else if (!(j = json_parse(r.body, r.len)) ||
              !json_text(j, st, len, op->res ? "properties.provisioningState"
                         : "status") || !*st) {
@@ -148,7 +142,7 @@ static int put(struct http *h, const char *what, const char *rg,
   struct op *op = &ops[nops];
 
   if (!rc && nops < OPS_MAX) {
-    if (op_from(&r, what, 0, op)) {
+    if (op_from(&r, what, op)) {
       op->step = step;
       nops++;
     } else if (res && strlen(path) < sizeof(op->url)) {
@@ -339,6 +333,26 @@ static int vm_addr(struct http *h, const struct json *vm, char *addr,
   return 0;
 }
 
+/* No VM in group C->id: gone with the group (a 404), or still going
+ * while ARM deletes the group (PENDING "Deleting": the driver waits), or
+ * gone from a group that stays (it vanished). 0, or -1 with mvm.err. */
+static int group_state(struct http *h, struct cloud_host *c)
+{
+  char *id = xasprintf("/subscriptions/%s/resourceGroups/%s", cred.sub,
+                       c->id), st[40] = "";
+  struct json *j;
+  int rc = get_id(h, "get resource group", id, RG_API, &j);
+
+  free(id);
+  if (rc < 0) return -1;
+  if (!rc && !json_text(j, st, sizeof(st), "properties.provisioningState"))
+    *st = 0;
+  json_free(j);
+  snprintf(c->status, sizeof(c->status), "%s", rc ? "gone" : st);
+  c->state = !rc && !strcmp(st, "Deleting") ? CLOUD_PENDING : CLOUD_GONE;
+  return 0;
+}
+
 static int azure_get(struct http *h, struct cloud_host *c)
 {
   struct json *j;
@@ -382,8 +396,8 @@ static int azure_get(struct http *h, struct cloud_host *c)
   steps_free();
   rc = get_res(h, "get virtual machine", c->id,
                "/providers/Microsoft.Compute/virtualMachines/vm", VM_API, &j);
-  if (rc == 1) c->state = CLOUD_GONE;
-  if (rc) return rc < 0 ? -1 : 0;
+  if (rc == 1) return group_state(h, c);
+  if (rc) return -1;
   if (!json_text(j, st, sizeof(st), "properties.provisioningState"))
     *st = 0;
   snprintf(c->status, sizeof(c->status), "%s", st);
@@ -443,33 +457,19 @@ static int azure_list(struct http *h, const char *label,
 }
 
 /* Deleting the group deletes all it holds. ARM answers 202 and goes on
- * for minutes: followed to its end, so that a delete that fails (a lock)
- * is an error, not a leak. The driver has no loop after a destroy, so
- * this one waits here, bounded like a create. */
+ * for minutes; the driver waits for the group to go, as for every
+ * provider (get(): Deleting until a 404; the listing shows it until
+ * then), and deletes again what stays. A delete ARM refuses (a lock,
+ * 409 ScopeLocked) is refused at once: an error here. */
 static int azure_destroy(struct http *h, const struct cloud_host *c)
 {
   char *path = xasprintf("/subscriptions/%s/resourcegroups/%s?api-version="
-                         RG_API, cred.sub, c->id), st[40];
-  double poll = cloud_env_s("MVM_CLOUD_POLL_S", POLL_S);
-  double limit = cloud_env_s("MVM_CLOUD_READY_S", READY_S);
-  double end = now_s() + limit;
+                         RG_API, cred.sub, c->id);
   struct http_resp r = { 0 };
-  struct op op;
   int rc = http_req(h, "delete resource group", "DELETE", path, NULL,
                     HTTP_RETRY | HTTP_404_OK, &r);
 
   if (!rc && r.status == 404) rc = 1;
-  else if (!rc && op_from(&r, "delete resource group", 1, &op)) {
-    snprintf(st, sizeof(st), "InProgress");
-    for (rc = 1; rc == 1; rc = op_poll(h, &op, st, sizeof(st))) {
-      if (now_s() > end) {
-        rc = error("delete resource group: still %s after %.0fs", st,
-                   limit);
-        break;
-      }
-      if (op.next < now_s() + poll) op.next = now_s() + poll;
-    }
-  }
   http_resp_release(&r);
   free(path);
   return rc < 0 ? -1 : rc;

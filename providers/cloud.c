@@ -287,8 +287,10 @@ static int create_host(const struct up *u, const struct cloud_req *q,
   }
 }
 
-/* Poll until the host has its address, fails, or the deadline passes. */
-static int wait_ready(const struct up *u, struct cloud_host *c)
+/* Poll until the host (created at wall clock SINCE) has its address,
+ * fails, or the deadline passes. */
+static int wait_ready(const struct up *u, double since,
+                      struct cloud_host *c)
 {
   double t0 = now_s(), poll = cloud_env_s("MVM_CLOUD_POLL_S", u->o->poll_s);
   double limit = cloud_env_s("MVM_CLOUD_READY_S", u->o->ready_s);
@@ -304,7 +306,7 @@ static int wait_ready(const struct up *u, struct cloud_host *c)
                    limit, *c->status ? c->status : "unknown");
     status("waiting for an address (%s)", c->status);
     sleep_unless_stopping(poll);
-    if (u->o->get(u->h, c)) {
+    if (cloud_poll(u->o, u->h, since, c)) {
       if (c->state == CLOUD_FAILED || ++fails >= GET_FAILS)
         return pfx(u->o->name, NULL);
       continue;
@@ -325,6 +327,7 @@ static void up_child(int i, int fd, void *arg)
   struct cloud_host c;
   char name[80], tags[3][128];
   struct rec r;
+  double since;
   int rc;
 
   req_fill(u, i, &q, name, sizeof(name), tags);
@@ -345,6 +348,7 @@ static void up_child(int i, int fd, void *arg)
   rec_release(&r);
   status("creating");
   rc = create_host(u, &q, &c);
+  since = http_wall();
   if (!*c.name) snprintf(c.name, sizeof(c.name), "%s", name);
   if (!*c.label) snprintf(c.label, sizeof(c.label), "%s", u->a->label);
   if (!*c.expires) snprintf(c.expires, sizeof(c.expires), "%s", u->expires);
@@ -352,7 +356,7 @@ static void up_child(int i, int fd, void *arg)
     cloud_rec(u->o, &c, &r);
     if (journal_add(&r)) warn("%s (host %s exists)", mvm.err, c.id);
     rec_release(&r);
-    rc = wait_ready(u, &c);
+    rc = wait_ready(u, since, &c);
   } else if (strstr(mvm.err, "may exist")) {
     char tail[160];
 

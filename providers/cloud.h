@@ -87,7 +87,10 @@ struct cloud_ops {
   int idempotent;         /* create() sends req->token as the provider's
                            * idempotency key: retried like a GET */
   double rate, burst;     /* request budget per second (token bucket) */
-  double poll_s;          /* how often get() is called while pending */
+  double poll_s;          /* how often a pending host is polled */
+  int list_polls;         /* list() gives each host's state, status and
+                           * address as get() does: pending hosts are
+                           * polled by one shared listing (cloudpoll.c) */
   double ready_s;         /* deadline for an address (bare metal: long) */
 
   /* Credentials (env first, then the CLI's config file) into headers of
@@ -105,7 +108,10 @@ struct cloud_ops {
   /* Every host tagged mvm-ephemeral=true (only LABEL's if not NULL),
    * with id, name, label, addr, created, expires as far as known. */
   int (*list)(struct http *h, const char *label, struct cloud_list *out);
-  /* Destroy c->id: 0 destroyed, 1 already gone (404), -1 error. */
+  /* Destroy c->id: 0 deleted or its delete accepted (ARM's 202: no wait
+   * here, the driver confirms it is gone through get() and list(), where
+   * a host still being deleted is PENDING or still listed), 1 already
+   * gone (404), -1 error. */
   int (*destroy)(struct http *h, const struct cloud_host *c);
   /* Optional (NULL: the price is unknown): what an hour of TYPE in
    * REGION costs, by read-only calls (made in a dry run too): 0 with P
@@ -146,6 +152,13 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit);
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
+
+/* Poll C (created at wall clock SINCE) once, as get() does: from the
+ * listing every process of O's API shares, re-listed at most once per
+ * poll interval, when O->list_polls and C is listed READY or PENDING;
+ * else by get() (providers/cloudpoll.c). */
+int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
+               struct cloud_host *c);
 
 /* Shared by cloud.c and clouddown.c only: the API handle with the
  * provider's credentials (NULL, mvm.err), a host as a record, and how

@@ -67,6 +67,37 @@ static void down_child(int i, int fd, void *arg)
   rec_release(&r);
 }
 
+/* What a second ^C names (lib/sig.c writes it, after the command to run
+ * again): every id of the label not deleted yet, or, once the deletes are
+ * done (STILL), every id the last listing still shows. */
+static void name_left(const struct down *d, const struct cloud_list *still)
+{
+  struct buf b = { 0 };
+  char head[160];
+  int i, n = 0;
+
+  for (i = 0; i < (still ? still->n : d->l.n); i++) {
+    if (!still && d->got[i].addr && !rec_failed(&d->got[i])) continue;
+    buf_add(&b, " ", 1);
+    buf_add(&b, still ? still->h[i].id : d->l.h[i].id,
+            strlen(still ? still->h[i].id : d->l.h[i].id));
+    n++;
+  }
+  snprintf(head, sizeof(head), "%s: %d %s host(s) left:", mvm.applet, n,
+           d->o->name);
+  if (n) {
+    struct buf line = { 0 };
+
+    buf_add(&line, head, strlen(head));
+    buf_add(&line, b.s, b.len);
+    sig_abort_left(line.s);
+    free(line.s);
+  } else {
+    sig_abort_left(NULL);
+  }
+  free(b.s);
+}
+
 static void down_got(int i, struct rec *r, void *arg)
 {
   const struct down *d = arg;
@@ -75,6 +106,7 @@ static void down_got(int i, struct rec *r, void *arg)
   rec_new(&d->got[i], r->addr);
   for (k = 0; k < r->n; k++)
     rec_set(&d->got[i], r->f[k].key, "%s", r->f[k].val);
+  name_left(d, NULL);
 }
 
 static void down_lost(int i, int st, void *arg)
@@ -102,6 +134,8 @@ static int confirm(struct down *d, double end)
       left = -1;
     } else if (!(left = l.n) || http_wall() >= end) {
       break;
+    } else {
+      name_left(d, &l);
     }
     if (http_wall() >= end) break;
     if (left > 0 && now_s() - last >= REDELETE_S) {
@@ -154,8 +188,10 @@ static int down_label(struct down *d, double end)
   if ((i = cloud_intents_found(&d->l, d->label)) > 0 || (!i && !d->label))
     info("%d untagged host(s) found by the journal's intended names", i);
   d->got = xzalloc((d->l.n + 1) * sizeof(*d->got));
+  name_left(d, NULL);
   if (d->l.n) pool_run(&p, d->l.n, cloud_jobs(d->l.n));
   left = confirm(d, end);
+  sig_abort_left(NULL);
   for (i = 0; i < d->l.n; i++) {
     if (!d->got[i].addr) cloud_rec(d->o, &d->l.h[i], &d->got[i]);
     gone += !rec_failed(&d->got[i]);

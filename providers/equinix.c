@@ -182,6 +182,7 @@ static const struct cloud_ops equinix_ops = {
   .poll_s = 15, .ready_s = 1800,
   .init = equinix_init,
   .create = equinix_create,
+  .list_polls = 1,
   .get = equinix_get,
   .list = equinix_list,
   .destroy = equinix_destroy,

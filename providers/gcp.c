@@ -278,6 +278,7 @@ static const struct cloud_ops gcp_ops = {
   .ready_s = 600,
   .init = gcp_init,
   .create = gcp_create,
+  .list_polls = 1,
   .get = gcp_get,
   .list = gcp_list,
   .destroy = gcp_destroy,

@@ -228,6 +228,7 @@ static const struct cloud_ops hetzner_ops = {
   .poll_s = 2, .ready_s = 300,
   .init = hetzner_init,
   .create = hetzner_create,
+  .list_polls = 1,
   .get = hetzner_get,
   .list = hetzner_list,
   .destroy = hetzner_destroy,

@@ -104,6 +104,9 @@ static void la_host(const struct json *d, struct cloud_host *c)
   if (json_text(a, bill, sizeof(bill), "plan.billing") &&
       !strcmp(bill, "hourly"))
     json_text(a, c->price, sizeof(c->price), "price");
+  /* the provider's verdict on the deploy, in a listing too: get() says
+   * why (a listed host not READY or PENDING is asked for) */
+  if (!strcmp(c->status, "failed_deployment")) c->state = CLOUD_FAILED;
 }
 
 /* Every list is paged (page[size], 20 by default; page[number] from 1).
@@ -334,8 +337,7 @@ static int latitude_get(struct http *h, struct cloud_host *c)
   json_free(j);
   free(path);
   /* The provider's verdict on the deploy: fail now, not at the deadline. */
-  if (!rc && !strcmp(c->status, "failed_deployment")) {
-    c->state = CLOUD_FAILED;
+  if (!rc && c->state == CLOUD_FAILED) {
     return error("deploy failed: status %s", c->status);
   }
   return rc < 0 ? -1 : 0;
@@ -410,6 +412,7 @@ static const struct cloud_ops latitude_ops = {
   .poll_s = 15, .ready_s = 1800,
   .init = latitude_init,
   .create = latitude_create,
+  .list_polls = 1,
   .get = latitude_get,
   .list = latitude_list,
   .destroy = latitude_destroy,

@@ -207,6 +207,7 @@ static struct cloud_ops ovh_ops = {
   .ready_s = 1800,
   .init = NULL,             /* set by the wrappers below */
   .create = ovh_create,
+  .list_polls = 1,
   .get = ovh_get,
   .list = ovh_list,
   .destroy = ovh_destroy,

@@ -252,6 +252,7 @@ static const struct cloud_ops vultr_ops = {
   .poll_s = 15, .ready_s = 1800,
   .init = vultr_init,
   .create = vultr_create,
+  .list_polls = 1,
   .get = vultr_get,
   .list = vultr_list,
   .destroy = vultr_destroy,

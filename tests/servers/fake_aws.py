@@ -19,7 +19,8 @@ answers the caller's address (checkip).
 
 usage: fake_aws.py STATEDIR MODEL   (writes STATEDIR/port, requests.log)
 env: FAKE_AWS_NOTFOUND=N  the first N DescribeInstances of a new instance
-     answer InvalidInstanceID.NotFound (eventual consistency).
+     by its id answer InvalidInstanceID.NotFound (eventual consistency),
+     and a filtered listing leaves it out until then.
      FAKE_AWS_RUN_FAULTS=F,F...  consumed in order by RunInstances calls:
      500 (InternalError, nothing done), 503 (RequestLimitExceeded),
      lost (the instance is made, the answer dropped), junk (the
@@ -281,12 +282,14 @@ def describe_instances(p):
             i["hidden"] -= 1
             raise Bad("InvalidInstanceID.NotFound",
                       "The instance ID '%s' does not exist" % i["id"])
+        if i["hidden"] > 0:
+            continue        # not visible yet to a filtered listing either
         attrs = {"instance-state-name": i["state"]}
         attrs.update({"tag:" + k: v for k, v in i["tags"].items()})
         if not match(f, attrs):
             continue
-        if ids:
-            advance(i)
+        if ids or i["state"] == "pending":
+            advance(i)      # looked at: by id, or a listing showing it
         out.append(item_xml(i))
     for x in ids:
         if x not in DB["instances"]:

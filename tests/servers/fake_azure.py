@@ -14,7 +14,11 @@ groups hold what is PUT into them; the VM's public IP gets a 127.2.x.y
 address.  As ARM does, the PUT of an NSG, VNet or VM and the DELETE of a
 group answer with an Azure-AsyncOperation URL (and a Retry-After), whose
 GET says InProgress twice, then Succeeded: only then is the VM's
-provisioningState Succeeded, or the group gone.  A poll sooner than the
+provisioningState Succeeded.  A group DELETE is ARM's: the group and
+all it holds go Deleting at once, stay listed (and a GET of them says
+Deleting), and vanish on their own FAKE_AZURE_DELETE_S seconds later
+(default 1.5), whether or not anyone polls the delete's operation (which
+says InProgress until then, Succeeded after).  A poll sooner than the
 last Retry-After said is logged as an ERROR.  Besides its own tokens, a
 bearer token is good if it is a line of STATEDIR/cli-tokens, where the
 tests' az double writes the tokens it hands out.  As ARM does, the list
@@ -29,7 +33,8 @@ usage: fake_azure.py STATEDIR SPECDIR CLIENT_ID CLIENT_SECRET TENANT
 env: FAKE_AZURE_NO_SKU=1  every VM PUT fails with SkuNotAvailable
      FAKE_AZURE_NO_ASYNC=1  no Azure-AsyncOperation: the VM goes Creating
        -> Succeeded over GETs; DELETE answers 202 with a Location, 202
-       twice there, then 200 (ARM's resource group delete)
+       there until the group is gone, then 200 (ARM's group delete)
+     FAKE_AZURE_DELETE_S=S  how long a group delete takes (default 1.5)
      FAKE_AZURE_OP_FAIL=1  the VM's operation ends Failed
      FAKE_AZURE_OP_FOREIGN=1  the VM's operation URL is on 127.0.0.2, a
        second listener that logs whatever it gets to STATEDIR/foreign.log
@@ -57,6 +62,7 @@ KINDS = ("resourceGroups", "virtualMachines", "disks", "networkInterfaces",
          "publicIPAddresses", "virtualNetworks", "networkSecurityGroups")
 ASYNC = not os.environ.get("FAKE_AZURE_NO_ASYNC")
 RA = int(os.environ.get("FAKE_AZURE_RETRY_AFTER", "0"))
+DELETE_S = float(os.environ.get("FAKE_AZURE_DELETE_S", "1.5"))
 FOREIGN = [0]           # the port of the 127.0.0.2 listener
 APIS = {"resourcegroups": "2021-04-01", "Microsoft.Network": "2024-05-01",
         "Microsoft.Compute": "2024-07-01"}
@@ -126,12 +132,13 @@ def cli_token(t):
         return False
 
 
-def op_start(host, sub, ns, done, fail=None, loc=False):
+def op_start(host, sub, ns, done, fail=None, loc=False, until=None):
     """A long-running operation: its URL header, and what it does when it
-    ends (done) or how it fails."""
+    ends (done) or how it fails.  UNTIL: it runs until then (monotonic),
+    not for two polls, and DONE happened already (a group delete)."""
     oid = uuid.uuid4().hex
     DB["ops"][oid] = {"left": 2, "done": done, "fail": fail, "loc": loc,
-                      "due": time.monotonic() + RA}
+                      "due": time.monotonic() + RA, "until": until}
     if loc:
         return [("Location", "http://%s/subscriptions/%s/operationresults/"
                  "%s?api-version=2021-04-01" % (host, sub, oid)),
@@ -152,7 +159,10 @@ def op_get(oid):
         log("ERROR EARLY poll of %s before its Retry-After" % oid)
     op["due"] = time.monotonic() + RA
     hdr = [("Retry-After", str(RA))]
-    if op["left"] > 0:
+    if op["until"] is not None and time.monotonic() < op["until"]:
+        return (202, None, hdr) if op["loc"] else \
+            (200, {"status": "InProgress"}, hdr)
+    if op["until"] is None and op["left"] > 0:
         op["left"] -= 1
         if op["loc"]:
             return 202, None, hdr
@@ -183,6 +193,17 @@ def page(every, q, host, path):
         out["nextLink"] = "http://%s%s?%s" % (host, path,
                                              urllib.parse.urlencode(nq))
     return out
+
+
+def purge():
+    """Groups whose delete has run its time are gone, with all they hold
+    (ARM finishes a delete on its own, polled or not)."""
+    now = time.monotonic()
+    done = [n for n, g in DB["rgs"].items() if g.get("deleting", now) < now]
+    for n in done:
+        DB["rgs"].pop(n)
+    if done:
+        save()
 
 
 def provisioned(g, key, rid):
@@ -245,7 +266,12 @@ def token(form, tenant):
     return {"token_type": "Bearer", "expires_in": 3599, "access_token": t}
 
 
+def rg_state(g):
+    return "Deleting" if "deleting" in g else "Succeeded"
+
+
 def arm(method, path, q, body, host):
+    purge()
     m = re.fullmatch(r"/subscriptions/[^/]+/(?:providers/Microsoft\.\w+/"
                      r"locations/\w+/operations|operationresults)/(\w+)", path)
     if m and method == "GET":
@@ -265,7 +291,8 @@ def arm(method, path, q, body, host):
         if method != "GET" or not fm:
             raise Bad(400, "InvalidFilter", "bad $filter " + f)
         every = [{"id": "/subscriptions/%s/resourceGroups/%s" % (sub, n),
-                  "name": n, "location": g["location"], "tags": g["tags"]}
+                  "name": n, "location": g["location"], "tags": g["tags"],
+                  "properties": {"provisioningState": rg_state(g)}}
                  for n, g in sorted(DB["rgs"].items())
                  if g["tags"].get(fm.group(1)) == fm.group(2)]
         return 200, page(every, q, host, path), []
@@ -281,13 +308,21 @@ def arm(method, path, q, body, host):
         if rg not in DB["rgs"]:
             raise Bad(404, "ResourceGroupNotFound", "Resource group '%s' "
                       "could not be found." % rg)
+        g = DB["rgs"][rg]
         if method == "DELETE":
-            def gone(ok):
-                DB["rgs"].pop(rg, None)
-            hdr = op_start(host, sub, "Microsoft.Resources", gone,
-                           loc=not ASYNC)
+            # ARM: Deleting at once, gone on its own (purge()); a second
+            # DELETE of a deleting group is accepted again
+            if "deleting" not in g:
+                g["deleting"] = time.monotonic() + DELETE_S
+                for r in g["res"].values():
+                    r.setdefault("properties", {})[
+                        "provisioningState"] = "Deleting"
+                save()
+            hdr = op_start(host, sub, "Microsoft.Resources", lambda ok: None,
+                           loc=not ASYNC, until=g["deleting"])
             return 202, None, hdr
-        return 200, {"name": rg}, []
+        return 200, {"name": rg, "location": g["location"],
+                     "properties": {"provisioningState": rg_state(g)}}, []
     g = DB["rgs"].get(rg)
     if not g:
         raise Bad(404, "ResourceGroupNotFound", "Resource group '%s' could "
@@ -389,10 +424,13 @@ def arm(method, path, q, body, host):
         raise Bad(404, "ResourceNotFound", "The Resource '%s' was not found"
                   % key)
     r = g["res"][key]
-    if kind in ("networkSecurityGroups", "virtualNetworks") and not ASYNC:
+    busy = r["properties"].get("provisioningState") in ("Updating",
+                                                         "Creating")
+    if kind in ("networkSecurityGroups", "virtualNetworks") and not ASYNC \
+            and busy:
         r["properties"]["provisioningState"] = "Succeeded"
         save()
-    if kind == "virtualMachines" and not r.get("async"):
+    if kind == "virtualMachines" and not r.get("async") and busy:
         r["polls"] += 1
         if r["polls"] >= 2:
             r["properties"]["provisioningState"] = "Succeeded"

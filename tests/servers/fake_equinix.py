@@ -66,8 +66,9 @@ def list_devices(st, m, query, body):
     tag = query.get("tag")
     per = int(query.get("per_page", 20))
     page = int(query.get("page", 1))
-    all_ = [i for i in st.inst.values() if not tag or tag in i.get("tags", [])]
+    all_ = [i for i in st.listed() if not tag or tag in i.get("tags", [])]
     chunk = all_[(page - 1) * per: page * per]
+    st.observe(chunk)
     more = page * per < len(all_)
     meta = {"total": len(all_), "current_page": page,
             "last_page": max(1, (len(all_) + per - 1) // per)}

@@ -263,9 +263,7 @@ class H(fakebase.Base):
                         if matches(i, q.get("filter", "")):
                             z = "zones/" + i["zone"].rsplit("/", 1)[-1]
                             items.setdefault(z, {"instances": []})[
-                                "instances"].append(
-                                    {k: v for k, v in i.items()
-                                     if k != "polls"})
+                                "instances"].append(view(i))
                     return self.reply(200, {"kind":
                                             "compute#instanceAggregatedList",
                                             "items": items})

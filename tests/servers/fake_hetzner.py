@@ -120,6 +120,7 @@ def list_servers(st, m, query, body):
     page = int(query.get("page", 1))
     all_ = [i for i in st.listed() if selected(i, sel)]
     chunk = all_[(page - 1) * per: page * per]
+    st.observe(chunk)
     last = max(1, (len(all_) + per - 1) // per)
     return 200, {"servers": [server(i) for i in chunk],
                  "meta": {"pagination": {

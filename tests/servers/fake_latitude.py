@@ -201,8 +201,11 @@ def page(st, query, items):
 
 def list_servers(st, m, query, body):
     p = query.get("filter[project]")
-    return 200, page(st, query, [server(state(st), i) for i in st.inst.values()
-                                 if not p or i["project"] == p])
+    shown = page(st, query, [i for i in st.listed()
+                             if not p or i["project"] == p])
+    st.observe(shown["data"])
+    shown["data"] = [server(state(st), i) for i in shown["data"]]
+    return 200, shown
 
 
 def get_server(st, m, query, body):

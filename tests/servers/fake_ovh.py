@@ -67,6 +67,18 @@ def view(i):
     return {k: v for k, v in i.items() if k != "polls"}
 
 
+def advance(i):
+    """Looked at (a GET of it, or the list showing it): a BUILD instance
+    goes ACTIVE the second time, with its addresses."""
+    i["polls"] += 1
+    if i["polls"] >= 2 and i["status"] == "BUILD":
+        i["status"] = "ACTIVE"
+        i["ipAddresses"] = [
+            {"ip": "10.0.0.5", "type": "private", "version": 4},
+            {"ip": "2001:db8::5", "type": "public", "version": 6},
+            {"ip": i["ip"], "type": "public", "version": 4}]
+
+
 class H(fakebase.Base):
 
     def handle_any(self, method):
@@ -117,6 +129,9 @@ class H(fakebase.Base):
                     save()
                     return self.reply(200, view(inst))
                 if what == "instance" and method == "GET" and not ident:
+                    for i in DB["instances"].values():
+                        advance(i)
+                    save()
                     return self.reply(200, [view(i) for i in
                                             DB["instances"].values()])
                 if what == "instance" and ident:
@@ -129,16 +144,7 @@ class H(fakebase.Base):
                         save()
                         return self.reply(200, None)
                     if method == "GET":
-                        i["polls"] += 1
-                        if i["polls"] >= 2 and i["status"] == "BUILD":
-                            i["status"] = "ACTIVE"
-                            i["ipAddresses"] = [
-                                {"ip": "10.0.0.5", "type": "private",
-                                 "version": 4},
-                                {"ip": "2001:db8::5", "type": "public",
-                                 "version": 6},
-                                {"ip": i["ip"], "type": "public",
-                                 "version": 4}]
+                        advance(i)
                         save()
                         return self.reply(200, view(i))
                 raise Bad(404, "no such call", "Client::NotFound")

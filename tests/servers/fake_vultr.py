@@ -90,6 +90,7 @@ def page(st, query, all_):
 
 def list_bm(st, m, query, body):
     chunk, meta = page(st, query, st.listed())
+    st.observe(chunk)
     return 200, {"bare_metals": [bm(i) for i in chunk], "meta": meta}
 
 

@@ -8,7 +8,8 @@ Listens on 127.0.0.1 only (a free port, written to PORTFILE once it
 listens) and hands out 127.x addresses. PROVIDER names a module
 tests/servers/fake_PROVIDER.py that defines ROUTES and the provider's
 shapes; this file owns everything shared: the instance store (create ->
-pending -> active after a few polls; list by tag; delete), checking each
+pending -> active after a few looks at it, by get or by a listing page;
+list by tag; delete), checking each
 request against the provider's published OpenAPI spec (../shared/specs)
 with unknown members refused, so a field name the client invents fails,
 fault injection, and the control endpoints under /_fake/:
@@ -204,10 +205,12 @@ class Store:
         self.gone = {}              # deleted, still listed: id -> until
 
     def listed(self):
-        """What a listing shows: the instances and the lingering deleted."""
+        """What a listing shows: the instances and the lingering deleted;
+        not an instance its gets still answer 404 (not visible yet)."""
         now = time.time()
         self.gone = {k: v for k, v in self.gone.items() if v[0] > now}
-        return list(self.inst.values()) + [v[1] for v in self.gone.values()]
+        return [i for i in self.inst.values() if i["_404"] <= 0] + \
+            [v[1] for v in self.gone.values()]
 
     def remove(self, inst):
         """A delete: gone (or, stuck, still there; lingering, still listed)."""
@@ -264,6 +267,16 @@ class Store:
         inst["_polls"] += 1
         if inst["_polls"] >= self.mod.READY_POLLS:
             inst["_active"] = True
+
+    def observe(self, shown):
+        """A listing page showed these: each moves on as a get would (a
+        real API's hosts come up in time, not by being asked; the fake's
+        clock is how often it is looked at, by get or by list)."""
+        for inst in shown:
+            if inst["_id"] in self.inst and inst["_404"] <= 0:
+                inst["_polls"] += 1
+                if inst["_polls"] >= self.mod.READY_POLLS:
+                    inst["_active"] = True
 
     def find(self, key):
         for i in self.inst.values():
