@@ -67,8 +67,12 @@ struct cloud_ops {
   const char *base;       /* scheme://host of the API; paths in the calls */
   const char *type;       /* default instance type */
   const char *region;     /* default region */
-  const char *note;       /* said on stderr by up() and in --help (no-KVM
-                           * lane, sunset), or NULL */
+  const char *note;       /* said on stderr by up() (the no-KVM lane), or
+                           * NULL */
+  const char *ended;      /* "YYYY-MM-DD" the service ended (or ends), or
+                           * NULL; then mvm-provision refuses unless
+                           * MVM_<NAME>_ENDPOINT names another API */
+  const char *service;    /* its name in that sentence: "Equinix Metal" */
   size_t ud_max;          /* user-data limit in bytes (after gzip, before
                            * any base64); 0: none known */
   int ud_gzip;            /* the field carries bytes and the provider's
@@ -112,6 +116,12 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit);
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
+/* Before anything is composed (struct provider .check): a service past its
+ * .ended is refused, -1 with mvm.err counting the days, unless
+ * MVM_<NAME>_ENDPOINT names another API (providers/cloudend.c); a
+ * teardown says it ended and tries (cloud_end_note). */
+int cloud_check(const struct cloud_ops *o);
+void cloud_end_note(const struct cloud_ops *o);
 
 /* Shared by cloud.c and clouddown.c only: the API handle with the
  * provider's credentials (NULL, mvm.err), a host as a record, and how
@@ -167,11 +177,14 @@ int cloud_pages(struct http *h, const char *what, const char *path,
   { return cloud_down(&p##_ops, l, r, e); }                               \
   static int p##_vt_list(const char *l, emit_fn e)                        \
   { return cloud_list(&p##_ops, l, e); }                                  \
+  static int p##_vt_check(const struct up_args *a)                        \
+  { (void)a; return cloud_check(&p##_ops); }                              \
   const struct provider provider_##p = {                                  \
     .name = #p, .flags = PF_PINS | PF_DRYUP | PF_CONFIRMS | (fl),                       \
     .default_instance_type = p##_vt_type,                                 \
     .default_region = p##_vt_region,                                      \
     .up = p##_vt_up, .down = p##_vt_down, .list = p##_vt_list,            \
+    .check = p##_vt_check,                                                \
   }
 
 #endif
