@@ -88,7 +88,9 @@ struct cloud_ops {
   int (*init)(struct http *h);
   /* One create call (or the few one host needs). On 0, c->id is set, and
    * c->addr/state/created if the answer has them. On -1, mvm.err; the
-   * driver looks at the answer status to know if a host may exist. */
+   * driver looks at the answer status to know if a host may exist. -2:
+   * it failed before any call that could make one (a lookup found no
+   * such region or flavor): nothing exists, nothing is tried again. */
   int (*create)(struct http *h, const struct cloud_req *q,
                 struct cloud_host *c);
   /* Refresh c (by c->id): state, status, addr. CLOUD_GONE on a 404.
