@@ -35,9 +35,9 @@ const char provision_usage[] =
 "\n"
 "PROVIDER: static (HOST... you already have), an original-style adapter\n"
 "(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, the clouds\n"
-"hetzner (no KVM), vultr, latitude, equinix (sunset 2026-06-30: expect it\n"
-"to fail) with MVM_<PROVIDER>_ENDPOINT to redirect: an unknown name lists\n"
-"the known ones. See mvm-provision(1).\n";
+"hetzner (no KVM), vultr, latitude, equinix (ended 2026-06-30: refused\n"
+"unless redirected) with MVM_<PROVIDER>_ENDPOINT to redirect: an unknown\n"
+"name lists the known ones. See mvm-provision(1).\n";
 
 static struct {
   int n, dry, emitted, failed;

@@ -77,6 +77,9 @@ struct ovh_cred {
 };
 int ovh_cred_load(struct ovh_cred *c);
 void ovh_cred_clear(struct ovh_cred *c);
+/* The default region of the endpoint's accounts (ovh-eu GRA7, ovh-ca
+ * BHS5, ovh-us US-EAST-VA-1; an unknown URL: GRA7). No request. */
+const char *ovh_default_region(void);
 
 /* Shared: wipe and free a secret string, NULL it. */
 void auth_wipe(char **s);

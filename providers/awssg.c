@@ -55,7 +55,10 @@ int ec2_ssh_group(const char *region, const char *vpc, char *sg, size_t n)
     ec2_form(&b, "GroupName", SG_NAME);
     ec2_form(&b, "GroupDescription", "mvmbox ephemeral hosts: SSH in");
     if (vpc) ec2_form(&b, "VpcId", vpc);
-    rc = ec2_call(region, "create security group", &b, 0, &x,
+    /* Retried like a GET, through EC2's throttling (503
+     * RequestLimitExceeded) too: a second create of the name is the
+     * InvalidGroup.Duplicate below, which looks it up. */
+    rc = ec2_call(region, "create security group", &b, HTTP_RETRY, &x,
                   code, sizeof(code));
     if (rc < 0 && strcmp(code, "InvalidGroup.Duplicate")) return -1;
     if (rc == 0) {

@@ -254,12 +254,13 @@ static int create_host(const struct up *u, const struct cloud_req *q,
                        struct cloud_host *c)
 {
   char why[sizeof(mvm.err)];
-  int try, f;
+  int try, f, rc;
   long st;
 
   for (try = 1;; try++) {
     memset(c, 0, sizeof(*c));
-    if (!u->o->create(u->h, q, c)) return 0;
+    if (!(rc = u->o->create(u->h, q, c))) return 0;
+    if (rc == -2) return -1;        /* nothing was asked to make a host */
     st = http_status(u->h);
     if ((st >= 400 && st < 500 && st != 409) || u->o->idempotent) return -1;
     snprintf(why, sizeof(why), "%s", mvm.err);

@@ -78,8 +78,12 @@ struct cloud_ops {
   const char *base;       /* scheme://host of the API; paths in the calls */
   const char *type;       /* default instance type */
   const char *region;     /* default region */
-  const char *note;       /* said on stderr by up() and in --help (no-KVM
-                           * lane, sunset), or NULL */
+  const char *note;       /* said on stderr by up() (the no-KVM lane), or
+                           * NULL */
+  const char *ended;      /* "YYYY-MM-DD" the service ended (or ends), or
+                           * NULL; then mvm-provision refuses unless
+                           * MVM_<NAME>_ENDPOINT names another API */
+  const char *service;    /* its name in that sentence: "Equinix Metal" */
   size_t ud_max;          /* user-data limit in bytes (after gzip, before
                            * any base64); 0: none known */
   int ud_gzip;            /* the field carries bytes and the provider's
@@ -98,7 +102,9 @@ struct cloud_ops {
   int (*init)(struct http *h);
   /* One create call (or the few one host needs). On 0, c->id is set, and
    * c->addr/state/created if the answer has them. On -1, mvm.err; the
-   * driver looks at the answer status to know if a host may exist. */
+   * driver looks at the answer status to know if a host may exist. -2:
+   * it failed before any call that could make one (a lookup found no
+   * such region or flavor): nothing exists, nothing is tried again. */
   int (*create)(struct http *h, const struct cloud_req *q,
                 struct cloud_host *c);
   /* Refresh c (by c->id): state, status, addr. CLOUD_GONE on a 404.
@@ -152,6 +158,12 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit);
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
+/* Before anything is composed (struct provider .check): a service past its
+ * .ended is refused, -1 with mvm.err counting the days, unless
+ * MVM_<NAME>_ENDPOINT names another API (providers/cloudend.c); a
+ * teardown says it ended and tries (cloud_end_note). */
+int cloud_check(const struct cloud_ops *o);
+void cloud_end_note(const struct cloud_ops *o);
 
 /* Poll C (created at wall clock SINCE) once, as get() does: from the
  * listing every process of O's API shares, re-listed at most once per
@@ -238,11 +250,14 @@ int cloud_pages(struct http *h, const char *what, const char *path,
   { return cloud_down(&p##_ops, l, r, e); }                               \
   static int p##_vt_list(const char *l, emit_fn e)                        \
   { return cloud_list(&p##_ops, l, e); }                                  \
+  static int p##_vt_check(const struct up_args *a)                        \
+  { (void)a; return cloud_check(&p##_ops); }                              \
   const struct provider provider_##p = {                                  \
     .name = #p, .flags = PF_PINS | PF_DRYUP | PF_CONFIRMS | (fl),                       \
     .default_instance_type = p##_vt_type,                                 \
     .default_region = p##_vt_region,                                      \
     .up = p##_vt_up, .down = p##_vt_down, .list = p##_vt_list,            \
+    .check = p##_vt_check,                                                \
   }
 
 #endif

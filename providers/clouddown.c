@@ -260,6 +260,7 @@ int cloud_down(const struct cloud_ops *o, const char *label,
   double end = until();
   int rc = 0, i;
 
+  if (!only) cloud_end_note(o);
   if (!(d.h = cloud_connect(o))) return -1;
   http_deadline(d.h, end);
   if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */

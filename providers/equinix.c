@@ -1,7 +1,8 @@
 /* providers/equinix.c - Equinix Metal (api.equinix.com/metal/v1,
  * X-Auth-Token, tag strings, termination_time as a second safety net).
- * SUNSET: Equinix ends Metal on 30 June 2026; the API may be gone, and
- * up() says so on stderr. Bare metal: polled until active with a public
+ * Equinix Metal ended on 30 June 2026: mvm-provision refuses unless
+ * MVM_EQUINIX_ENDPOINT names another API (providers/cloudend.c); teardown
+ * still tries. Bare metal: polled until active with a public
  * IPv4. API calls only: the driver does the rest. Owns the Metal token. */
 #include "mvm.h"
 #include "provider.h"
@@ -173,8 +174,7 @@ static const struct cloud_ops equinix_ops = {
   .base = "https://api.equinix.com",
   .type = EQ_TYPE,
   .region = EQ_REGION,
-  .note = "equinix: SUNSET: Equinix Metal ends on 2026-06-30; expect the"
-          " API to be gone",
+  .ended = "2026-06-30", .service = "Equinix Metal",
   .ud_max = 65536,
   .ud_gzip = 0,
   .idempotent = 0,

@@ -1,8 +1,10 @@
 /* providers/ovh.c - OVHcloud Public Cloud instances through the /1.0 API,
  * every call signed "$1$"+SHA1 (lib/sign.c) with the server's clock
  * (/auth/time). Instances carry no tags, so the marker is the name:
- * mvm-ephemeral-LABEL-..., and list filters on that prefix. The flavor and
- * image are looked up by name in the region. Owns the OVH credentials
+ * mvm-ephemeral-LABEL-..., and list filters on that prefix. The region
+ * defaults to the endpoint's (ovhauth.c) and must be the project's; the
+ * flavor and image are looked up by name in it, the image among those of
+ * the flavor's osType. Owns the OVH credentials
  * (providers/ovhauth.c); never writes stdout. */
 #include "mvm.h"
 #include "provider.h"
@@ -47,25 +49,63 @@ static int ovh_init(struct http *h)
   return rc;
 }
 
-/* The id of the entry of LIST (a JSON array) whose "name" is NAME. */
-static int find_id(struct http *h, const char *what, const char *path,
-                   const char *name, char *id, size_t n)
+/* The entry of LIST (a JSON array) whose "name" is NAME: its id, osType
+ * and type. FTYPE (images): skip an entry made for another flavor type
+ * (its flavorType set and not FTYPE). */
+struct row { char id[80], os[40], type[40]; };
+static int find_row(struct http *h, const char *what, const char *path,
+                    const char *name, const char *ftype, struct row *out)
 {
   struct http_resp r = { 0 };
   struct json *j = NULL;
-  char t[128];
+  char t[128], ft[40];
   int i, rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY, &r);
 
-  *id = 0;
+  memset(out, 0, sizeof(*out));
   if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
-  for (i = 0; !rc && i < json_len(j, "%s", ""); i++)
-    if (json_text(j, t, sizeof(t), "%d.name", i) && !strcmp(t, name)) {
-      json_text(j, id, n, "%d.id", i);
-      break;
-    }
-  if (!rc && !*id) rc = error("%s: no '%s' in the region", what, name);
+  for (i = 0; !rc && i < json_len(j, "%s", ""); i++) {
+    if (!json_text(j, t, sizeof(t), "%d.name", i) || strcmp(t, name))
+      continue;
+    if (ftype && json_text(j, ft, sizeof(ft), "%d.flavorType", i) && *ft &&
+        strcmp(ft, ftype))
+      continue;
+    json_text(j, out->id, sizeof(out->id), "%d.id", i);
+    json_text(j, out->os, sizeof(out->os), "%d.osType", i);
+    json_text(j, out->type, sizeof(out->type), "%d.type", i);
+    break;
+  }
+  if (!rc && !*out->id) rc = error("%s: no '%s' in the region", what, name);
   json_free(j);
   http_resp_release(&r);
+  return rc;
+}
+
+/* Is REGION one of the project's (GET .../region, an array of names)? A
+ * default region of another endpoint's accounts fails here, naming the
+ * ones there are, before anything is made. */
+static int region_ok(struct http *h, const char *region)
+{
+  char *path = xasprintf("/cloud/project/%s/region", cred.project);
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  char t[64], have[200] = "";
+  int i, n, rc = http_req(h, "list regions", "GET", path, NULL, HTTP_RETRY,
+                          &r);
+
+  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
+  for (i = 0, n = rc ? 0 : json_len(j, "%s", ""); i < n; i++) {
+    if (!json_text(j, t, sizeof(t), "%d", i)) continue;
+    if (!strcmp(t, region)) break;
+    if (strlen(have) + strlen(t) + 3 < sizeof(have))
+      snprintf(have + strlen(have), sizeof(have) - strlen(have), "%s%s",
+               *have ? ", " : "", t);
+  }
+  if (!rc && i >= n)
+    rc = error("region %s is not one of the project's (%s): give -r"
+               " REGION", region, *have ? have : "none");
+  json_free(j);
+  http_resp_release(&r);
+  free(path);
   return rc;
 }
 
@@ -104,25 +144,30 @@ static void host_from(const struct json *j, struct cloud_host *c)
 static int ovh_create(struct http *h, const struct cloud_req *q,
                       struct cloud_host *c)
 {
-  char flavor[80], image[80], name[128], *path, *body;
+  struct row flavor, image;
+  char name[128], *path, *body;
   struct http_resp r = { 0 };
   struct json *j = NULL;
   int rc;
 
+  /* Lookups first: their failure made nothing (-2, not tried again). */
+  if (region_ok(h, q->region)) return -2;
   path = xasprintf("/cloud/project/%s/flavor?region=%s", cred.project,
                    q->region);
-  rc = find_id(h, "find flavor", path, q->type, flavor, sizeof(flavor));
+  rc = find_row(h, "find flavor", path, q->type, NULL, &flavor);
   free(path);
-  if (rc) return -1;
-  path = xasprintf("/cloud/project/%s/image?region=%s&osType=linux",
-                   cred.project, q->region);
-  rc = find_id(h, "find image", path, q->image && *q->image ? q->image
-               : IMAGE, image, sizeof(image));
+  if (rc) return -2;
+  /* The images the flavor boots: a metal flavor's osType is
+   * baremetal-linux, and a linux (VM) image does not boot on it. */
+  path = xasprintf("/cloud/project/%s/image?region=%s&osType=%s",
+                   cred.project, q->region, *flavor.os ? flavor.os : "linux");
+  rc = find_row(h, "find image", path, q->image && *q->image ? q->image
+                : IMAGE, flavor.type, &image);
   free(path);
-  if (rc) return -1;
+  if (rc) return -2;
   snprintf(name, sizeof(name), PREFIX "%s", q->name);
   body = json_build("{s:s, s:s, s:s, s:s, s:s%, s:b}", "name", name,
-                    "flavorId", flavor, "imageId", image, "region",
+                    "flavorId", flavor.id, "imageId", image.id, "region",
                     q->region, "userData", q->user_data, q->ud_len,
                     "monthlyBilling", 0);
   path = xasprintf("/cloud/project/%s/instance", cred.project);
@@ -200,7 +245,7 @@ static struct cloud_ops ovh_ops = {
   .name = "ovh",
   .base = ovh_base,
   .type = "bm-s1",
-  .region = "GRA7",
+  .region = NULL,           /* the endpoint's: ovh_default_region() */
   .ud_max = 48 * 1024,
   .rate = 5, .burst = 10,
   .poll_s = 10,
@@ -233,7 +278,7 @@ static void load(void)
   ovh_ops.init = load_init;
 }
 static const char *ovh_type(void) { return ovh_ops.type; }
-static const char *ovh_region(void) { return ovh_ops.region; }
+static const char *ovh_region(void) { return ovh_default_region(); }
 static int ovh_up(const struct up_args *a, emit_fn e)
 { load(); return cloud_up(&ovh_ops, a, e); }
 static int ovh_down(const char *l, const struct rec *r, emit_fn e)

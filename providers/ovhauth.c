@@ -6,10 +6,13 @@
 #include "mvm.h"
 #include "auth.h"
 
-static const char *const roots[][2] = {
-  { "ovh-eu", "https://eu.api.ovh.com/1.0" },
-  { "ovh-ca", "https://ca.api.ovh.com/1.0" },
-  { "ovh-us", "https://api.us.ovhcloud.com/1.0" },
+/* Each endpoint's API root and the default region of its accounts: an
+ * ovh-ca or ovh-us account has none of ovh-eu's regions (OVHcloud's
+ * region list: BHS5 in Beauharnois, US-EAST-VA-1 in Vint Hill). */
+static const char *const roots[][3] = {
+  { "ovh-eu", "https://eu.api.ovh.com/1.0", "GRA7" },
+  { "ovh-ca", "https://ca.api.ovh.com/1.0", "BHS5" },
+  { "ovh-us", "https://api.us.ovhcloud.com/1.0", "US-EAST-VA-1" },
 };
 
 void ovh_cred_clear(struct ovh_cred *c)
@@ -56,12 +59,39 @@ static int from_conf(struct ovh_cred *c, const char *file, const char *ep)
   return 0;
 }
 
+/* The endpoint as go-ovh reads it: OVH_ENDPOINT, else [default]
+ * endpoint= of FILE, else ovh-eu. */
+static char *endpoint_name(const char *file)
+{
+  const char *e = getenv("OVH_ENDPOINT");
+  char *ep = NULL;
+
+  if (e && *e) return xstrdup(e);
+  if (!file || conf_toml(file, "default", NULL, NULL, "endpoint", &ep))
+    return xstrdup("ovh-eu");
+  return ep;
+}
+
+const char *ovh_default_region(void)
+{
+  char *file = conf_file(), *ep = endpoint_name(file);
+  const char *region = roots[0][2];
+  size_t i;
+
+  for (i = 0; i < ARRAY_LEN(roots); i++)
+    if (!strcmp(ep, roots[i][0]) || !strcmp(ep, roots[i][1]))
+      region = roots[i][2];
+  free(ep);
+  free(file);
+  return region;
+}
+
 int ovh_cred_load(struct ovh_cred *c)
 {
   static const char *const env[] = { "OVH_APPLICATION_KEY",
     "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY" };
   char **dst[] = { &c->ak, &c->as, &c->ck }, *file, *ep = NULL;
-  const char *e = getenv("OVH_ENDPOINT"), *p;
+  const char *p;
   size_t i;
   int rc = 0, missing = -1;
 
@@ -72,9 +102,7 @@ int ovh_cred_load(struct ovh_cred *c)
     else if (missing < 0) missing = (int)i;
   }
   file = conf_file();
-  if (e && *e) ep = xstrdup(e);
-  else if (!file || conf_toml(file, "default", NULL, NULL, "endpoint", &ep))
-    ep = xstrdup("ovh-eu");
+  ep = endpoint_name(file);
   for (i = 0; !rc && i < ARRAY_LEN(roots); i++)
     if (!strcmp(ep, roots[i][0])) c->base = xstrdup(roots[i][1]);
   if (!rc && !c->base) {

@@ -383,6 +383,13 @@ def serve(action, p):
 
 
 class H(fakebase.Base):
+    def refusal(self, status):
+        """EC2 throttles with RequestLimitExceeded (503), as XML."""
+        return ("<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+                "<Message>Request limit exceeded.</Message></Error></Errors>"
+                "<RequestID>1</RequestID></Response>",
+                "text/xml;charset=UTF-8")
+
     def xml(self, status, text):
         self.reply(status, text=text, ctype="text/xml;charset=UTF-8")
 

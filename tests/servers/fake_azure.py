@@ -5,11 +5,13 @@ standing in for Azure in tests (no real cloud is ever called).
 
 Checked before anything is served: the client-credentials grant (client
 id, secret, tenant, scope management.azure.com/.default); a current bearer
-token on every ARM call; each api-version; the VM PUT body walked key by
-key against the request bodies of the two x-ms-examples of
+token on every ARM call; each api-version; every PUT body walked key by
+key: a VM's against the request bodies of the two x-ms-examples of
 VirtualMachines_CreateOrUpdate in ../shared/specs/azure/ (plus the few
-ComputeRP members those examples do not show, listed in EXTRA); an
-unknown key, a Basic public IP or Trusted Launch is a 400.  Resource
+ComputeRP members those examples do not show, listed in EXTRA), a group's,
+NSG's, VNet's, NIC's and public IP's against their writable members in
+the Resources and Network RP swagger (PUT_KEYS); an unknown key, an
+unknown resource type, a Basic public IP or Trusted Launch is a 400.  Resource
 groups hold what is PUT into them; the VM's public IP gets a 127.2.x.y
 address.  As ARM does, the PUT of an NSG, VNet or VM and the DELETE of a
 group answer with an Azure-AsyncOperation URL (and a Retry-After), whose
@@ -97,6 +99,94 @@ VM_KEYS = set(EXTRA)
 for f in glob.glob(os.path.join(SPECS, "azure", "VirtualMachine_Create_*.json")):
     VM_KEYS |= paths(json.load(open(f))["parameters"]["parameters"])
 LEAF_KEYS = {".tags"}    # free-form maps: their members are not checked
+
+
+def members(*spec):
+    """The member paths a body may have, from "a.b{c,d}" shorthands: each
+    word a path, braces the members of the object at that path."""
+    out = set()
+    for w in spec:
+        m = re.fullmatch(r"([\w.\[\]]*)(?:\{(.*)\})?", w)
+        base, kids = m.group(1), m.group(2)
+        parts = base.split(".") if base else []
+        for i in range(len(parts)):
+            out.add("." + ".".join(parts[:i + 1]))
+        for k in (kids.split(",") if kids else []):
+            out.add(("." + base if base else "") + "." + k)
+    return out
+
+
+# What else ARM takes in a PUT: the writable members of each resource as
+# the Network RP's and Resources' swagger define them (Azure/
+# azure-rest-api-specs specification/network/resource-manager/
+# Microsoft.Network/stable/2024-05-01/{networkSecurityGroup,virtualNetwork,
+# networkInterface,publicIpAddress}.json and resources/.../2021-04-01/
+# resources.json); a reference to another resource is its id alone.
+REF = "{id}"
+RES = "{id,location,tags,extendedLocation}"
+PUT_KEYS = {
+    "resourceGroups": members("{location,tags,managedBy,properties}"),
+    "networkSecurityGroups": members(
+        RES, "properties{flushConnection,securityRules}",
+        "properties.securityRules[]{id,name,type}",
+        "properties.securityRules[].properties{description,protocol,"
+        "sourcePortRange,destinationPortRange,sourceAddressPrefix,"
+        "sourceAddressPrefixes,destinationAddressPrefix,"
+        "destinationAddressPrefixes,sourcePortRanges,destinationPortRanges,"
+        "access,priority,direction}"),
+    "virtualNetworks": members(
+        RES, "properties{addressSpace,dhcpOptions,subnets,"
+        "flowTimeoutInMinutes,enableDdosProtection,enableVmProtection,"
+        "ddosProtectionPlan,bgpCommunities,encryption}",
+        "properties.addressSpace{addressPrefixes}",
+        "properties.dhcpOptions{dnsServers}",
+        "properties.subnets[]{id,name,type}",
+        "properties.subnets[].properties{addressPrefix,addressPrefixes,"
+        "networkSecurityGroup,routeTable,natGateway,serviceEndpoints,"
+        "delegations,privateEndpointNetworkPolicies,"
+        "privateLinkServiceNetworkPolicies,defaultOutboundAccess}",
+        "properties.subnets[].properties.networkSecurityGroup" + REF,
+        "properties.subnets[].properties.routeTable" + REF,
+        "properties.subnets[].properties.natGateway" + REF),
+    "networkInterfaces": members(
+        RES, "properties{networkSecurityGroup,ipConfigurations,dnsSettings,"
+        "enableAcceleratedNetworking,enableIPForwarding,"
+        "disableTcpStateTracking,nicType,auxiliaryMode}",
+        "properties.networkSecurityGroup" + REF,
+        "properties.dnsSettings{dnsServers,internalDnsNameLabel}",
+        "properties.ipConfigurations[]{id,name,type}",
+        "properties.ipConfigurations[].properties{privateIPAddress,"
+        "privateIPAllocationMethod,privateIPAddressVersion,subnet,primary,"
+        "publicIPAddress}",
+        "properties.ipConfigurations[].properties.subnet" + REF,
+        "properties.ipConfigurations[].properties.publicIPAddress" + REF),
+    "publicIPAddresses": members(
+        RES, "sku{name,tier}", "zones",
+        "properties{publicIPAllocationMethod,publicIPAddressVersion,"
+        "dnsSettings,idleTimeoutInMinutes,ipTags,publicIPPrefix,"
+        "deleteOption,ddosSettings}",
+        "properties.dnsSettings{domainNameLabel,domainNameLabelScope}",
+        "properties.publicIPPrefix" + REF),
+    "virtualMachines": VM_KEYS,
+}
+
+
+def check_members(kind, body):
+    """ARM's 400 for a member the resource's schema has not (a field name
+    a client invents), in every PUT the fake takes."""
+    if kind not in PUT_KEYS:
+        raise Bad(400, "InvalidResourceType", "The resource type '%s' "
+                  "could not be found" % kind)
+    if not isinstance(body, dict):
+        raise Bad(400, "InvalidRequestContent", "The request content was "
+                  "invalid: not an object")
+    for p in sorted(paths(body)):
+        if any(p.startswith(l + ".") for l in LEAF_KEYS):
+            continue
+        if p not in PUT_KEYS[kind]:
+            raise Bad(400, "InvalidRequestContent",
+                      "The request content was invalid: unknown member %s "
+                      "of %s" % (p, kind))
 
 
 class Bad(Exception):
@@ -231,12 +321,7 @@ def left():
 
 
 def check_vm(body):
-    for p in sorted(paths(body)):
-        if any(p.startswith(l + ".") for l in LEAF_KEYS):
-            continue
-        if p not in VM_KEYS:
-            raise Bad(400, "InvalidRequestContent",
-                      "The request content was invalid: unknown member %s" % p)
+    check_members("virtualMachines", body)
     sec = body["properties"].get("securityProfile", {})
     if sec.get("securityType") == "TrustedLaunch":
         raise Bad(400, "InvalidParameter", "Trusted Launch blocks nesting")
@@ -298,7 +383,8 @@ def arm(method, path, q, body, host):
         return 200, page(every, q, host, path), []
     if not rest:
         if method == "PUT":
-            if set(body) - {"location", "tags"} or "location" not in body:
+            check_members("resourceGroups", body)
+            if "location" not in body:
                 raise Bad(400, "InvalidRequestContent", "bad group body")
             g = DB["rgs"].setdefault(rg, {"res": {}})
             g.update(location=body["location"], tags=body.get("tags", {}))
@@ -329,6 +415,7 @@ def arm(method, path, q, body, host):
                   "not be found." % rg)
     key = kind + "/" + name
     if method == "PUT":
+        check_members(kind, body)
         if kind == "virtualMachines":
             check_vm(body)
             provisioned(g, "virtualNetworks/vnet", "/subscriptions/%s/"

@@ -8,7 +8,11 @@ off the real one, so a client that does not apply the offset fails.  Every
 other call must carry X-Ovh-Application, X-Ovh-Consumer, X-Ovh-Timestamp
 (within 30 s of the fake's clock) and X-Ovh-Signature, recomputed here with
 hashlib as "$1$" + sha1(AS+CK+METHOD+URL+BODY+TS).  Flavors and images come
-from libcloud's OVH fixtures' shapes; instances go BUILD -> ACTIVE with a
+from libcloud's OVH fixtures' shapes and the /cloud schema's members
+(flavor osType, image type and flavorType; the image list's osType
+filter), in each of the project's regions (FAKE_OVH_REGIONS); a create in
+another region, or with an image its flavor does not boot, is a 400.
+Instances go BUILD -> ACTIVE with a
 public IPv4 127.3.x.y over GETs; DELETE answers null.
 
 usage: fake_ovh.py STATEDIR AK AS CK PROJECT OFFSET
@@ -20,14 +24,28 @@ STATE, AK, AS, CK, PROJECT = sys.argv[1:6]
 OFFSET = int(sys.argv[6])
 LOCK = threading.Lock()
 DB = {"instances": {}, "n": 0}
-FLAVORS = [{"id": "fl-bm-s1", "name": "bm-s1", "region": "GRA7", "vcpus": 8,
-            "ram": 32768, "disk": 500, "type": "bm", "osType": "linux"},
-           {"id": "fl-b3-8", "name": "b3-8", "region": "GRA7", "vcpus": 2,
-            "ram": 8192, "disk": 50, "type": "ovh.ssd.eg", "osType": "linux"}]
-IMAGES = [{"id": "im-2404", "name": "Ubuntu 24.04", "region": "GRA7",
-           "visibility": "public", "type": "linux"},
-          {"id": "im-deb", "name": "Debian 12", "region": "GRA7",
-           "visibility": "public", "type": "linux"}]
+# The project's regions (GET .../region): FAKE_OVH_REGIONS, as an ovh-eu,
+# ovh-ca or ovh-us account has its own. Flavors and images as the /cloud
+# schema has them: a flavor's osType says what its images must be
+# (a metal flavor's is baremetal-linux: VM images do not boot on it), an
+# image's type is its osType, its flavorType (if set) the only flavor type
+# it is for.
+REGIONS = os.environ.get("FAKE_OVH_REGIONS", "GRA7,SBG5,BHS5").split(",")
+OSTYPES = ("baremetal-linux", "bsd", "linux", "windows")
+FLAVORS = [dict(f, id="%s-%s" % (f["id"], r), region=r) for r in REGIONS
+           for f in (
+    {"id": "fl-bm-s1", "name": "bm-s1", "vcpus": 8, "ram": 32768,
+     "disk": 500, "type": "bm-s1", "osType": "baremetal-linux"},
+    {"id": "fl-b3-8", "name": "b3-8", "vcpus": 2, "ram": 8192, "disk": 50,
+     "type": "ovh.ssd.eg", "osType": "linux"})]
+IMAGES = [dict(i, id="%s-%s" % (i["id"], r), region=r) for r in REGIONS
+          for i in (
+    {"id": "im-2404", "name": "Ubuntu 24.04", "visibility": "public",
+     "type": "linux"},
+    {"id": "im-bm-2404", "name": "Ubuntu 24.04", "visibility": "public",
+     "type": "baremetal-linux", "flavorType": "bm-s1"},
+    {"id": "im-deb", "name": "Debian 12", "visibility": "public",
+     "type": "linux"})]
 
 
 class Bad(Exception):
@@ -98,10 +116,18 @@ class H(fakebase.Base):
                     raise Bad(404, "This service does not exist",
                               "Client::NotFound")
                 what, ident = m.group(2), m.group(3)
+                if what == "region" and method == "GET" and not ident:
+                    return self.reply(200, REGIONS)
                 if what in ("flavor", "image") and method == "GET":
                     rows = FLAVORS if what == "flavor" else IMAGES
+                    os_ = q.get("osType")
+                    if what == "image" and os_ is not None and \
+                            os_ not in OSTYPES:
+                        raise Bad(400, "Invalid value for osType: %s" % os_)
                     return self.reply(200, [r for r in rows if r["region"] ==
-                                            q.get("region", r["region"])])
+                                            q.get("region", r["region"]) and
+                                            (what == "flavor" or r["type"] ==
+                                             q.get("osType", r["type"]))])
                 if what == "instance" and method == "POST" and not ident:
                     b = json.loads(body)
                     for k in ("name", "flavorId", "region"):
@@ -113,9 +139,18 @@ class H(fakebase.Base):
                                       "autobackup"}
                     if extra:
                         raise Bad(400, "Unknown parameter %s" % sorted(extra))
-                    if b["flavorId"] not in [f["id"] for f in FLAVORS] or \
-                            b.get("imageId") not in [i["id"] for i in IMAGES]:
+                    if b["region"] not in REGIONS:
+                        raise Bad(400, "Invalid region %s" % b["region"])
+                    fl = [f for f in FLAVORS if f["id"] == b["flavorId"]]
+                    im = [i for i in IMAGES if i["id"] == b.get("imageId")]
+                    if not fl or not im or fl[0]["region"] != b["region"] \
+                            or im[0]["region"] != b["region"]:
                         raise Bad(400, "unknown flavor or image")
+                    if im[0]["type"] != fl[0]["osType"] or \
+                            im[0].get("flavorType", fl[0]["type"]) != \
+                            fl[0]["type"]:
+                        raise Bad(400, "Image %s is not compatible with "
+                                  "flavor %s" % (im[0]["id"], fl[0]["name"]))
                     DB["n"] += 1
                     k = DB["n"]
                     inst = {"id": str(uuid.uuid4()), "name": b["name"],

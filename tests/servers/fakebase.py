@@ -8,6 +8,14 @@ A 429 storm, as a real account's rate limit gives under load: a test
 writes "SECONDS [STATUS]" to STATE/storm; from then on, for SECONDS, one
 request in two is answered STATUS (default 429) with Retry-After: 1 and
 logged "STORM STATUS METHOD PATH" (never performed).
+
+A per-second rate limit, as the real APIs have (EC2's request token
+buckets, ARM's and Compute's per-minute quotas, OVH's throttle): a test
+writes "N [STATUS]" to STATE/window; from then on at most N requests are
+answered in each wall-clock second, the N+1st and later of a second get
+STATUS (default 429) with Retry-After: 1, logged "LIMIT STATUS METHOD
+PATH" (never performed); "0" lifts it. A fake whose API answers these in
+its own shape defines refusal(status) (EC2: XML RequestLimitExceeded).
 """
 import http.server
 import json
@@ -16,7 +24,18 @@ import threading
 import time
 
 STORM = {"until": 0.0, "n": 0, "status": 429}
+WINDOW = {"n": 0, "status": 429, "sec": 0, "count": 0}
 STORM_LOCK = threading.Lock()
+
+
+def setting(state, name):
+    """STATE/NAME's words (consumed), or None when there is no such file."""
+    path = os.path.join(state, name)
+    if not os.path.exists(path):
+        return None
+    w = open(path).read().split() or ["0"]
+    os.unlink(path)
+    return w + ["429"]
 
 
 class Base(http.server.BaseHTTPRequestHandler):
@@ -38,25 +57,44 @@ class Base(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b)
 
-    def stormed(self, method):
-        """True (answered) if a storm refuses this request."""
-        path = os.path.join(self.state_dir, "storm")
-        with STORM_LOCK:
-            if os.path.exists(path):
-                w = (open(path).read().split() or ["0"]) + ["429"]
-                os.unlink(path)
-                STORM.update(until=time.time() + float(w[0]), n=0,
-                             status=int(w[1]))
-            if time.time() >= STORM["until"]:
-                return False
+    def refusal(self, status):
+        """The body of a storm's or the limit's refusal: (text, type)."""
+        return (json.dumps({"error": {"code": status, "message":
+                "Rate limit exceeded (the fake's)"}}),
+                "application/json; charset=utf-8")
+
+    def limited(self, now):
+        """The status refusing this request (a storm's, over the second's
+        window), or 0; and the log word. Under STORM_LOCK."""
+        w = setting(self.state_dir, "storm")
+        if w:
+            STORM.update(until=now + float(w[0]), n=0, status=int(w[1]))
+        w = setting(self.state_dir, "window")
+        if w:
+            WINDOW.update(n=int(w[0]), status=int(w[1]), sec=0, count=0)
+        if now < STORM["until"]:
             STORM["n"] += 1
-            if STORM["n"] % 2 == 0:
+            if STORM["n"] % 2:
+                return STORM["status"], "STORM"
+        if WINDOW["n"]:
+            if WINDOW["sec"] != int(now):
+                WINDOW.update(sec=int(now), count=0)
+            WINDOW["count"] += 1
+            if WINDOW["count"] > WINDOW["n"]:
+                return WINDOW["status"], "LIMIT"
+        return 0, ""
+
+    def stormed(self, method):
+        """True (answered) if a storm or the rate limit refuses this."""
+        with STORM_LOCK:
+            status, word = self.limited(time.time())
+            if not status:
                 return False
-            log(self.state_dir, "STORM %d %s %s" % (STORM["status"], method,
-                                                    self.path))
+            log(self.state_dir, "%s %d %s %s" % (word, status, method,
+                                                 self.path))
         self.body()
-        self.reply(STORM["status"], {"error": {"code": STORM["status"],
-                   "message": "Rate limit exceeded (a storm of the fake)"}},
+        text, ctype = self.refusal(status)
+        self.reply(status, text=text, ctype=ctype,
                    headers=[("Retry-After", "1")])
         return True
 
