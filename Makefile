@@ -11,9 +11,10 @@ CC     ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
           -Iproviders -Iapplets $(shell pkg-config --cflags $(PKGS))
-# libcurl and libarchive are not linked: lib/lazycurl.c and lib/lazyarchive.c
-# load them at first use (issue 19: they cost every applet ~20 ms at start).
-LAZY_PKGS = libcurl libarchive
+# libcurl, libarchive, libssh2 and OpenSSL are not linked: lib/lazy*.c load
+# them at first use (issue 19: linked, they cost every applet's start ~20 ms
+# and 7 MB, though only some applets call them).
+LAZY_PKGS = libcurl libarchive libssh2 openssl
 LDLIBS += $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)))
 ifeq ($(ASAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
