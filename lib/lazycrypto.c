@@ -1,7 +1,10 @@
 /* lib/lazycrypto.c - every libcrypto (OpenSSL) function mvmbox calls,
  * loading libcrypto.so.3 at the first one (lazylib.h). Linked, its 17,000
  * relocations cost every applet a libc-only start again (issue 19); only
- * hashing, signing, base64 and host-key generation use it. */
+ * hashing, signing, base64 and host-key generation use it. Fatal: callers
+ * take SHA-256 and base64 as infallible, so a libcrypto that cannot load
+ * ends the applet at its first call, before it makes anything (libcurl
+ * and libssh2 need libcrypto too: none of their calls can come first). */
 #include <stdarg.h>
 #include <string.h>
 #include <openssl/bio.h>
@@ -15,7 +18,7 @@
 #include "lazylib.h"
 
 static struct lazylib libcrypto = { .soname = "libcrypto.so.3",
-                                    .package = "libssl3" };
+                                    .package = "libssl3", .fatal = 1 };
 #define L libcrypto
 #define UC unsigned char
 #define PK const EVP_PKEY *pk

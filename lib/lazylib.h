@@ -11,12 +11,15 @@ struct lazylib {
   const char *package;   /* the Debian package that ships it */
   void *handle;
   int failed;            /* dlopen failed: every later call fails too */
+  int fatal;             /* its calls are used as infallible (SHA-256,
+                          * base64): a failed load dies, never returns */
   char why[200];         /* dlerror() of that failure */
 };
 
 /* The address of NAME in L, loading L first; else NULL, with mvm.err
- * naming the library and its Debian package (error()). Never exits: each
- * wrapper returns its own function's error value, its caller reports. */
+ * naming the library and its Debian package (error()). Exits only for a
+ * fatal L; else each wrapper returns its own function's error value, and
+ * its caller reports. */
 void *lazy_sym(struct lazylib *l, const char *name);
 
 /* RET NAME PARAMS forwarding ARGS to the real NAME, or returning FAIL. */
