@@ -51,7 +51,8 @@ fi
 
 # Every shared library mvmbox loads at start costs every applet run (issue
 # 19: libcurl alone is 10 ms and 7.5 MB); the NEEDED list may only shrink.
-# libcurl, libarchive, libssh2 and libcrypto load at first use (lib/lazy*.c);
+# libcurl, libssh2 and libcrypto load at first use (lib/lazy*.c), libarchive
+# is not used (lib/tarz.c writes tar streams);
 # the small ones left cost a start together ~0.2x a libc-only one:
 needed_ok="libyaml-0.so.2 libz.so.1 libjansson.so.4 libexpat.so.1 libc.so.6"
 if command -v readelf >/dev/null && [ -f mvmbox ]; then
