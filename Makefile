@@ -2,7 +2,7 @@
 # make [all|test|test_APPLET|unit|check|bench|fuzz|image|test-vm|verify|install|clean]
 # make ASAN=1 ...  builds with -fsanitize=address,undefined into the same tree.
 
-PKGS    = libcurl libssh2 yaml-0.1 openssl zlib jansson expat libarchive
+PKGS    = libcurl libssh2 yaml-0.1 openssl zlib jansson expat
 PREFIX ?= /usr/local
 BINDIR  = $(PREFIX)/bin
 MANDIR  = $(PREFIX)/share/man
@@ -11,9 +11,11 @@ CC     ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
           -Iproviders -Iapplets $(shell pkg-config --cflags $(PKGS))
-# libcurl and libarchive are not linked: lib/lazycurl.c and lib/lazyarchive.c
-# load them at first use (issue 19: they cost every applet ~20 ms at start).
-LAZY_PKGS = libcurl libarchive
+# libcurl, libssh2 and OpenSSL are not linked: lib/lazy*.c load them at
+# first use (issue 19: linked, they cost every applet's start ~20 ms and
+# 7 MB, though only some applets call them). Tar streams are written by
+# lib/tarz.c itself: libarchive mapped 3 MB more (libxml2, ICU, libstdc++).
+LAZY_PKGS = libcurl libssh2 openssl
 LDLIBS += $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)))
 ifeq ($(ASAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
@@ -46,7 +48,7 @@ probe/embed.o: probe/embed.S probe/mvm-kvmprobe
 	$(CC) -c -o $@ probe/embed.S
 
 # The unit binary links every applet and lib object except main().
-# It links libarchive itself: unit tests read back tar streams with it.
+# It links libarchive: unit tests read back tar streams with its reader.
 tests/unit/unit: $(UNIT_OBJS) $(filter-out applets/mvmbox.o,$(APP_OBJS)) $(LIB_OBJS) probe/embed.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libarchive)
 

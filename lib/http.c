@@ -233,6 +233,16 @@ static void log_request(const struct http *h, const char *method,
   }
 }
 
+/* This process's libcurl handle (a forked worker makes its own); -1 if
+ * libcurl cannot load (lazycurl.c says why): then nothing can be sent. */
+static int handle(struct http *h)
+{
+  if (h->c && h->owner == getpid()) return 0;
+  mvm.err[0] = 0;
+  if ((h->c = curl_easy_init())) h->owner = getpid();
+  return h->c ? 0 : *mvm.err ? -1 : error("cannot start libcurl");
+}
+
 /* One attempt: 0 with r->status set (any status), -1 no answer. */
 static int attempt(struct http *h, const char *method, const char *url,
                    const char *body, int flags, struct answer *a)
@@ -242,12 +252,6 @@ static int attempt(struct http *h, const char *method, const char *url,
   CURLcode cc;
   int i;
 
-  if (!h->c || h->owner != getpid()) {   /* a forked worker: its own */
-    mvm.err[0] = 0;                      /* lazycurl.c says why, if it can */
-    if (!(h->c = curl_easy_init()))
-      return *mvm.err ? -1 : error("cannot start libcurl");
-    h->owner = getpid();
-  }
   curl_easy_reset(h->c);
   hdr_clear(h->sig, &h->nsig);
   if (h->sign && h->sign(h, method, url, body, h->sign_arg)) return -1;
@@ -333,8 +337,9 @@ int http_req(struct http *h, const char *what, const char *method,
     free(url);
     return -1;
   }
-  if (h->dry) {
-    rc = http_dry_print(method, url, body, r);
+  if (h->dry || handle(h)) {   /* no libcurl: not sent, no use retrying */
+    rc = h->dry ? http_dry_print(method, url, body, r) : -1;
+    h->last = h->dry ? h->last : HTTP_UNSENT;
     free(url);
     return rc;
   }

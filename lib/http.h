@@ -120,8 +120,10 @@ void rate_429(const char *prov, double secs, double rate, double burst);
 int shared_open(const char *name);
 
 /* The status of the last answer http_req() got (0: none came), so a
- * caller can tell "refused" (4xx: nothing was done) from "unknown". */
+ * caller can tell "refused" (4xx: nothing was done) from "unknown";
+ * HTTP_UNSENT: nothing was sent (libcurl cannot load). */
 long http_status(const struct http *h);
+#define HTTP_UNSENT (-1L)
 
 /* URL (one an answer names: a Location, an operation, a next page) as a
  * path for http_req() on H: 0 and the path with its query in OUT when URL

@@ -15,12 +15,19 @@ void *lazy_sym(struct lazylib *l, const char *name)
     }
   }
   if (!l->handle) {
+    if (l->fatal)
+      die("cannot load %s (install the Debian package %s): %s", l->soname,
+          l->package, l->why);
     error("cannot load %s (install the Debian package %s): %s",
           l->soname, l->package, l->why);
     return NULL;
   }
-  if (!(sym = dlsym(l->handle, name)))
+  if (!(sym = dlsym(l->handle, name))) {
+    if (l->fatal)
+      die("%s has no %s (too old? install the Debian package %s)",
+          l->soname, name, l->package);
     error("%s has no %s (too old? install the Debian package %s)",
           l->soname, name, l->package);
+  }
   return sym;
 }

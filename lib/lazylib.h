@@ -1,8 +1,9 @@
 /* lib/lazylib.h - a shared library loaded at its first use (issue 19).
- * libcurl and libarchive pull in ~40 more libraries (gnutls, krb5, ICU...):
- * linked, they cost every applet ~20 ms at start even for --help. Instead
- * lib/lazycurl.c and lib/lazyarchive.c define the functions mvmbox calls,
- * each resolving the real one with dlopen(soname)/dlsym on its first call. */
+ * libcurl pulls in ~30 more libraries (gnutls, krb5, ldap...), libssh2 and
+ * libcrypto 17,000 relocations: linked, they cost every applet 6x a small
+ * C program's start, even for --help. Instead lib/lazycurl.c, lazyssh2.c
+ * and lazycrypto.c define the functions mvmbox calls, each resolving the
+ * real one with dlopen(soname)/dlsym on its first call. */
 #ifndef MVM_LAZYLIB_H
 #define MVM_LAZYLIB_H
 
@@ -11,12 +12,15 @@ struct lazylib {
   const char *package;   /* the Debian package that ships it */
   void *handle;
   int failed;            /* dlopen failed: every later call fails too */
+  int fatal;             /* its calls are used as infallible (SHA-256,
+                          * base64): a failed load dies, never returns */
   char why[200];         /* dlerror() of that failure */
 };
 
 /* The address of NAME in L, loading L first; else NULL, with mvm.err
- * naming the library and its Debian package (error()). Never exits: each
- * wrapper returns its own function's error value, its caller reports. */
+ * naming the library and its Debian package (error()). Exits only for a
+ * fatal L; else each wrapper returns its own function's error value, and
+ * its caller reports. */
 void *lazy_sym(struct lazylib *l, const char *name);
 
 /* RET NAME PARAMS forwarding ARGS to the real NAME, or returning FAIL. */

@@ -225,8 +225,9 @@ struct ssh *ssh_open(struct rec *r, const struct ssh_opts *o)
   if (!s->port) s->port = 22;
   if (!user || !*user) user = o->user ? o->user : *conf.user ? conf.user
                                                              : "mvm";
+  mvm.err[0] = 0;      /* a libssh2 that cannot load says so (lazyssh2.c) */
   if (!inited && libssh2_init(0)) {
-    error("cannot initialise libssh2");
+    if (!*mvm.err) error("cannot initialise libssh2");
     goto fail;
   }
   if (!inited) srandom(getpid() ^ (unsigned)(start * 1e6));  /* jitter */

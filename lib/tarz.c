@@ -1,25 +1,22 @@
-/* lib/tarz.c - a tar stream (libarchive, pax: ustar headers, with a pax
- * extended header only where ustar falls short: long or non-ASCII names,
- * big values, and an mtime with nanoseconds, which rsync -a keeps too)
- * written to a sink callback, optionally gzip-compressed with zlib.
+/* lib/tarz.c - a tar stream (pax: ustar headers, with a pax extended
+ * header only where ustar falls short, lib/tarhdr.c) written to a sink
+ * callback in 64 KB blocks, optionally gzip-compressed with zlib.
  * Entries are built from struct ment, not read back from disk metadata,
  * so no xattrs or ACL records reach the remote tar. Owns no file
  * descriptors beyond the one file it is copying. */
 #include "mvm.h"
-#include <archive.h>
-#include <archive_entry.h>
 #include <zlib.h>
 
-#define TARZ_BUF (256 * 1024)
+#define TARZ_BLOCK (64 * 1024)   /* what each write to the sink is */
 
 struct tarz {
-  struct archive *a;
   tarz_sink sink;
   void *arg;
   int level, failed;
   z_stream z;
   unsigned char *zout;
-  char *buf;
+  char *blk;             /* the block being filled */
+  size_t nblk;
   struct tarz_stats st;
 };
 
@@ -41,12 +38,12 @@ static int tz_deflate(struct tarz *t, const void *in, size_t n, int flush)
   t->z.avail_in = n;
   do {
     t->z.next_out = t->zout;
-    t->z.avail_out = TARZ_BUF;
+    t->z.avail_out = TARZ_BLOCK;
     rc = deflate(&t->z, flush);
     if (rc == Z_STREAM_ERROR) return error("deflate failed");
-    if (TARZ_BUF - t->z.avail_out) {
+    if (TARZ_BLOCK - t->z.avail_out) {
       t->st.zsecs += now_s() - t0;
-      if (tz_sink(t, t->zout, TARZ_BUF - t->z.avail_out)) return -1;
+      if (tz_sink(t, t->zout, TARZ_BLOCK - t->z.avail_out)) return -1;
       t0 = now_s();
     }
   } while (t->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
@@ -54,16 +51,32 @@ static int tz_deflate(struct tarz *t, const void *in, size_t n, int flush)
   return 0;
 }
 
-static la_ssize_t tz_write(struct archive *a, void *arg, const void *p,
-                           size_t n)
+/* The filled part of the block to the sink (through deflate). */
+static int tz_flush(struct tarz *t)
 {
-  struct tarz *t = arg;
+  size_t n = t->nblk;
 
-  (void)a;
+  t->nblk = 0;
+  if (!n) return t->failed ? -1 : 0;
   t->st.raw += n;
-  if (t->level < 0 ? tz_sink(t, p, n) : tz_deflate(t, p, n, Z_NO_FLUSH))
-    return -1;
-  return n;
+  return t->level < 0 ? tz_sink(t, t->blk, n)
+                      : tz_deflate(t, t->blk, n, Z_NO_FLUSH);
+}
+
+/* N bytes of p (NULL: zeros) into the stream. */
+static int tz_put(struct tarz *t, const void *p, size_t n)
+{
+  while (n) {
+    size_t k = TARZ_BLOCK - t->nblk < n ? TARZ_BLOCK - t->nblk : n;
+
+    if (p) memcpy(t->blk + t->nblk, p, k);
+    else memset(t->blk + t->nblk, 0, k);
+    t->nblk += k;
+    n -= k;
+    if (p) p = (const char *)p + k;
+    if (t->nblk == TARZ_BLOCK && tz_flush(t)) return -1;
+  }
+  return t->failed ? -1 : 0;
 }
 
 struct tarz *tarz_open(tarz_sink sink, void *arg, int level)
@@ -73,109 +86,66 @@ struct tarz *tarz_open(tarz_sink sink, void *arg, int level)
   t->sink = sink;
   t->arg = arg;
   t->level = level;
-  t->buf = xmalloc(TARZ_BUF);
+  t->blk = xmalloc(TARZ_BLOCK);
   if (level >= 0) {
-    t->zout = xmalloc(TARZ_BUF);
+    t->zout = xmalloc(TARZ_BLOCK);
     /* windowBits 15 + 16: a gzip wrapper, what `tar -xz` expects */
     if (deflateInit2(&t->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY))
       die("out of memory");
   }
-  mvm.err[0] = 0;                        /* lazyarchive.c says why */
-  t->a = archive_write_new();
-  if (!t->a) die("tar: %s", *mvm.err ? mvm.err : "cannot start libarchive");
-  /* not "restricted": that drops the nanoseconds of an mtime unless the
-   * entry needs a pax header anyway; full pax adds one only for them
-   * (no atime, ctime or xattrs: entries are built from struct ment) */
-  archive_write_set_format_pax(t->a);
-  /* big blocks for the pipe, and no padding of the last one */
-  archive_write_set_bytes_per_block(t->a, 64 * 1024);
-  archive_write_set_bytes_in_last_block(t->a, 1);
-  if (archive_write_open(t->a, t, NULL, tz_write, NULL) != ARCHIVE_OK)
-    die("tar: %s", archive_error_string(t->a));
   return t;
 }
 
-static int tz_err(struct tarz *t, const char *what)
+static int tz_head(struct tarz *t, const char *name, const struct ment *e)
 {
-  if (t->failed && *mvm.err) return -1;
-  return error("%s: %s", what, archive_error_string(t->a));
+  struct buf h = { 0 };
+  int rc;
+
+  tar_header(&h, name, e);
+  rc = tz_put(t, h.s, h.len);
+  free(h.s);
+  return rc;
 }
 
+/* A file's contents, read into the block itself, then its padding. A file
+ * that grew is cut at the size in the header; one that shrank is padded
+ * with zeros. The next run sends it again. */
 static int tz_copy(struct tarz *t, int fd, const char *path, int64_t size)
 {
+  int64_t left = size;
   ssize_t n;
 
-  /* A file that grew is cut at the size in the header; one that shrank is
-   * padded with zeros by libarchive. The next run sends it again. */
-  while (size > 0 && (n = read(fd, t->buf, TARZ_BUF)) != 0) {
+  while (left > 0) {
+    size_t room = TARZ_BLOCK - t->nblk;
+
+    n = read(fd, t->blk + t->nblk, (int64_t)room < left ? room : (size_t)left);
+    if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
       return error("cannot read '%s': %s", path, strerror(errno));
     }
-    if (n > size) n = size;
-    if (archive_write_data(t->a, t->buf, n) < 0) return tz_err(t, path);
-    size -= n;
+    t->nblk += n;
+    left -= n;
+    if (t->nblk == TARZ_BLOCK && tz_flush(t)) return -1;
   }
-  return 0;
+  return tz_put(t, NULL, left + (512 - size % 512) % 512);
 }
 
 int tarz_add(struct tarz *t, const char *name, int fd, const struct ment *e)
 {
-  struct archive_entry *ae = archive_entry_new();
-  int rc = -1, r;
-
-  if (!ae) die("out of memory");
-  archive_entry_copy_pathname(ae, name);
-  archive_entry_set_mtime(ae, e->mtime, e->nsec);
-  archive_entry_set_perm(ae, e->mode & 07777);
-  archive_entry_set_uid(ae, e->uid);
-  archive_entry_set_gid(ae, e->gid);
-  if (e->type == 'd') {
-    archive_entry_set_filetype(ae, AE_IFDIR);
-  } else if (e->type == 'l') {
-    archive_entry_set_filetype(ae, AE_IFLNK);
-    archive_entry_copy_symlink(ae, e->link);
-  } else {
-    archive_entry_set_filetype(ae, AE_IFREG);
-    archive_entry_set_size(ae, e->size);
-  }
-  r = archive_write_header(t->a, ae);
-  if (r < ARCHIVE_WARN) {
-    tz_err(t, name);
-    goto out;
-  }
-  if (e->type == 'f' && tz_copy(t, fd, e->path ? e->path : name, e->size))
-    goto out;
-  if (archive_write_finish_entry(t->a) < ARCHIVE_WARN) {
-    tz_err(t, name);
-    goto out;
-  }
-  rc = 0;
-out:
-  archive_entry_free(ae);
-  return rc;
+  if (tz_head(t, name, e)) return -1;
+  return e->type == 'f' ? tz_copy(t, fd, e->path ? e->path : name, e->size)
+                        : 0;
 }
 
 int tarz_add_data(struct tarz *t, const char *name, const void *data,
                   size_t n, unsigned mode)
 {
-  struct archive_entry *ae = archive_entry_new();
-  int rc = -1;
+  struct ment e = { .type = 'f', .size = (int64_t)n, .mode = mode,
+                    .mtime = time(NULL) };
 
-  if (!ae) die("out of memory");
-  archive_entry_copy_pathname(ae, name);
-  archive_entry_set_filetype(ae, AE_IFREG);
-  archive_entry_set_perm(ae, mode);
-  archive_entry_set_size(ae, n);
-  archive_entry_set_mtime(ae, time(NULL), 0);
-  if (archive_write_header(t->a, ae) < ARCHIVE_WARN ||
-      (n && archive_write_data(t->a, data, n) < 0) ||
-      archive_write_finish_entry(t->a) < ARCHIVE_WARN)
-    tz_err(t, name);
-  else
-    rc = 0;
-  archive_entry_free(ae);
-  return rc;
+  if (tz_head(t, name, &e) || tz_put(t, data, n)) return -1;
+  return tz_put(t, NULL, (512 - n % 512) % 512);
 }
 
 void tarz_abort(struct tarz *t)
@@ -191,19 +161,16 @@ void tarz_stats(const struct tarz *t, struct tarz_stats *st)
 
 int tarz_close(struct tarz *t, struct tarz_stats *st)
 {
-  int rc = 0;
+  /* the end: two zero blocks, the last 64 KB block not padded */
+  int rc = t->failed || tz_put(t, NULL, 1024) || tz_flush(t) ? -1 : 0;
 
-  if (!t->failed && archive_write_close(t->a) != ARCHIVE_OK)
-    rc = tz_err(t, "tar");
-  if (t->failed) rc = -1;
   if (!rc && t->level >= 0) rc = tz_deflate(t, "", 0, Z_FINISH);
-  archive_write_free(t->a);
   if (t->level >= 0) {
     deflateEnd(&t->z);
     free(t->zout);
   }
   if (st) *st = t->st;
-  free(t->buf);
+  free(t->blk);
   free(t);
   return rc;
 }

@@ -1,5 +1,5 @@
 /* lib/tarz.h - what mvm-sync is built from: lib/tarz.c writes a tar stream
- * (libarchive, pax restricted) optionally through zlib into a sink callback;
+ * (pax, lib/tarhdr.c) optionally through zlib into a sink callback;
  * lib/manifest.c walks a local tree, parses a remote manifest (GNU find
  * -printf, NUL-separated), compares the two and plans the remote commands.
  * Neither knows about SSH: the applet wires the sink to a channel. */
@@ -172,6 +172,9 @@ struct tarz *tarz_open(tarz_sink sink, void *arg, int level);
 int tarz_add(struct tarz *t, const char *name, int fd, const struct ment *e);
 int tarz_add_data(struct tarz *t, const char *name, const void *data,
                   size_t n, unsigned mode);
+/* lib/tarhdr.c: append to out the header block(s) of entry e named name
+ * (a pax extended header first when ustar cannot hold it all). */
+void tar_header(struct buf *out, const char *name, const struct ment *e);
 /* Finish the stream (0/-1) and free t; stats may be NULL. */
 int tarz_close(struct tarz *t, struct tarz_stats *stats);
 void tarz_stats(const struct tarz *t, struct tarz_stats *stats);

@@ -262,7 +262,8 @@ static int create_host(const struct up *u, const struct cloud_req *q,
     if (!(rc = u->o->create(u->h, q, c))) return 0;
     if (rc == -2) return -1;        /* nothing was asked to make a host */
     st = http_status(u->h);
-    if ((st >= 400 && st < 500 && st != 409) || u->o->idempotent) return -1;
+    if ((st >= 400 && st < 500 && st != 409) || st == HTTP_UNSENT ||
+        u->o->idempotent) return -1;
     snprintf(why, sizeof(why), "%s", mvm.err);
     /* No answer, a 5xx or a conflict: the host may have been made. Ask
      * twice, a poll apart: lists lag behind creates. */
