@@ -12,10 +12,9 @@
 # or systemd-nspawn it is the KVM gate of this machine alone.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mvmdemo.XXXXXX")
+. "$top/tests/hosts/operator.sh"
+operator_scratch mvmdemo "$top/mvmbox"
 trap 'rm -rf "$tmp"' EXIT INT TERM
-"$top/mvmbox" --install -s "$tmp"
-PATH=$tmp:$PATH
 
 if [ "$(id -u)" != 0 ] || ! command -v systemd-nspawn > /dev/null 2>&1; then
   echo "demo: no root or no systemd-nspawn: checking this machine only" >&2
@@ -25,7 +24,6 @@ fi
 
 echo "+ make image   (cached after the first run, about 75 s cold)" >&2
 MVM_IMAGE_NOEXT4=1 sh "$top/tests/hosts/mkrootfs.sh" || exit 1
-. "$top/tests/hosts/operator.sh"
 operator_env "$tmp" mvm-demo
 label=mvm-demo-$$
 trap 'mvm-teardown nspawn "$label" > /dev/null 2>&1; rm -rf "$tmp"' \

@@ -12,15 +12,13 @@
 # nspawn (and the cached image: tests/hosts/mkrootfs.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mvmverify.XXXXXX")
+. "$top/tests/hosts/operator.sh"
+operator_scratch mvmverify "$top/mvmbox"
 trap 'rm -rf "$tmp"' EXIT INT TERM
-"$top/mvmbox" --install -s "$tmp"
-PATH=$tmp:$PATH
 out=${VERIFY_DIR:-$PWD/verify-runs}
 mkdir -p "$out"
 providers=${VERIFY_PROVIDERS:-nspawn}
 MVM_IMAGE_NOEXT4=1 sh "$top/tests/hosts/mkrootfs.sh" >&2 || exit 1
-. "$top/tests/hosts/operator.sh"
 operator_env "$tmp" mvm-verify
 fx=$top/tests/fixtures
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
