@@ -6,9 +6,7 @@
 #include "mvm.h"
 #include "provider.h"
 
-enum { AF_RECORDS = 1, AF_RECORDS_OPTIONAL = 2 };
-
-#define APPLET(n, s, f) \
+#define APPLET(n, s) \
   int s##_main(int, char **); extern const char s##_usage[];
 #include "applets.h"
 #undef APPLET
@@ -17,11 +15,10 @@ struct applet {
   const char *name;
   int (*main)(int, char **);
   const char *usage;
-  int flags;
 };
 
 static const struct applet applets[] = {
-#define APPLET(n, s, f) { n, s##_main, s##_usage, f },
+#define APPLET(n, s) { n, s##_main, s##_usage },
 #include "applets.h"
 #undef APPLET
 };

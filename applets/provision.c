@@ -1,8 +1,10 @@
 /* applets/provision.c - mvm-provision: create hosts with a provider. Every
  * host gets its own SSH host key and the project's user-data (composed and
  * validated before anything is created); each host's record is written the
- * moment the provider reports it, so nothing created can be lost. The only
- * writer of stdout. Private keys stay in memory and are wiped. */
+ * moment the provider reports it, so nothing created can be lost. Records
+ * go to stdout from here only (a cloud's --dry-run prints its API calls
+ * there as #| lines, providers/cloud.c). Private keys stay in memory and
+ * are wiped. */
 #include "mvm.h"
 #include "provider.h"
 
@@ -34,10 +36,11 @@ const char provision_usage[] =
 "  -q, -v            quieter, more verbose\n"
 "\n"
 "PROVIDER: static (HOST... you already have), an original-style adapter\n"
-"(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, the clouds\n"
-"hetzner (no KVM), vultr, latitude, equinix (ended 2026-06-30: refused\n"
-"unless redirected) with MVM_<PROVIDER>_ENDPOINT to redirect: an unknown\n"
-"name lists the known ones. See mvm-provision(1).\n";
+"(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, and the eight\n"
+"clouds aws, azure, gcp, ovh, vultr, latitude, hetzner (no KVM) and\n"
+"equinix (ended 2026-06-30: refused unless redirected), each redirected\n"
+"with MVM_<PROVIDER>_ENDPOINT: an unknown name lists the known ones.\n"
+"See mvm-provision(1).\n";
 
 static struct {
   int n, dry, emitted, failed;

@@ -65,16 +65,6 @@ void warn(const char *fmt, ...)
   va_end(ap);
 }
 
-void pwarn(const char *fmt, ...)
-{
-  int e = errno;
-  va_list ap;
-
-  va_start(ap, fmt);
-  vmsg("warning: ", fmt, ap, e);
-  va_end(ap);
-}
-
 void info(const char *fmt, ...)
 {
   va_list ap;

@@ -60,7 +60,6 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
 int xopen(const char *path, int flags, mode_t mode);
 void xclose(int fd);
-ssize_t xread(int fd, void *buf, size_t n);
 void xwriteall(int fd, const void *buf, size_t n);
 char *xreadfile(const char *path, size_t max, size_t *len);
 void xpipe(int fd[2]);
@@ -89,7 +88,6 @@ void buf_add(struct buf *b, const void *p, size_t n);
 void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void pdie(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void warn(const char *fmt, ...) PRINTF(1, 2);
-void pwarn(const char *fmt, ...) PRINTF(1, 2);
 void info(const char *fmt, ...) PRINTF(1, 2);
 void debug(const char *fmt, ...) PRINTF(1, 2);
 int error(const char *fmt, ...) PRINTF(1, 2);    /* sets mvm.err, returns -1 */
@@ -182,9 +180,6 @@ struct run_opts {
                          * aborts, naming the hosts left */
 };
 int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
-/* For applets that are not done yet: pass error records through, fail the
- * rest with "not implemented yet"; returns the exit code (2). */
-int run_unimplemented(const char *stage);
 
 /* Module headers: each owned by its module, all reachable through mvm.h. */
 #include "ssh.h"

@@ -335,19 +335,3 @@ int run_records(const struct run_opts *o)
   if (R.badinput) return EXIT_USAGE;
   return R.failed ? EXIT_HOSTFAIL : EXIT_OK;
 }
-
-static int unimplemented(struct rec *r, void *arg)
-{
-  (void)r;
-  (void)arg;
-  return error("not implemented yet");
-}
-
-int run_unimplemented(const char *stage)
-{
-  struct run_opts o = { .stage = stage, .jobs = 8, .each = unimplemented };
-
-  fprintf(stderr, "%s: not implemented yet\n", mvm.applet);
-  run_records(&o);
-  return EXIT_USAGE;
-}

@@ -15,11 +15,6 @@
 
 int (*ssh_pins)(const char *provider);
 
-const char *ssh_host(const struct ssh *s)
-{
-  return s->addr;
-}
-
 void ssh_set_deadline(struct ssh *s, double at)
 {
   s->deadline = at;

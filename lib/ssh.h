@@ -113,8 +113,6 @@ unsigned ssh_min_rtt_us(const struct ssh *s);
 void ssh_chan_abort(struct ssh_chan *c);
 /* Every later wait on s fails with "timeout" at now_s() >= at (0: never). */
 void ssh_set_deadline(struct ssh *s, double at);
-/* The address s was opened for, as the record gave it. */
-const char *ssh_host(const struct ssh *s);
 
 /* Internal to lib/ssh*.c: the session and its helpers. */
 struct ssh {

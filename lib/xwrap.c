@@ -64,7 +64,7 @@ void xclose(int fd)
   if (close(fd) && errno != EINTR) pdie("close");
 }
 
-ssize_t xread(int fd, void *buf, size_t n)
+static ssize_t xread(int fd, void *buf, size_t n)
 {
   ssize_t r;
 
