@@ -14,7 +14,7 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -MMD -MP -Ilib \
 # libcurl, libssh2 and OpenSSL are not linked: lib/lazy*.c load them at
 # first use (issue 19: linked, they cost every applet's start ~20 ms and
 # 7 MB, though only some applets call them). Tar streams are written by
-# lib/tarz.c itself: libarchive mapped 3 MB more (libxml2, ICU, libstdc++).
+# lib/sync/tarz.c itself: libarchive mapped 3 MB more (libxml2, ICU, libstdc++).
 LAZY_PKGS = libcurl libssh2 openssl
 LDLIBS += $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)))
 ifeq ($(ASAN),1)
@@ -22,7 +22,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS  = $(wildcard lib/*.c providers/*.c)
+LIB_SRCS  = $(wildcard lib/*.c lib/*/*.c providers/*.c)
 APP_SRCS  = $(wildcard applets/*.c)
 LIB_OBJS  = $(LIB_SRCS:.c=.o)
 APP_OBJS  = $(APP_SRCS:.c=.o)
@@ -31,17 +31,16 @@ UNIT_OBJS = $(UNIT_SRCS:.c=.o)
 FUZZERS   = $(patsubst tests/fuzz/%.c,tests/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # The static KVM probe mvm-kvmcheck sends to hosts (probe/kvmprobe.c): libc
 # only, never sanitized (ASAN cannot be static), embedded by probe/embed.S.
-PROBE_SRCS = probe/kvmprobe.c lib/kvm.c lib/kvmguest.c lib/kvmnames.c \
-             lib/kvmprobe.c lib/kvmreport.c lib/msg.c lib/seccomp.c lib/xwrap.c
+PROBE_SRCS = probe/kvmprobe.c $(wildcard lib/kvm/*.c) lib/msg.c lib/xwrap.c
 PROBE_CFLAGS = -Os -std=c11 -D_GNU_SOURCE -DMVM_STATIC_PROBE -Wall -Wextra \
-               -Wshadow -Ilib $(shell pkg-config --cflags libssh2)
+               -Wshadow -Ilib
 
 all: mvmbox
 
 mvmbox: $(APP_OBJS) $(LIB_OBJS) probe/embed.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-probe/mvm-kvmprobe: $(PROBE_SRCS) $(wildcard lib/*.h)
+probe/mvm-kvmprobe: $(PROBE_SRCS) $(wildcard lib/*.h lib/kvm/*.h)
 	$(CC) $(PROBE_CFLAGS) -static -s -o $@ $(PROBE_SRCS)
 
 probe/embed.o: probe/embed.S probe/mvm-kvmprobe
@@ -108,4 +107,4 @@ clean:
 	rm -f mvmbox tests/unit/unit $(FUZZERS) probe/mvm-kvmprobe */*.o */*/*.o */*.d */*/*.d
 
 .PHONY: all unit test test-vm check bench image demo verify fuzz install clean
--include $(wildcard */*.d tests/unit/*.d)
+-include $(wildcard */*.d */*/*.d)

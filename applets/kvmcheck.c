@@ -1,10 +1,12 @@
 /* applets/kvmcheck.c - mvm-kvmcheck: the KVM gate. Local mode checks this
- * machine (lib/kvm*.c, lib/seccomp.c) and prints one record for it; remote
+ * machine (lib/kvm*.c, lib/kvm/seccomp.c) and prints one record for it; remote
  * mode sends the static probe built from the same code (probe/kvmprobe.c,
  * embedded in mvmbox) to each host of the records over SSH, runs it there
  * and removes it, and decides the record from its report exactly as local
  * mode does. Each check is one stderr line "ok|warn|fail NAME: detail". */
 #include "mvm.h"
+#include "ssh/ssh.h"
+#include "kvm/kvm.h"
 
 #include <jansson.h>
 

@@ -4,6 +4,7 @@
  * the GNU way (anywhere before "--", stdout, exit 0). The only file that
  * knows the applet table. */
 #include "mvm.h"
+#include "ssh/ssh.h"
 #include "provider.h"
 
 #define APPLET(n, s) \
@@ -138,7 +139,7 @@ static int run(const struct applet *a, int argc, char **argv)
   int i;
 
   msg_init(a->name);
-  ssh_pins = provider_pins;     /* lib/ssh.c refuses TOFU for PF_PINS */
+  ssh_pins = provider_pins;     /* lib/ssh/ssh.c refuses TOFU for PF_PINS */
   for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--help")) {
       printf("%s\n  --help, --version  this text, the version (the options"

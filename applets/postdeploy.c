@@ -7,6 +7,9 @@
  * on a deployed host only builds (a no-op) and verifies. lib/deploy*.c
  * hold the desired state and the remote commands. */
 #include "mvm.h"
+#include "ssh/ssh.h"
+#include "sync/sync.h"
+#include "deploy/deploy.h"
 #include <getopt.h>
 
 const char postdeploy_usage[] =

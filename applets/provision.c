@@ -1,11 +1,10 @@
 /* applets/provision.c - mvm-provision: create hosts with a provider. Every
  * host gets its own SSH host key and the project's user-data (composed and
- * validated before anything is created); each host's record is written the
- * moment the provider reports it, so nothing created can be lost. Records
- * go to stdout from here only (a cloud's --dry-run prints its API calls
- * there as #| lines, providers/cloud.c). Private keys stay in memory and
- * are wiped. */
+ * validated before anything is created); each host's record goes to stdout
+ * the moment the provider reports it: nothing created can be lost. */
 #include "mvm.h"
+#include "ssh/ssh.h"
+#include "deploy/deploy.h"
 #include "provider.h"
 
 const char provision_usage[] =
@@ -35,12 +34,11 @@ const char provision_usage[] =
 "                    (cloud: and the API calls), create nothing\n"
 "  -q, -v            quieter, more verbose\n"
 "\n"
-"PROVIDER: static (HOST... you already have), an original-style adapter\n"
-"(a path, or script with MVM_ADAPTER=FILE), nspawn, qemu, and the eight\n"
-"clouds aws, azure, gcp, ovh, vultr, latitude, hetzner (no KVM) and\n"
-"equinix (ended 2026-06-30: refused unless redirected), each redirected\n"
-"with MVM_<PROVIDER>_ENDPOINT: an unknown name lists the known ones.\n"
-"See mvm-provision(1).\n";
+"PROVIDER: static (HOST... you have), an original-style adapter (a path,\n"
+"or script with MVM_ADAPTER=FILE), nspawn, qemu, the clouds aws, azure,\n"
+"gcp, ovh, vultr, latitude, hetzner (no KVM), equinix (ended 2026-06-30:\n"
+"refused unless redirected), each redirected by MVM_<PROVIDER>_ENDPOINT.\n"
+"An unknown name lists the known ones. See mvm-provision(1).\n";
 
 static struct {
   int n, dry, emitted, failed;

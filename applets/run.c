@@ -5,6 +5,7 @@
  * error=NAME:exit N: LAST LINE. COMMAND is the operator's, sent as given
  * to the login shell; nothing from a record is put into it. */
 #include "mvm.h"
+#include "ssh/ssh.h"
 
 const char run_usage[] =
 "usage: mvm-run [-qv] [--stage NAME] [-t TIMEOUT] [--io-timeout SECS] "

@@ -1,11 +1,15 @@
 /* applets/sync.c - mvm-sync: copy local trees to each host of the records,
  * incrementally, with only sh, tar and GNU find on the host. Per host and
  * per tree: one find command lists the remote tree (NUL-separated), the
- * comparison (lib/plan.c) picks what changed, and one tar stream (lib/tarz.c)
- * lands it in a staging dir next to the tree; a script shipped inside the
- * stream then renames it into place and deletes what vanished, so a dropped
- * connection never leaves a truncated file and a re-run converges. */
+ * comparison (lib/sync/plan.c) picks what changed, and one tar stream
+ * (lib/sync/tarz.c) lands it in a staging dir next to the tree; a script
+ * shipped inside the stream then renames it into place and deletes what
+ * vanished, so a dropped connection never leaves a truncated file and a
+ * re-run converges. The protocol lives in lib/sync/ (door: sync.h); this
+ * file is its command line and the loop over hosts. */
 #include "mvm.h"
+#include "ssh/ssh.h"
+#include "sync/sync.h"
 #include <getopt.h>
 
 const char sync_usage[] =

@@ -4,6 +4,7 @@
  * status --wait` on one connection, reconnecting if the host drops it),
  * then an optional marker file exists. Records leave with stage=init. */
 #include "mvm.h"
+#include "ssh/ssh.h"
 #include <jansson.h>
 
 const char waitinit_usage[] =

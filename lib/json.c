@@ -3,6 +3,7 @@
  * formats, and redacting secret members for logs. The only file that
  * includes jansson.h. */
 #include "mvm.h"
+#include "json.h"
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* lib/lazylib.h - a shared library loaded at its first use (issue 19).
  * libcurl pulls in ~30 more libraries (gnutls, krb5, ldap...), libssh2 and
  * libcrypto 17,000 relocations: linked, they cost every applet 6x a small
- * C program's start, even for --help. Instead lib/lazycurl.c, lazyssh2.c
+ * C program's start, even for --help. Instead lib/http/lazycurl.c, lazyssh2.c
  * and lazycrypto.c define the functions mvmbox calls, each resolving the
  * real one with dlopen(soname)/dlsym on its first call. */
 #ifndef MVM_LAZYLIB_H

@@ -1,8 +1,8 @@
-/* lib/mvm.h - the umbrella header (toybox toys.h / BusyBox libbb.h style).
- * System headers, the process-wide context and the prototypes of the
- * foundation modules. Larger modules (ssh, tarz, kvm...) keep their
- * prototypes in lib/<module>.h, included from here, so each .c file still
- * includes "mvm.h" and nothing else of the project. */
+/* lib/mvm.h - the core every applet uses (BusyBox's libbb.h): system
+ * headers, the process-wide context and the prototypes of the files in lib/. A
+ * subsystem (lib/ssh/, lib/http/, lib/kvm/, lib/sync/, lib/deploy/,
+ * lib/crypto/) is entered through its one door header, "ssh/ssh.h" and
+ * so on, included by the files that use it: ARCHITECTURE.md. */
 #ifndef MVM_H
 #define MVM_H
 
@@ -180,18 +180,6 @@ struct run_opts {
                          * aborts, naming the hosts left */
 };
 int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
-
-/* Module headers: each owned by its module, all reachable through mvm.h. */
-#include "ssh.h"
-#include "tarz.h"
-#include "kvm.h"
-#include "userdata.h"
-#include "sign.h"
-#include "xml.h"
-#include "http.h"
-#include "json.h"
-#include "tmpl.h"
-#include "deploy.h"
 
 /* lib/conf.c: the cloud CLIs' own config files, read for credentials.
  * Each gives 0 and *out (malloc'd), 1 when the file or key is absent, -1

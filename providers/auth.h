@@ -5,6 +5,8 @@
 #ifndef MVM_AUTH_H
 #define MVM_AUTH_H
 
+#include "http/http.h"
+
 /* AWS: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, else
  * profile AWS_PROFILE (AWS_DEFAULT_PROFILE, "default") of
  * AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and AWS_CONFIG_FILE

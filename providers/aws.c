@@ -1,11 +1,13 @@
 /* providers/aws.c - EC2 through the Query API (Version 2016-11-15): form
- * POSTs signed with SigV4 (lib/sigv4.c), XML answers (lib/xml.c). Tags at
- * launch, ClientToken for idempotent retries, a 50 GB gp3 root, the newest
- * Canonical Ubuntu 24.04 AMI, a type with /dev/kvm (*.metal, or c8i, m8i,
- * r8i and their -flex variants with nested virtualization), security group
- * mvm-ephemeral-ssh (providers/awssg.c). Owns AWS credentials
+ * POSTs signed with SigV4 (lib/http/sigv4.c), XML answers (lib/http/xml.c).
+ * Tags at launch, ClientToken for idempotent retries, a 50 GB gp3 root, the
+ * newest Canonical Ubuntu 24.04 AMI, a type with /dev/kvm (*.metal, or c8i,
+ * m8i, r8i and their -flex variants with nested virtualization), security
+ * group mvm-ephemeral-ssh (providers/awssg.c). Owns AWS credentials
  * (providers/awsauth.c); never writes stdout. */
 #include "mvm.h"
+#include "http/http.h"
+#include "crypto/crypto.h"
 #include "provider.h"
 #include "cloud.h"
 #include "auth.h"

@@ -4,6 +4,8 @@
  * left to `aws configure export-credentials`, which a credential_process
  * line can run. Secrets are wiped by aws_cred_clear(). */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "auth.h"
 
 #define AWS_PROCESS_MAX (64 * 1024)

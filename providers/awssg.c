@@ -3,6 +3,7 @@
  * from the caller's public address. Its calls go through providers/aws.c
  * (ec2_call); never writes stdout. */
 #include "mvm.h"
+#include "http/http.h"
 #include "aws.h"
 
 #define SG_NAME "mvm-ephemeral-ssh"

@@ -11,6 +11,8 @@
  * Owns the Azure credentials (providers/azureauth.c); never writes
  * stdout. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 #include "auth.h"

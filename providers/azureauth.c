@@ -8,6 +8,8 @@
  * AZURE_SUBSCRIPTION_ID is not set. Either token is kept until a minute
  * before it expires, then fetched again. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "auth.h"
 #include "provider.h"
 #include "cloud.h"

@@ -2,6 +2,7 @@
  * line mvmbox prints and records, with what to do for the errors a new
  * subscription meets first. */
 #include "mvm.h"
+#include "json.h"
 #include "azure.h"
 
 /* ARM's error object at AT in J ("error": an answer's or an operation's)

@@ -6,6 +6,8 @@
  * listing, dry runs. Once a host may exist nothing here exits: every
  * failure becomes an error record carrying what is known of the host. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 

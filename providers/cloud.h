@@ -8,6 +8,9 @@
 #ifndef MVM_CLOUD_H
 #define MVM_CLOUD_H
 
+#include "http/http.h"
+#include "json.h"
+
 enum {                    /* cloud_host.state */
   CLOUD_PENDING = 0,      /* exists, no usable address yet */
   CLOUD_READY,            /* has its public address: emit it */

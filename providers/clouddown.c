@@ -3,6 +3,7 @@
  * worker per host, each destroyed host emitted with lived=; and the listing
  * mvm-teardown --dry-run and --expired read. Prints nothing itself. */
 #include "mvm.h"
+#include "http/http.h"
 #include "provider.h"
 #include "cloud.h"
 

@@ -3,6 +3,8 @@
  * cloud_fields), so the JSON providers do not each repeat the same run of
  * json_text() calls and tag scans. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 

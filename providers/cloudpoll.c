@@ -12,6 +12,7 @@
  * whose list lacks status or address (ops->list_polls 0) is always asked
  * with get(). */
 #include "mvm.h"
+#include "http/http.h"
 #include "provider.h"
 #include "cloud.h"
 

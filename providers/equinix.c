@@ -5,6 +5,8 @@
  * still tries. Bare metal: polled until active with a public
  * IPv4. API calls only: the driver does the rest. Owns the Metal token. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 

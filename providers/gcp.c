@@ -5,6 +5,8 @@
  * named and found by name in their zone (record id=ZONE/NAME). Owns the
  * Google credentials (providers/gcpauth.c); never writes stdout. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 #include "auth.h"

@@ -1,11 +1,14 @@
-/* providers/gcpauth.c - Google credentials as the client libraries find
- * them (Application Default Credentials): GOOGLE_APPLICATION_CREDENTIALS,
- * else gcloud's ADC file, else on GCE the metadata server. A service
- * account signs an RS256 JWT (lib/sign.c) and trades it at its token_uri;
- * an authorized_user trades its refresh token; a VM asks its metadata
- * server for its service account's token. The access token is kept until
- * a minute before it expires. External accounts are not read. */
+/* providers/gcpauth.c - Google credentials as the client libraries find them
+ * (Application Default Credentials): GOOGLE_APPLICATION_CREDENTIALS, else
+ * gcloud's ADC file, else on GCE the metadata server. A service account
+ * signs an RS256 JWT (lib/crypto/sign.c) and trades it at its token_uri; an
+ * authorized_user trades its refresh token; a VM asks its metadata server
+ * for its service account's token. The access token is kept until a minute
+ * before it expires. External accounts are not read. */
 #include "mvm.h"
+#include "http/http.h"
+#include "crypto/crypto.h"
+#include "json.h"
 #include "auth.h"
 
 #define GCP_FILE_MAX (64 * 1024)

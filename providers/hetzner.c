@@ -4,6 +4,8 @@
  * carries the IPv4, so there is nothing to poll. API calls only: the
  * driver (providers/cloud.c) does the rest. Owns the Hetzner token. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 

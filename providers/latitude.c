@@ -8,6 +8,8 @@
  * No published spec: the shapes are those of the recorded cassettes in
  * specs/latitude. API calls only: the driver does the rest. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 #include "latitude.h"

@@ -6,6 +6,7 @@
  * any more. Shapes of the recorded cassettes (GET /plans, GET and DELETE
  * /projects/P/user_data, DELETE /tags/T). */
 #include "mvm.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 #include "latitude.h"

@@ -1,5 +1,5 @@
 /* providers/ovh.c - OVHcloud Public Cloud instances through the /1.0 API,
- * every call signed "$1$"+SHA1 (lib/sign.c) with the server's clock
+ * every call signed "$1$"+SHA1 (lib/crypto/sign.c) with the server's clock
  * (/auth/time). Instances carry no tags, so the marker is the name:
  * mvm-ephemeral-LABEL-..., and list filters on that prefix. The region
  * defaults to the endpoint's (ovhauth.c) and must be the project's; the
@@ -7,6 +7,9 @@
  * the flavor's osType. Owns the OVH credentials
  * (providers/ovhauth.c); never writes stdout. */
 #include "mvm.h"
+#include "http/http.h"
+#include "crypto/crypto.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 #include "auth.h"

@@ -4,6 +4,8 @@
  * active with a main IP. API calls only: the driver does the rest. Owns
  * the Vultr API key. */
 #include "mvm.h"
+#include "http/http.h"
+#include "json.h"
 #include "provider.h"
 #include "cloud.h"
 

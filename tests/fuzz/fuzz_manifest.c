@@ -1,9 +1,10 @@
 /* tests/fuzz/fuzz_manifest.c - libFuzzer harness for the remote manifest
- * parser (lib/manifest.c), the one parser of mvm-sync that reads what a
+ * parser (lib/sync/manifest.c), the one parser of mvm-sync that reads what a
  * host sends: every section of the input is parsed, looked up, and planned
- * against itself and against an empty tree (lib/plan.c), as the applet
+ * against itself and against an empty tree (lib/sync/plan.c), as the applet
  * does. Build: make fuzz; run: tests/fuzz/fuzz_manifest -max_total_time=60 */
 #include "mvm.h"
+#include "sync/sync.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

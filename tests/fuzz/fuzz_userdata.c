@@ -1,8 +1,10 @@
-/* tests/fuzz/fuzz_userdata.c - libFuzzer harness for lib/userdata.c: any
+/* tests/fuzz/fuzz_userdata.c - libFuzzer harness for lib/deploy/userdata.c: any
  * part composes or is refused without a crash or leak; what composes
  * passes userdata_check and loads again as a part (the emitter never
  * writes YAML that the parser refuses). */
 #include "mvm.h"
+#include "ssh/ssh.h"
+#include "deploy/deploy.h"
 
 static const char base[] =
   "users:\n- default\n- name: mvm\n  shell: /bin/bash\n"

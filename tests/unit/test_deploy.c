@@ -1,4 +1,4 @@
-/* tests/unit/test_deploy.c - lib/deploy.c without a host: a probe answer
+/* tests/unit/test_deploy.c - lib/deploy/deploy.c without a host: a probe answer
  * that matches everything changes nothing; one changed binary restarts
  * only the units whose file names it; a changed secret restarts every
  * reader of the configs; the host's secret is kept unless rotating; a cut

@@ -1,4 +1,4 @@
-/* tests/unit/test_hostkey.c - lib/hostkey.c against OpenSSH itself: the
+/* tests/unit/test_hostkey.c - lib/ssh/hostkey.c against OpenSSH itself: the
  * private key we write must load in ssh-keygen, give back our public line
  * (-y) and our fingerprint (-l). */
 #include "unit.h"

@@ -1,6 +1,6 @@
-/* tests/unit/test_manifest.c - lib/manifest.c and lib/plan.c: path order,
- * exclude patterns, the remote manifest parser (good and malformed input),
- * sha256sum output, and the plans made from two manifests. */
+/* tests/unit/test_manifest.c - lib/sync/manifest.c and lib/sync/plan.c: path
+ * order, exclude patterns, the remote manifest parser (good and malformed
+ * input), sha256sum output, and the plans made from two manifests. */
 #include "unit.h"
 
 static void order(void)

@@ -1,4 +1,4 @@
-/* tests/unit/test_sign.c - lib/sign.c: base64 (RFC 4648 vectors), the
+/* tests/unit/test_sign.c - lib/crypto/sign.c: base64 (RFC 4648 vectors), the
  * percent-encoding, OVH's "$1$" signature against python3's hashlib run at
  * test time, and an RS256 JWT verified with `openssl dgst -verify` and the
  * public half of a key generated with `openssl genpkey` for the test. */

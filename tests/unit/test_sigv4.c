@@ -1,4 +1,4 @@
-/* tests/unit/test_sigv4.c - lib/sigv4.c against every case of the AWS
+/* tests/unit/test_sigv4.c - lib/http/sigv4.c against every case of the AWS
  * SigV4 test suite (tests/files/sigv4/, from aws-c-auth): for each case
  * both the header signing and the presigned query are computed from
  * request.txt + context.json and compared byte for byte with the canonical

@@ -3,6 +3,7 @@
  * _USER, _KEY, _FP) also sessions, exit codes, the no-deadlock write,
  * output limits and atomic uploads. */
 #include "unit.h"
+#include "ssh/sshint.h"   /* the session's internals under test */
 
 static void test_ssh_offline(void)
 {

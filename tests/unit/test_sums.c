@@ -1,6 +1,6 @@
-/* tests/unit/test_sums.c - lib/manifest.c sums_batch(): a sha256sum run's
+/* tests/unit/test_sums.c - lib/sync/manifest.c sums_batch(): a sha256sum run's
  * output is bounded by its names (escaped, at worst doubled), not by a
- * guess per file; and lib/plan.c plan_tree(): SRC[:DEST] to the remote. */
+ * guess per file; and lib/sync/plan.c plan_tree(): SRC[:DEST] to the remote. */
 #include "unit.h"
 
 static void batch(void)

@@ -1,4 +1,4 @@
-/* tests/unit/test_tarz.c - lib/tarz.c: write a tar stream (plain and
+/* tests/unit/test_tarz.c - lib/sync/tarz.c: write a tar stream (plain and
  * gzip) into memory and read it back with libarchive's reader: names (long,
  * UTF-8, with a newline), types, modes, mtimes, link targets and contents;
  * a failing sink fails the stream; gunzip_buf both ways and its cap. */

@@ -1,4 +1,4 @@
-/* tests/unit/test_tmpl.c - lib/tmpl.c: placeholders, unknown and missing
+/* tests/unit/test_tmpl.c - lib/deploy/tmpl.c: placeholders, unknown and missing
  * variables, values that would break TOML quoting (escaped or refused),
  * the size caps, and that no error message carries a value. */
 #include "unit.h"

@@ -1,4 +1,4 @@
-/* tests/unit/test_userdata.c - lib/userdata.c: the merge rule, the
+/* tests/unit/test_userdata.c - lib/deploy/userdata.c: the merge rule, the
  * operator's key (to user mvm), the KVM gate switch, the host key block,
  * and bad input rejected with file and line (table-driven). */
 #include "unit.h"

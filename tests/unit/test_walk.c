@@ -1,5 +1,5 @@
-/* tests/unit/test_walk.c - lib/walk.c: the local walk keeps nanoseconds and
- * the root open; manifest_open() refuses a file whose directory became a
+/* tests/unit/test_walk.c - lib/sync/walk.c: the local walk keeps nanoseconds
+ * and the root open; manifest_open() refuses a file whose directory became a
  * symlink after the walk, and one replaced by another inode. */
 #include "unit.h"
 

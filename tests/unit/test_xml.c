@@ -1,4 +1,4 @@
-/* tests/unit/test_xml.c - lib/xml.c on libcloud's EC2 fixtures
+/* tests/unit/test_xml.c - lib/http/xml.c on libcloud's EC2 fixtures
  * (tests/files/aws/): instance ids, addresses, states and tags out of
  * DescribeInstances, RunInstances, TerminateInstances, DescribeImages and
  * an error answer; and refusals (DOCTYPE/entities, depth, bad XML). */

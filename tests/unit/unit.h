@@ -4,6 +4,13 @@
 #ifndef MVM_UNIT_H
 #define MVM_UNIT_H
 #include "mvm.h"
+#include "json.h"
+#include "crypto/crypto.h"
+#include "http/http.h"
+#include "ssh/ssh.h"
+#include "kvm/kvm.h"
+#include "sync/sync.h"
+#include "deploy/deploy.h"
 
 extern int unit_pass, unit_fail, unit_cur_failed;
 extern const char *unit_cur;

@@ -1,0 +1,216 @@
+/* lib/sync/tarz.c - a tar stream (pax: ustar headers, with a pax extended
+ * header only where ustar falls short, lib/sync/tarhdr.c) written to a sink
+ * callback in 64 KB blocks, optionally gzip-compressed with zlib.
+ * Entries are built from struct ment, not read back from disk metadata,
+ * so no xattrs or ACL records reach the remote tar. Owns no file
+ * descriptors beyond the one file it is copying. */
+#include "mvm.h"
+#include "sync.h"
+#include <zlib.h>
+
+#define TARZ_BLOCK (64 * 1024)   /* what each write to the sink is */
+
+struct tarz {
+  tarz_sink sink;
+  void *arg;
+  int level, failed;
+  z_stream z;
+  unsigned char *zout;
+  char *blk;             /* the block being filled */
+  size_t nblk;
+  struct tarz_stats st;
+};
+
+static int tz_sink(struct tarz *t, const void *p, size_t n)
+{
+  if (t->failed) return -1;
+  t->st.wire += n;
+  if (t->sink(t->arg, p, n)) t->failed = 1;
+  return t->failed ? -1 : 0;
+}
+
+/* Run deflate over in (flush: Z_NO_FLUSH or Z_FINISH), sinking output. */
+static int tz_deflate(struct tarz *t, const void *in, size_t n, int flush)
+{
+  double t0 = now_s();
+  int rc;
+
+  t->z.next_in = (unsigned char *)in;
+  t->z.avail_in = n;
+  do {
+    t->z.next_out = t->zout;
+    t->z.avail_out = TARZ_BLOCK;
+    rc = deflate(&t->z, flush);
+    if (rc == Z_STREAM_ERROR) return error("deflate failed");
+    if (TARZ_BLOCK - t->z.avail_out) {
+      t->st.zsecs += now_s() - t0;
+      if (tz_sink(t, t->zout, TARZ_BLOCK - t->z.avail_out)) return -1;
+      t0 = now_s();
+    }
+  } while (t->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+  t->st.zsecs += now_s() - t0;
+  return 0;
+}
+
+/* The filled part of the block to the sink (through deflate). */
+static int tz_flush(struct tarz *t)
+{
+  size_t n = t->nblk;
+
+  t->nblk = 0;
+  if (!n) return t->failed ? -1 : 0;
+  t->st.raw += n;
+  return t->level < 0 ? tz_sink(t, t->blk, n)
+                      : tz_deflate(t, t->blk, n, Z_NO_FLUSH);
+}
+
+/* N bytes of p (NULL: zeros) into the stream. */
+static int tz_put(struct tarz *t, const void *p, size_t n)
+{
+  while (n) {
+    size_t k = TARZ_BLOCK - t->nblk < n ? TARZ_BLOCK - t->nblk : n;
+
+    if (p) memcpy(t->blk + t->nblk, p, k);
+    else memset(t->blk + t->nblk, 0, k);
+    t->nblk += k;
+    n -= k;
+    if (p) p = (const char *)p + k;
+    if (t->nblk == TARZ_BLOCK && tz_flush(t)) return -1;
+  }
+  return t->failed ? -1 : 0;
+}
+
+struct tarz *tarz_open(tarz_sink sink, void *arg, int level)
+{
+  struct tarz *t = xzalloc(sizeof(*t));
+
+  t->sink = sink;
+  t->arg = arg;
+  t->level = level;
+  t->blk = xmalloc(TARZ_BLOCK);
+  if (level >= 0) {
+    t->zout = xmalloc(TARZ_BLOCK);
+    /* windowBits 15 + 16: a gzip wrapper, what `tar -xz` expects */
+    if (deflateInit2(&t->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY))
+      die("out of memory");
+  }
+  return t;
+}
+
+static int tz_head(struct tarz *t, const char *name, const struct ment *e)
+{
+  struct buf h = { 0 };
+  int rc;
+
+  tar_header(&h, name, e);
+  rc = tz_put(t, h.s, h.len);
+  free(h.s);
+  return rc;
+}
+
+/* A file's contents, read into the block itself, then its padding. A file
+ * that grew is cut at the size in the header; one that shrank is padded
+ * with zeros. The next run sends it again. */
+static int tz_copy(struct tarz *t, int fd, const char *path, int64_t size)
+{
+  int64_t left = size;
+  ssize_t n;
+
+  while (left > 0) {
+    size_t room = TARZ_BLOCK - t->nblk;
+
+    n = read(fd, t->blk + t->nblk, (int64_t)room < left ? room : (size_t)left);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return error("cannot read '%s': %s", path, strerror(errno));
+    }
+    t->nblk += n;
+    left -= n;
+    if (t->nblk == TARZ_BLOCK && tz_flush(t)) return -1;
+  }
+  return tz_put(t, NULL, left + (512 - size % 512) % 512);
+}
+
+int tarz_add(struct tarz *t, const char *name, int fd, const struct ment *e)
+{
+  if (tz_head(t, name, e)) return -1;
+  return e->type == 'f' ? tz_copy(t, fd, e->path ? e->path : name, e->size)
+                        : 0;
+}
+
+int tarz_add_data(struct tarz *t, const char *name, const void *data,
+                  size_t n, unsigned mode)
+{
+  struct ment e = { .type = 'f', .size = (int64_t)n, .mode = mode,
+                    .mtime = time(NULL) };
+
+  if (tz_head(t, name, &e) || tz_put(t, data, n)) return -1;
+  return tz_put(t, NULL, (512 - n % 512) % 512);
+}
+
+void tarz_abort(struct tarz *t)
+{
+  t->failed = 1;         /* nothing more reaches the sink: no trailer */
+  tarz_close(t, NULL);
+}
+
+void tarz_stats(const struct tarz *t, struct tarz_stats *st)
+{
+  *st = t->st;
+}
+
+int tarz_close(struct tarz *t, struct tarz_stats *st)
+{
+  /* the end: two zero blocks, the last 64 KB block not padded */
+  int rc = t->failed || tz_put(t, NULL, 1024) || tz_flush(t) ? -1 : 0;
+
+  if (!rc && t->level >= 0) rc = tz_deflate(t, "", 0, Z_FINISH);
+  if (t->level >= 0) {
+    deflateEnd(&t->z);
+    free(t->zout);
+  }
+  if (st) *st = t->st;
+  free(t->blk);
+  free(t);
+  return rc;
+}
+
+int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
+               size_t max)
+{
+  z_stream z = { 0 };
+  size_t cap = n * 4 + 4096, len = 0;
+  char *buf;
+  int rc;
+
+  if (cap > max) cap = max;
+  if (inflateInit2(&z, 31) != Z_OK) die("out of memory");
+  buf = xmalloc(cap + 1);
+  z.next_in = (unsigned char *)in;
+  z.avail_in = n;
+  do {
+    if (len == cap) {
+      if (cap >= max) {
+        rc = Z_MEM_ERROR;
+        break;
+      }
+      cap = cap * 2 > max ? max : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    z.next_out = (unsigned char *)buf + len;
+    z.avail_out = cap - len;
+    rc = inflate(&z, Z_NO_FLUSH);
+    len = cap - z.avail_out;
+  } while (rc == Z_OK || (rc == Z_BUF_ERROR && len == cap));
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    free(buf);
+    if (rc == Z_MEM_ERROR) return error("gzip data over %zu bytes", max);
+    return error("bad gzip data");
+  }
+  buf[len] = 0;
+  *out = buf;
+  *outlen = len;
+  return 0;
+}
