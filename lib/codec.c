@@ -1,20 +1,121 @@
-/* lib/codec.c - encodings the cloud APIs want: base64 (OpenSSL's
- * EVP_EncodeBlock, no line breaks) for user-data fields, gzip (zlib, gzip
- * wrapper, which cloud-init recognises) for user-data over a limit, and
- * times as RFC 3339 or its compact, label-safe form. */
+/* lib/codec.c - encodings: base64 (RFC 4648, both alphabets, the one
+ * encoder of mvmbox: user-data fields, JWTs, SSH fingerprints and keys),
+ * hex, percent-encoding (RFC 3986: query strings, forms, SigV4), gzip
+ * (zlib, the gzip wrapper cloud-init recognises) for user-data over a
+ * limit, and times as RFC 3339 or its compact, label-safe form. */
 #include "mvm.h"
 
-#include <openssl/evp.h>
 #include <zlib.h>
+
+static const char b64_std[] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *b64_encode_as(const void *in, size_t n, unsigned flags)
+{
+  const unsigned char *p = in;
+  const char *a = flags & B64_URL ? b64_url : b64_std;
+  char *out, *o;
+  size_t i;
+
+  if (n > (SIZE_MAX - 1) / 4 * 3 - 3) die("base64: input too long");
+  o = out = xmalloc((n + 2) / 3 * 4 + 1);
+  for (i = 0; i + 2 < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16 | p[i + 1] << 8 | p[i + 2];
+    *o++ = a[v >> 18];
+    *o++ = a[v >> 12 & 63];
+    *o++ = a[v >> 6 & 63];
+    *o++ = a[v & 63];
+  }
+  if (i < n) {                    /* one or two bytes left */
+    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0);
+    *o++ = a[v >> 18];
+    *o++ = a[v >> 12 & 63];
+    if (i + 1 < n) *o++ = a[v >> 6 & 63];
+    else if (!(flags & B64_NOPAD)) *o++ = '=';
+    if (!(flags & B64_NOPAD)) *o++ = '=';
+  }
+  *o = 0;
+  return out;
+}
 
 char *b64_encode(const void *p, size_t n)
 {
-  char *out;
+  return b64_encode_as(p, n, 0);
+}
 
-  if (n > (size_t)INT_MAX / 4 * 3 - 3) die("base64: input too long");
-  out = xmalloc((n + 2) / 3 * 4 + 1);
-  EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-  return out;
+char *b64url_encode(const void *p, size_t n)
+{
+  return b64_encode_as(p, n, B64_URL | B64_NOPAD);
+}
+
+long b64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
+{
+  size_t i, o = 0, pad = 0;
+  unsigned v = 0;
+
+  if (n % 4) return -1;
+  if (n && s[n - 1] == '=') pad = 1 + (n > 1 && s[n - 2] == '=');
+  if (n / 4 * 3 - pad > cap) return -1;
+  for (i = 0; i < n - pad; i++) {
+    const char *c = s[i] ? strchr(b64_std, s[i]) : NULL;
+
+    if (!c) return -1;            /* '=' inside, or not base64 */
+    v = v << 6 | (unsigned)(c - b64_std);
+    if (i % 4 == 3) {
+      out[o++] = v >> 16;
+      out[o++] = v >> 8;
+      out[o++] = v;
+    }
+  }
+  if (pad == 2) out[o++] = v >> 4;
+  else if (pad == 1) {
+    out[o++] = v >> 10;
+    out[o++] = v >> 2;
+  }
+  return (long)o;
+}
+
+void hex_encode(const void *in, size_t n, char *out)
+{
+  static const char d[] = "0123456789abcdef";
+  const unsigned char *p = in;
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    out[2 * i] = d[p[i] >> 4];
+    out[2 * i + 1] = d[p[i] & 15];
+  }
+  out[2 * n] = 0;
+}
+
+void uri_encode(struct buf *b, const char *s, size_t n, int keep_slash)
+{
+  static const char d[] = "0123456789ABCDEF";
+  char esc[3] = { '%' };
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    unsigned char c = s[i];
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'
+        || (keep_slash && c == '/')) {
+      buf_add(b, &s[i], 1);
+      continue;
+    }
+    esc[1] = d[c >> 4];
+    esc[2] = d[c & 15];
+    buf_add(b, esc, 3);
+  }
+}
+
+char *uri_escape(const char *s)
+{
+  struct buf b = { 0 };
+
+  buf_add(&b, "", 0);
+  uri_encode(&b, s, strlen(s), 0);
+  return b.s;
 }
 
 int gzip_buf(const void *p, size_t n, struct buf *out)

@@ -227,8 +227,22 @@ void capture_release(struct capture *c);       /* wipes c->out */
  * its errno for the parent to read. */
 void exec_child(char *const argv[], int out, int err, int report) NORETURN;
 
-/* lib/codec.c: base64 (OpenSSL) and gzip (zlib) for API bodies. */
-char *b64_encode(const void *p, size_t n);      /* malloc'd */
+/* lib/codec.c: encodings for API bodies, keys and paths. Base64 (RFC
+ * 4648), malloc'd: padded standard, unpadded url-safe (JWT), or as FLAGS
+ * say. b64_decode(): the standard alphabet, padded, into OUT: its length,
+ * or -1 if S is not base64 or OUT is too small. */
+enum { B64_URL = 1, B64_NOPAD = 2 };
+char *b64_encode(const void *p, size_t n);
+char *b64url_encode(const void *p, size_t n);
+char *b64_encode_as(const void *p, size_t n, unsigned flags);
+long b64_decode(const char *s, size_t n, unsigned char *out, size_t cap);
+void hex_encode(const void *p, size_t n, char *out);  /* 2n+1 bytes */
+/* Percent-encode everything but RFC 3986 unreserved (and '/' when
+ * keep_slash) onto b ("a b" -> "a%20b"): queries, forms, SigV4;
+ * uri_escape(): the same of a string, malloc'd. */
+void uri_encode(struct buf *b, const char *s, size_t n, int keep_slash);
+char *uri_escape(const char *s);
+/* gzip (zlib), for user-data over a provider's limit. */
 int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
 /* RFC 3339 (offsets, fractions) or compact "20261201T193000Z" -> time_t,
  * -1 if neither; time_fmt() writes RFC 3339 UTC, or the compact form. */

@@ -134,8 +134,8 @@ int azure_token(struct azure_cred *c)
   if (c->token && time(NULL) < c->expires - 60) return 0;
   auth_wipe(&c->token);
   if (c->cli) return cli_token(c);
-  id = http_escape(c->client_id);
-  sec = http_escape(c->secret);
+  id = uri_escape(c->client_id);
+  sec = uri_escape(c->secret);
   body = xasprintf("grant_type=client_credentials&client_id=%s&"
                    "client_secret=%s&scope=https%%3A%%2F%%2Fmanagement."
                    "azure.com%%2F.default", id, sec);

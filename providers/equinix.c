@@ -125,7 +125,7 @@ static int equinix_list(struct http *h, const char *label,
 {
   struct http_resp r;
   struct json *j;
-  char *tag = http_escape("mvm-ephemeral=true"), *path;
+  char *tag = uri_escape("mvm-ephemeral=true"), *path;
   char next_href[256];
   int i, n, page = 1, rc = 0, more = 1;
 

@@ -222,7 +222,7 @@ static int gcp_list(struct http *h, const char *label, struct cloud_list *out)
   filter = label ? xasprintf("labels.%s=true AND labels.%s=%s",
                              CLOUD_TAG_EPH, CLOUD_TAG_LABEL, lab)
                  : xasprintf("labels.%s=true", CLOUD_TAG_EPH);
-  f = http_escape(filter);
+  f = uri_escape(filter);
   free(filter);
   do {
     path = xasprintf("/compute/v1/projects/%s/aggregated/instances?filter=%s"

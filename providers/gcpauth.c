@@ -258,9 +258,9 @@ static char *grant(const struct gcp_cred *c)
   time_t now = time(NULL);
 
   if (!c->email) {
-    a = http_escape(c->client_id);
-    b = http_escape(c->client_secret);
-    d = http_escape(c->refresh);
+    a = uri_escape(c->client_id);
+    b = uri_escape(c->client_secret);
+    d = uri_escape(c->refresh);
     out = xasprintf("grant_type=refresh_token&client_id=%s&client_secret=%s"
                     "&refresh_token=%s", a, b, d);
     free(a);

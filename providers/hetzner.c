@@ -130,7 +130,7 @@ static int hetzner_list(struct http *h, const char *label,
   sel = label ? xasprintf("%s==true,%s==%s", CLOUD_TAG_EPH, CLOUD_TAG_LABEL,
                           label)
               : xasprintf("%s==true", CLOUD_TAG_EPH);
-  esc = http_escape(sel);
+  esc = uri_escape(sel);
   while (!rc && *next) {
     path = xasprintf("/v1/servers?label_selector=%s&per_page=50&page=%s",
                      esc, next);

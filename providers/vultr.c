@@ -134,7 +134,7 @@ static int vu_pages(struct http *h, const char *what, const char *path,
   int rc = 0, more = 1;
 
   while (!rc && more) {
-    esc = http_escape(cursor);
+    esc = uri_escape(cursor);
     url = xasprintf("%s?per_page=500%s%s", path, *cursor ? "&cursor=" : "",
                     esc);
     free(esc);

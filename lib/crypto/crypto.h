@@ -6,12 +6,20 @@
 #ifndef MVM_CRYPTO_H
 #define MVM_CRYPTO_H
 
-void sha256_hex(const void *p, size_t n, char out[65]);
-/* (b64_encode(): lib/codec.c) */
-char *b64url_encode(const void *p, size_t n);   /* no padding (JWT) */
-/* Percent-encode everything but RFC 3986 unreserved (and '/' when
- * keep_slash) onto b: the SigV4 and form encoding ("a b" -> "a%20b"). */
-void uri_encode(struct buf *b, const char *s, size_t n, int keep_slash);
+/* lib/crypto/digest.c. Digests cannot fail but by a libcrypto that does
+ * not load, which ends the applet (lazycrypto.c). */
+#define SHA256_LEN 32
+void sha256(const void *p, size_t n, unsigned char md[SHA256_LEN]);
+void sha256_hex(const void *p, size_t n, char out[2 * SHA256_LEN + 1]);
+/* Of FD's contents to its end: 0, or -1 with errno (a read failed). */
+int sha256_fd(int fd, unsigned char md[SHA256_LEN]);
+void hmac_sha256(const void *key, size_t klen, const void *msg, size_t n,
+                 unsigned char out[SHA256_LEN]);
+/* N bytes of the system's CSPRNG: 0 or -1. */
+int random_bytes(void *p, size_t n);
+/* A new ed25519 key: its public half and its 32-byte seed (the private
+ * half: SECRET, the caller wipes it). 0 or -1. */
+int ed25519_keygen(unsigned char pub[32], unsigned char seed[32]);
 
 /* OVH: "$1$" + hex SHA-1 of secret+ck+method+url+body+timestamp joined
  * with '+'. Into out (at least 44 bytes). */

@@ -1,8 +1,8 @@
 /* lib/crypto/lazycrypto.c - every libcrypto (OpenSSL) function mvmbox calls,
  * loading libcrypto.so.3 at the first one (lazylib.h). Linked, its 17,000
  * relocations cost every applet a libc-only start again (issue 19); only
- * hashing, signing, base64 and host-key generation use it. Fatal: callers
- * take SHA-256 and base64 as infallible, so a libcrypto that cannot load
+ * hashing, signing and host-key generation use it. Fatal: callers
+ * take SHA-256 as infallible, so a libcrypto that cannot load
  * ends the applet at its first call, before it makes anything (libcurl
  * and libssh2 need libcrypto too: none of their calls can come first). */
 #include <stdarg.h>
@@ -42,8 +42,6 @@ LAZY_FN(L, int, EVP_DigestSignInit, (EVP_MD_CTX *c, EVP_PKEY_CTX **pc,
         const EVP_MD *md, ENGINE *e, EVP_PKEY *pkey), (c, pc, md, e, pkey), 0)
 LAZY_FN(L, int, EVP_DigestSign, (EVP_MD_CTX *c, UC *sig, size_t *sn,
         const UC *d, size_t n), (c, sig, sn, d, n), 0)
-LAZY_FN(L, int, EVP_EncodeBlock, (UC *t, const UC *f, int n), (t, f, n), -1)
-LAZY_FN(L, int, EVP_DecodeBlock, (UC *t, const UC *f, int n), (t, f, n), -1)
 
 LAZY_FN(L, BIO *, BIO_new_mem_buf, (const void *p, int n), (p, n), NULL)
 LAZY_FN(L, int, BIO_free, (BIO *b), (b), 0)

@@ -1,64 +1,13 @@
-/* lib/crypto/sign.c - digests, base64 and the two small signatures the cloud
- * providers need: OVH's "$1$" SHA-1 and RS256 JWTs for Google service
- * accounts (OpenSSL). SigV4 lives in lib/http/sigv4.c. Keys are parsed from
- * memory and freed here; nothing is printed. */
+/* lib/crypto/sign.c - the two small signatures the cloud providers need:
+ * OVH's "$1$" SHA-1 and RS256 JWTs for Google service accounts. SigV4 is
+ * lib/http/sigv4.c's. Keys are parsed from memory and freed here; nothing
+ * is printed. */
 #include "mvm.h"
 #include "crypto.h"
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
-
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-  static const char d[] = "0123456789abcdef";
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    out[2 * i] = d[p[i] >> 4];
-    out[2 * i + 1] = d[p[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
-void sha256_hex(const void *p, size_t n, char out[65])
-{
-  unsigned char md[SHA256_DIGEST_LENGTH];
-
-  SHA256(p, n, md);
-  hex(md, sizeof(md), out);
-}
-
-char *b64url_encode(const void *p, size_t n)
-{
-  char *s = b64_encode(p, n), *c;
-
-  for (c = s; *c; c++) {
-    if (*c == '+') *c = '-';
-    else if (*c == '/') *c = '_';
-    else if (*c == '=') { *c = 0; break; }
-  }
-  return s;
-}
-
-void uri_encode(struct buf *b, const char *s, size_t n, int keep_slash)
-{
-  static const char d[] = "0123456789ABCDEF";
-  char esc[3] = { '%' };
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    unsigned char c = s[i];
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'
-        || (keep_slash && c == '/')) {
-      buf_add(b, &s[i], 1);
-      continue;
-    }
-    esc[1] = d[c >> 4];
-    esc[2] = d[c & 15];
-    buf_add(b, esc, 3);
-  }
-}
 
 void ovh_signature(const char *secret, const char *ck, const char *method,
                    const char *url, const char *body, long ts, char *out)
@@ -81,7 +30,7 @@ void ovh_signature(const char *secret, const char *ck, const char *method,
   EVP_DigestFinal_ex(c, md, NULL);
   EVP_MD_CTX_free(c);
   memcpy(out, "$1$", 3);
-  hex(md, sizeof(md), out + 3);
+  hex_encode(md, sizeof(md), out + 3);
 }
 
 /* The first OpenSSL error as text, for mvm.err (never key material). */

@@ -6,7 +6,7 @@
  * nothing here prints. */
 #include "mvm.h"
 #include "deploy.h"
-#include <openssl/sha.h>
+#include "crypto/crypto.h"
 #include <sys/random.h>
 
 /* Units in start order; a unit restarts when its own file, or a binary or
@@ -180,15 +180,6 @@ int deploy_parse(struct deploy *d, char *out)
   return seen ? 0 : error("the host's answer was cut short");
 }
 
-static void sha_hex(const void *p, size_t n, char hex[65])
-{
-  unsigned char h[SHA256_DIGEST_LENGTH];
-  int i;
-
-  SHA256(p, n, h);
-  for (i = 0; i < SHA256_DIGEST_LENGTH; i++) sprintf(hex + 2 * i, "%02x", h[i]);
-}
-
 /* Does text name path as a whole word (a path ends at space or newline)? */
 static int names(const char *text, const char *path)
 {
@@ -228,7 +219,7 @@ static void compare(struct deploy *d)
           names(d->it[i].data, d->it[j].path))
         d->it[i].restart = 1;
   }
-  sha_hex(b.s, b.len, want);
+  sha256_hex(b.s, b.len, want);
   snprintf(d->want, sizeof(d->want), "sha256:%s", want);
   free(b.s);
 }
@@ -268,7 +259,7 @@ int deploy_render(struct deploy *d, const struct rec *r)
                              &it->len);
       if (!it->data) return -1;
     }
-    if (it->data) sha_hex(it->data, it->len, hex);
+    if (it->data) sha256_hex(it->data, it->len, hex);
     if (it->data) memcpy(it->sum, hex, sizeof(hex));
     if (!*it->sum) return error("no hash for %s", it->path);
   }

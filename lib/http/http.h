@@ -139,9 +139,6 @@ int http_dry_print(const char *method, const char *url, const char *body,
                    struct http_resp *r);
 int http_url_rel(const char *base, const char *url, char *out, size_t len);
 
-/* RFC 3986 percent-encoding of S (unreserved kept), malloc'd. */
-char *http_escape(const char *s);
-
 
 /* lib/http/sigv4.c: AWS Signature Version 4 over one request. */
 enum {

@@ -38,18 +38,6 @@ double http_retry_after(const struct http_resp *r)
   return s > 0 ? s : 0;
 }
 
-char *http_escape(const char *s)
-{
-  char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
-
-  for (; *s; s++) {
-    if (isalnum((unsigned char)*s) || strchr("-._~", *s)) *o++ = *s;
-    else o += sprintf(o, "%%%02X", (unsigned char)*s);
-  }
-  *o = 0;
-  return out;
-}
-
 /* A path with an empty part ("/zones//instances/x", "/servers/") is an
  * id that did not parse: its 404 would read as "gone". Never sent. */
 int http_path_ok(const char *what, const char *path)

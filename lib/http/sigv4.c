@@ -1,4 +1,4 @@
-/* lib/http/sigv4.c - AWS Signature Version 4 (HMAC-SHA256, OpenSSL): canonical
+/* lib/http/sigv4.c - AWS Signature Version 4 (HMAC-SHA256): canonical
  * request, string to sign, signature, and the Authorization header or the
  * presigned query. Written against the aws-c-auth test suite (all 38 cases
  * in tests/files/sigv4/), not libcurl's CURLOPT_AWS_SIGV4. The signing key
@@ -6,7 +6,6 @@
 #include "mvm.h"
 #include "http.h"
 #include "crypto/crypto.h"
-#include <openssl/hmac.h>
 
 #define SIGV4_MAX_PARTS 256     /* headers or query parameters */
 #define SIGV4_MAX (1024 * 1024)     /* canonical request */
@@ -18,11 +17,7 @@ struct kv {
 static void hmac(const void *key, size_t klen, const char *msg,
                  unsigned char out[32])
 {
-  unsigned int n = 32;
-
-  if (!HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
-            strlen(msg), out, &n))
-    die("HMAC-SHA256 failed");
+  hmac_sha256(key, klen, msg, strlen(msg), out);
 }
 
 static int kv_cmp(const void *a, const void *b)

@@ -1,13 +1,11 @@
 /* lib/ssh/hostkey.c - SSH host keys for new hosts: an ed25519 key made with
- * OpenSSL, its private half in OpenSSH's own format (openssh-key-v1,
+ * lib/crypto/, its private half in OpenSSH's own format (openssh-key-v1,
  * unencrypted) for cloud-init's ssh_keys, its public line, and the
  * SHA256 fingerprint exactly as `ssh-keygen -l` prints it. The private
  * text lives only in memory until hostkey_clear(); never log it. */
 #include "mvm.h"
-#include "ssh.h"
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
+#include "sshint.h"
+#include "crypto/crypto.h"
 
 #define KEYTYPE "ssh-ed25519"
 #define COMMENT_MAX 128
@@ -42,27 +40,23 @@ static void put_str(struct wbuf *b, const void *d, size_t n)
   put(b, d, n);
 }
 
-/* Base64 of in[0..n) into out (no newlines), or -1 if out is too small. */
-static int b64(const unsigned char *in, size_t n, char *out, size_t outlen)
+/* "SHA256:" + unpadded base64 of the 32-byte hash, as ssh-keygen -l. */
+void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen)
 {
-  if (outlen < 4 * ((n + 2) / 3) + 1) return -1;
-  EVP_EncodeBlock((unsigned char *)out, in, n);
-  return 0;
+  char *enc = b64_encode_as(hash, SHA256_LEN, B64_NOPAD);
+
+  snprintf(fp, fplen, "SHA256:%s", enc);
+  free(enc);
 }
 
 int hostkey_fingerprint(const void *blob, size_t len, char *out,
                         size_t outlen)
 {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  char enc[64];
-  size_t n;
+  unsigned char md[SHA256_LEN];
 
-  SHA256(blob, len, md);
-  if (b64(md, sizeof(md), enc, sizeof(enc))) return error("fingerprint");
-  n = strlen(enc);
-  while (n && enc[n - 1] == '=') enc[--n] = 0;
-  if (snprintf(out, outlen, "SHA256:%s", enc) >= (int)outlen)
-    return error("fingerprint buffer too small");
+  sha256(blob, len, md);
+  if (outlen < 7 + 43 + 1) return error("fingerprint buffer too small");
+  ssh__fingerprint(md, out, outlen);
   return 0;
 }
 
@@ -70,8 +64,9 @@ int hostkey_pub_fingerprint(const char *line, char *out, size_t outlen)
 {
   const char *sp, *b, *e;
   unsigned char *blob = NULL;
-  size_t tlen, blen, pad = 0;
-  int n, r = -1;
+  size_t tlen, blen;
+  long n;
+  int r = -1;
   uint32_t slen;
 
   if (!(sp = strchr(line, ' ')) || sp == line)
@@ -83,12 +78,10 @@ int hostkey_pub_fingerprint(const char *line, char *out, size_t outlen)
   if (blen < 8 || blen % 4 || blen > 16384)
     return error("bad base64 in public key");
   blob = xmalloc(blen);
-  if ((n = EVP_DecodeBlock(blob, (const unsigned char *)b, blen)) < 0) {
+  if ((n = b64_decode(b, blen, blob, blen)) < 0) {
     error("bad base64 in public key");
     goto out;
   }
-  if (b[blen - 1] == '=') pad = 1 + (b[blen - 2] == '=');
-  n -= pad;
   slen = n >= 4 ? (uint32_t)blob[0] << 24 | blob[1] << 16 | blob[2] << 8
                   | blob[3] : 0;
   if (n < 4 || slen != tlen || slen > (uint32_t)n - 4
@@ -109,11 +102,10 @@ static char *armor(const unsigned char *d, size_t n)
 {
   static const char head[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n";
   static const char tail[] = "-----END OPENSSH PRIVATE KEY-----\n";
-  size_t elen = 4 * ((n + 2) / 3), i, o;
-  char *enc = xmalloc(elen + 1), *s;
+  char *enc = b64_encode(d, n), *s;
+  size_t elen = strlen(enc), i, o;
   size_t cap = sizeof(head) + elen + elen / 70 + 2 + sizeof(tail);
 
-  EVP_EncodeBlock((unsigned char *)enc, d, n);
   s = xmalloc(cap);
   memcpy(s, head, sizeof(head) - 1);
   o = sizeof(head) - 1;
@@ -134,19 +126,15 @@ int hostkey_generate(struct hostkey *k, const char *comment)
   struct wbuf pb = { blob, 0, sizeof(blob), 1 };
   struct wbuf sb = { sec, 0, sizeof(sec), 1 };
   struct wbuf fb = { file, 0, sizeof(file), 1 };
-  EVP_PKEY *pk = NULL;
-  size_t plen = 32, slen = 32, clen, pad;
-  char enc[128];
+  size_t clen, pad;
+  char *enc = NULL;
   int r = -1;
 
   memset(k, 0, sizeof(*k));
   if (!comment) comment = "";
   if ((clen = strlen(comment)) > COMMENT_MAX)
     return error("host key comment too long");
-  if (!(pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"))
-      || EVP_PKEY_get_raw_public_key(pk, pub, &plen) != 1
-      || EVP_PKEY_get_raw_private_key(pk, priv, &slen) != 1
-      || plen != 32 || slen != 32 || RAND_bytes(ck, 4) != 1) {
+  if (ed25519_keygen(pub, priv) || random_bytes(ck, 4)) {
     error("cannot generate an ed25519 key");
     goto out;
   }
@@ -167,13 +155,14 @@ int hostkey_generate(struct hostkey *k, const char *comment)
   put_u32(&fb, 1);
   put_str(&fb, blob, pb.len);
   put_str(&fb, sec, sb.len);
-  if (!pb.ok || !sb.ok || !fb.ok || b64(blob, pb.len, enc, sizeof(enc))) {
+  if (!pb.ok || !sb.ok || !fb.ok) {
     error("host key encoding overflow");
     goto out;
   }
   if (hostkey_fingerprint(blob, pb.len, k->fp, sizeof(k->fp))) goto out;
   k->priv = armor(file, fb.len);
   k->privlen = strlen(k->priv);
+  enc = b64_encode(blob, pb.len);
   k->pub = clen ? xasprintf("%s %s %s", KEYTYPE, enc, comment)
                 : xasprintf("%s %s", KEYTYPE, enc);
   r = 0;
@@ -181,7 +170,7 @@ out:
   explicit_bzero(priv, sizeof(priv));
   explicit_bzero(sec, sizeof(sec));
   explicit_bzero(file, sizeof(file));
-  EVP_PKEY_free(pk);
+  free(enc);
   return r;
 }
 

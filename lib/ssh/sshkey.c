@@ -6,28 +6,6 @@
 #include "mvm.h"
 #include "sshint.h"
 
-/* "SHA256:" + unpadded base64 of the 32-byte hash, as ssh-keygen -l. */
-void ssh__fingerprint(const unsigned char *hash, char *fp, size_t fplen)
-{
-  static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char out[64];
-  size_t i, n = 0;
-
-  for (i = 0; i < 32; i += 3) {
-    unsigned v = hash[i] << 16;
-
-    if (i + 1 < 32) v |= hash[i + 1] << 8;
-    if (i + 2 < 32) v |= hash[i + 2];
-    out[n++] = b64[(v >> 18) & 63];
-    out[n++] = b64[(v >> 12) & 63];
-    if (i + 1 < 32) out[n++] = b64[(v >> 6) & 63];
-    if (i + 2 < 32) out[n++] = b64[v & 63];
-  }
-  out[n] = 0;
-  snprintf(fp, fplen, "SHA256:%s", out);
-}
-
 /* Is fp one of the comma-separated fingerprints in list? */
 static int pinned(const char *list, const char *fp)
 {

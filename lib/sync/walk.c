@@ -7,11 +7,11 @@
  * at. And plan_tree(): where SRC[:DEST] goes. */
 #include "mvm.h"
 #include "sync.h"
+#include "crypto/crypto.h"
 #include <dirent.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
-#include <openssl/evp.h>
 
 /* Local names live in one arena; entries hold offsets until the walk ends. */
 static size_t m_name(struct manifest *m, const char *s, size_t len)
@@ -213,23 +213,9 @@ int manifest_open(const struct manifest *m, const struct ment *e)
 
 int file_sha256(int fd, const char *name, unsigned char sum[32])
 {
-  EVP_MD_CTX *c = EVP_MD_CTX_new();
-  char buf[65536];
-  ssize_t n;
-  int rc = -1;
-
-  if (!c) die("out of memory");
-  EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-  while ((n = read(fd, buf, sizeof(buf))) > 0) EVP_DigestUpdate(c, buf, n);
-  if (n < 0) {
-    error("cannot read '%s': %s", name, strerror(errno));
-    goto out;
-  }
-  EVP_DigestFinal_ex(c, sum, NULL);
-  rc = 0;
-out:
-  EVP_MD_CTX_free(c);
-  return rc;
+  if (sha256_fd(fd, sum))
+    return error("cannot read '%s': %s", name, strerror(errno));
+  return 0;
 }
 
 int plan_tree(const char *arg, const char *destdir, char **src, char **dest,

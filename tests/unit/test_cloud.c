@@ -150,8 +150,8 @@ static void test_enc(void)
   ASSERT_STR_EQ(buf, "2026-12-01T19:30:00Z");
   TEST_DONE();
 
-  TEST_START("http_escape and b64_encode");
-  s = http_escape("mvm-ephemeral==true,mvm-label==a b");
+  TEST_START("uri_escape and b64_encode");
+  s = uri_escape("mvm-ephemeral==true,mvm-label==a b");
   ASSERT_STR_EQ(s, "mvm-ephemeral%3D%3Dtrue%2Cmvm-label%3D%3Da%20b");
   free(s);
   s = b64_encode("ab", 2);

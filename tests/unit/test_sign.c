@@ -47,13 +47,26 @@ static void test_b64(void)
   for (i = 0; i < ARRAY_LEN(v); i++) {
     char *a = b64_encode(v[i][0], strlen(v[i][0]));
     char *b = b64url_encode(v[i][0], strlen(v[i][0]));
+    unsigned char back[8];
+    long n = b64_decode(a, strlen(a), back, sizeof(back));
     TEST_START("base64");
     ASSERT_STR_EQ(a, v[i][1]);
     ASSERT_STR_EQ(b, v[i][2]);
+    ASSERT_TRUE(n == (long)strlen(v[i][0]) && !memcmp(back, v[i][0], n));
     TEST_DONE();
     free(a);
     free(b);
   }
+  TEST_START("base64 decoding refuses what is not base64");
+  {
+    static const char *const bad[] = { "Zg=", "Z===", "Zg=a", "Zm9v!A==",
+                                       "-_-_", "Zm9vYg" };
+    unsigned char out[16];
+    for (i = 0; i < ARRAY_LEN(bad); i++)
+      ASSERT_TRUE(b64_decode(bad[i], strlen(bad[i]), out, sizeof(out)) == -1);
+    ASSERT_TRUE(b64_decode("Zm9vYmFy", 8, out, 5) == -1);   /* OUT too small */
+  }
+  TEST_DONE();
 }
 
 static void test_uri(void)
@@ -108,16 +121,15 @@ static void test_ovh(void)
 
 static char *b64url_decode(const char *s, size_t *len)
 {
-  size_t n = strlen(s), i, pad = 0;
+  size_t n = strlen(s), i;
   char *t = xmalloc(n + 4), *o = xmalloc(n + 4);
-  int r;
+  long r;
 
   for (i = 0; i < n; i++)
     t[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-  while (i % 4) { t[i++] = '='; pad++; }
+  while (i % 4) t[i++] = '=';
   t[i] = 0;
-  r = EVP_DecodeBlock((unsigned char *)o, (unsigned char *)t, (int)i);
-  if (r >= 0) r -= (int)pad;
+  r = b64_decode(t, i, (unsigned char *)o, n + 4);
   free(t);
   if (r < 0) { free(o); return NULL; }
   *len = r;
