@@ -5,10 +5,10 @@
  * and removes it, and decides the record from its report exactly as local
  * mode does. Each check is one stderr line "ok|warn|fail NAME: detail". */
 #include "mvm.h"
+#include "json.h"
 #include "ssh/ssh.h"
 #include "kvm/kvm.h"
 
-#include <jansson.h>
 
 const char kvmcheck_usage[] =
 "usage: mvm-kvmcheck [-L] [-q] [-v] [--json] [-i IDENTITY] [-u USER] [-j N] "
@@ -106,25 +106,28 @@ static void show(const char *host, const char *res, const char *name,
   writeall(2, line, n);
 }
 
-static json_t *report_json(const struct kreport *r, const char *host,
-                           const char *kvm, const char *sec)
+static char *report_json(const struct kreport *r, const char *host,
+                         const char *kvm, const char *sec)
 {
-  json_t *checks = json_array();
+  struct json *checks = json_make("[]"), *doc;
+  char *s;
   int i;
 
   for (i = 0; i < r->n; i++)
-    json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "name",
-                          r->c[i].name, "result", kreport_word(r->c[i].res),
-                          "detail", r->c[i].detail));
-  return json_pack("{s:s, s:s, s:s, s:o}", "host", host, "kvm", kvm,
-                   "seccomp", sec, "checks", checks);
+    json_push(checks, json_make("{s:s, s:s, s:s}", "name", r->c[i].name,
+                                "result", kreport_word(r->c[i].res),
+                                "detail", r->c[i].detail));
+  doc = json_make("{s:s, s:s, s:s, s:o}", "host", host, "kvm", kvm,
+                  "seccomp", sec, "checks", checks);
+  s = json_dump(doc, 1);
+  json_free(doc);
+  return s;
 }
 
 static int check_local(void)
 {
   struct kreport r;
   const char *kvm, *sec;
-  json_t *j;
   char *s;
   int i, rc;
 
@@ -133,11 +136,9 @@ static int check_local(void)
   for (i = 0; i < r.n; i++)
     show(NULL, kreport_word(r.c[i].res), r.c[i].name, r.c[i].detail);
   if (TT.json) {
-    j = report_json(&r, "localhost", kvm, sec);
-    s = json_dumps(j, JSON_INDENT(2));
+    s = report_json(&r, "localhost", kvm, sec);
     printf("%s\n", s);
     free(s);
-    json_decref(j);
   } else {
     printf("localhost kvm=%s seccomp=%s\n", kvm, sec);
   }

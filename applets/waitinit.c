@@ -4,8 +4,8 @@
  * status --wait` on one connection, reconnecting if the host drops it),
  * then an optional marker file exists. Records leave with stage=init. */
 #include "mvm.h"
+#include "json.h"
 #include "ssh/ssh.h"
-#include <jansson.h>
 
 const char waitinit_usage[] =
 "usage: mvm-waitinit [-qv] [--strict] [--marker PATH] [-t TIMEOUT] "
@@ -56,40 +56,18 @@ struct ci {
   char *recoverable;
 };
 
-static void ci_json_list(json_t *v, char **to)
-{
-  size_t i;
-  void *it;
-
-  if (json_is_string(v)) {
-    char *old = *to;
-
-    *to = xasprintf("%s%s\n", old ? old : "", json_string_value(v));
-    free(old);
-  } else if (json_is_array(v)) {
-    for (i = 0; i < json_array_size(v); i++)
-      ci_json_list(json_array_get(v, i), to);
-  } else if (json_is_object(v)) {
-    for (it = json_object_iter(v); it; it = json_object_iter_next(v, it))
-      ci_json_list(json_object_iter_value(it), to);
-  }
-}
-
 static int ci_parse_json(struct ci *ci, const char *out, size_t len)
 {
-  json_t *j = json_loadb(out, len, 0, NULL), *v;
+  struct json *j = json_parse(out, len);
 
-  if (!j) return -1;
-  if (!json_is_object(j) || !json_is_string(v = json_object_get(j, "status"))) {
-    json_decref(j);
+  if (!j || !json_text(j, ci->status, sizeof(ci->status), "status")) {
+    json_free(j);
     return -1;
   }
-  snprintf(ci->status, sizeof(ci->status), "%s", json_string_value(v));
-  if (json_is_string(v = json_object_get(j, "extended_status")))
-    snprintf(ci->ext, sizeof(ci->ext), "%s", json_string_value(v));
-  ci_json_list(json_object_get(j, "errors"), &ci->errors);
-  ci_json_list(json_object_get(j, "recoverable_errors"), &ci->recoverable);
-  json_decref(j);
+  json_text(j, ci->ext, sizeof(ci->ext), "extended_status");
+  json_strings(json_get(j, "errors"), &ci->errors);
+  json_strings(json_get(j, "recoverable_errors"), &ci->recoverable);
+  json_free(j);
   return 0;
 }
 
@@ -189,17 +167,17 @@ static void progress(struct ssh *s, double start)
   static double next;
   static char stage[40];
   char *out = NULL;
-  json_t *j, *v;
+  struct json *j;
+  char v[32];
 
   if (now_s() >= next) {
     next = now_s() + 10;
     if (ssh_run(s, "cat \"${MVM_CLOUDINIT_RUN:-/run/cloud-init}/status.json"
                 "\" 2>/dev/null", &out, NULL, STATUS_MAX) == 0 &&
-        (j = json_loads(out, 0, NULL))) {
-      v = json_object_get(json_object_get(j, "v1"), "stage");
-      if (json_is_string(v))
-        snprintf(stage, sizeof(stage), ": %s", json_string_value(v));
-      json_decref(j);
+        (j = json_parse(out, strlen(out)))) {
+      if (json_text(j, v, sizeof(v), "v1.stage"))
+        snprintf(stage, sizeof(stage), ": %s", v);
+      json_free(j);
     }
     free(out);
   }

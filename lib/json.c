@@ -119,20 +119,69 @@ const char *json_key(const struct json *j, int i)
   return it ? json_object_iter_key(it) : NULL;
 }
 
-char *json_build(const char *fmt, ...)
+static json_t *vmake(const char *fmt, va_list ap)
 {
   json_error_t e;
+  json_t *j = json_vpack_ex(&e, 0, fmt, ap);
+
+  if (!j) die("json_build '%s': %s", fmt, e.text);
+  return j;
+}
+
+struct json *json_make(const char *fmt, ...)
+{
+  va_list ap;
+  json_t *j;
+
+  va_start(ap, fmt);
+  j = vmake(fmt, ap);
+  va_end(ap);
+  return (struct json *)j;
+}
+
+void json_push(struct json *array, struct json *v)
+{
+  if (json_array_append_new(J(array), J(v))) die("json_push: not an array");
+}
+
+char *json_dump(const struct json *j, int pretty)
+{
+  char *s = json_dumps(J(j), pretty ? JSON_INDENT(2) : JSON_COMPACT);
+
+  if (!s) die("out of memory");
+  return s;
+}
+
+char *json_build(const char *fmt, ...)
+{
   va_list ap;
   json_t *j;
   char *s;
 
   va_start(ap, fmt);
-  j = json_vpack_ex(&e, 0, fmt, ap);
+  j = vmake(fmt, ap);
   va_end(ap);
-  if (!j) die("json_build '%s': %s", fmt, e.text);
-  if (!(s = json_dumps(j, JSON_COMPACT))) die("out of memory");
+  s = json_dump((struct json *)j, 0);
   json_decref(j);
   return s;
+}
+
+void json_strings(const struct json *j, char **to)
+{
+  const char *k;
+  json_t *v;
+  size_t i;
+
+  if (json_is_string(J(j))) {
+    char *old = *to;
+
+    *to = xasprintf("%s%s\n", old ? old : "", json_string_value(J(j)));
+    free(old);
+  } else if (json_is_array(J(j))) {
+    json_array_foreach(J(j), i, v) json_strings((struct json *)v, to);
+  } else if (json_is_object(J(j))) {
+    json_object_foreach(J(j), k, v) json_strings((struct json *)v, to);
+  }
 }
 
 /* Members whose values are secret or too big to log: user-data (it holds

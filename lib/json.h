@@ -33,6 +33,17 @@ const char *json_key(const struct json *j, int i);
  * ("s*" leaves the member out when the value is NULL, "s%" takes a
  * length, "I" a long long). Dies on a bad format: that is a bug, not input. */
 char *json_build(const char *fmt, ...);
+/* The same as a value, for a document built in steps: "o" in a format
+ * takes a struct json from json_make() (and owns it from then), as does
+ * json_push() appending V to an ARRAY; json_dump() writes a document,
+ * compact or indented by two; free what is left with json_free(). */
+struct json *json_make(const char *fmt, ...);
+void json_push(struct json *array, struct json *v);
+char *json_dump(const struct json *j, int pretty);
+
+/* Every string at or below J (array elements and object members in
+ * order), each with a '\n', appended to *TO (malloc'd, NULL to start). */
+void json_strings(const struct json *j, char **to);
 
 /* A copy of the document text with the values of secret members
  * (user_data, userdata, content, password, token, ...: see json.c)

@@ -198,3 +198,36 @@ static void test_core(void)
   journal_appends();
   pool_jobs();
 }
+
+/* lib/json.c's builder in steps and its string walk (mvm-kvmcheck --json
+ * and mvm-waitinit's cloud-init errors). */
+UNIT_REGISTER(test_json_steps)
+static void test_json_steps(void)
+{
+  struct json *a = json_make("[]"), *doc, *j;
+  char *s, *lines = NULL;
+
+  TEST_START("json_make, json_push and json_dump build a document");
+  json_push(a, json_make("{s:s}", "name", "a\"b"));
+  json_push(a, json_make("{s:i}", "n", 2));
+  doc = json_make("{s:s, s:o}", "host", "h", "checks", a);
+  s = json_dump(doc, 0);
+  ASSERT_STR_EQ(s, "{\"host\":\"h\",\"checks\":[{\"name\":\"a\\\"b\"},{\"n\":2}]}");
+  free(s);
+  s = json_dump(doc, 1);
+  ASSERT_TRUE(strstr(s, "\n  \"host\": \"h\"") != NULL);
+  free(s);
+  json_free(doc);
+  TEST_DONE();
+
+  TEST_START("json_strings gathers every string below a value, in order");
+  j = json_parse("{\"e\":[\"x\",{\"k\":\"y\",\"n\":1},[\"z\"]]}", 33);
+  ASSERT_TRUE(j != NULL);
+  json_strings(json_get(j, "e"), &lines);
+  ASSERT_STR_EQ(lines, "x\ny\nz\n");
+  json_strings(json_get(j, "absent"), &lines);
+  ASSERT_STR_EQ(lines, "x\ny\nz\n");
+  free(lines);
+  json_free(j);
+  TEST_DONE();
+}
