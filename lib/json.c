@@ -168,9 +168,8 @@ char *json_build(const char *fmt, ...)
 
 void json_strings(const struct json *j, char **to)
 {
-  const char *k;
-  json_t *v;
   size_t i;
+  void *it;
 
   if (json_is_string(J(j))) {
     char *old = *to;
@@ -178,9 +177,12 @@ void json_strings(const struct json *j, char **to)
     *to = xasprintf("%s%s\n", old ? old : "", json_string_value(J(j)));
     free(old);
   } else if (json_is_array(J(j))) {
-    json_array_foreach(J(j), i, v) json_strings((struct json *)v, to);
+    for (i = 0; i < json_array_size(J(j)); i++)
+      json_strings((struct json *)json_array_get(J(j), i), to);
   } else if (json_is_object(J(j))) {
-    json_object_foreach(J(j), k, v) json_strings((struct json *)v, to);
+    for (it = json_object_iter(J(j)); it;
+         it = json_object_iter_next(J(j), it))
+      json_strings((struct json *)json_object_iter_value(it), to);
   }
 }
 
