@@ -131,7 +131,7 @@ static int check_local(void)
   char *s;
   int i, rc;
 
-  kreport_gate(&r);
+  kvm_gate(&r);
   rc = kreport_verdict(&r, &kvm, &sec);
   for (i = 0; i < r.n; i++)
     show(NULL, kreport_word(r.c[i].res), r.c[i].name, r.c[i].detail);

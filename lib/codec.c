@@ -2,7 +2,8 @@
  * encoder of mvmbox: user-data fields, JWTs, SSH fingerprints and keys),
  * hex, percent-encoding (RFC 3986: query strings, forms, SigV4), gzip
  * (zlib, the gzip wrapper cloud-init recognises) for user-data over a
- * limit, and times as RFC 3339 or its compact, label-safe form. */
+ * limit and its inverse for mvm-sync's compressed listings,
+ * and times as RFC 3339 or its compact, label-safe form. */
 #include "mvm.h"
 
 #include <zlib.h>
@@ -138,6 +139,45 @@ int gzip_buf(const void *p, size_t n, struct buf *out)
   } while (rc == Z_OK);
   deflateEnd(&z);
   return rc == Z_STREAM_END ? 0 : error("gzip: zlib error %d", rc);
+}
+
+int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
+               size_t max)
+{
+  z_stream z = { 0 };
+  size_t cap = n * 4 + 4096, len = 0;
+  char *buf;
+  int rc;
+
+  if (cap > max) cap = max;
+  if (inflateInit2(&z, 31) != Z_OK) die("out of memory");
+  buf = xmalloc(cap + 1);
+  z.next_in = (unsigned char *)in;
+  z.avail_in = n;
+  do {
+    if (len == cap) {
+      if (cap >= max) {
+        rc = Z_MEM_ERROR;
+        break;
+      }
+      cap = cap * 2 > max ? max : cap * 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    z.next_out = (unsigned char *)buf + len;
+    z.avail_out = cap - len;
+    rc = inflate(&z, Z_NO_FLUSH);
+    len = cap - z.avail_out;
+  } while (rc == Z_OK || (rc == Z_BUF_ERROR && len == cap));
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    free(buf);
+    if (rc == Z_MEM_ERROR) return error("gzip data over %zu bytes", max);
+    return error("bad gzip data");
+  }
+  buf[len] = 0;
+  *out = buf;
+  *outlen = len;
+  return 0;
 }
 
 /* "2026-12-01T19:30:00Z", "...+01:00", "....123Z", "20261201T193000Z":

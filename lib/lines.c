@@ -1,7 +1,8 @@
 /* lib/lines.c - a bounded line reader over a file descriptor, for the
  * runner's poll loop (stdio would block or buffer past what poll sees).
  * A line longer than REC_LINE_MAX is cut there and flagged, and the rest
- * of it is skipped, so no input can make the buffer grow without bound. */
+ * of it is skipped, so no input can make the buffer grow without bound.
+ * And last_line(): a command output's last line, for a one-line error. */
 #include "mvm.h"
 
 void lines_init(struct lines *l, int fd)
@@ -68,4 +69,19 @@ int lines_next(struct lines *l, char **line, size_t *len, int *toolong)
   if (*toolong) l->len = 0;
   else consume(l, nl < l->buf + l->len ? (size_t)(nl + 1 - l->buf) : l->len);
   return 1;
+}
+
+const char *last_line(char *out)
+{
+  char *p;
+  size_t n;
+
+  if (!out) return "";
+  n = strlen(out);
+  while (n && (out[n - 1] == '\n' || out[n - 1] == '\r')) out[--n] = 0;
+  p = strrchr(out, '\n');
+  p = p ? p + 1 : out;
+  for (n = 0; p[n]; n++)
+    if ((unsigned char)p[n] < 32) p[n] = '?';
+  return p;
 }

@@ -72,6 +72,7 @@ long xatoi_range(const char *s, long lo, long hi);
 void xexit(int code) NORETURN;
 int writeall(int fd, const void *buf, size_t n);   /* -1 on error, no die */
 double now_s(void);                                 /* monotonic seconds */
+void sleep_s(double s);                      /* nanosleep, EINTR resumed */
 void freezero(void *p, size_t n);                   /* explicit_bzero+free */
 
 /* A growable string, always NUL-terminated; buf_add() dies on OOM, callers
@@ -109,9 +110,11 @@ int sig_caught(void);                 /* the first signal's number, or 0 */
 int sig_count(void);
 int sig_status(int rc);               /* 128 + signal once one came, else rc */
 void no_core_dumps(void);             /* for processes holding key material */
-/* Hosts seen (+1 per record of a host that exists) and destroyed (-1),
- * by provider and label; hosts_hint() prints, per label with hosts left,
- * "N host(s) may still be running: mvm-teardown PROVIDER LABEL". */
+
+/* lib/hostsleft.c: hosts seen (+1 per record of a host that exists) and
+ * destroyed (-1), by provider and label; hosts_hint() prints, per label
+ * with hosts left, "N host(s) may still be running: mvm-teardown PROVIDER
+ * LABEL", and returns how many. */
 void hosts_seen(const struct rec *r, int delta);
 int hosts_hint(void);
 
@@ -165,6 +168,9 @@ void lines_init(struct lines *l, int fd);
 int lines_next(struct lines *l, char **line, size_t *len, int *toolong);
 int lines_fill(struct lines *l);           /* read() once: >0, 0 EOF, -1 */
 void lines_release(struct lines *l);
+/* The last line of a (remote) command's output (trailing newlines cut, out
+ * modified: control characters made '?'), for an error message. */
+const char *last_line(char *out);
 
 /* lib/run.c: the per-host runner every record-driven applet uses. */
 struct run_opts {
@@ -208,7 +214,6 @@ struct pool {
 void pool_run(const struct pool *p, int n, int jobs);
 void pool_send(int fd, struct rec *r);
 int pool_stopping(void);      /* in a worker: the parent caught a signal */
-void sleep_s(double s);       /* nanosleep, EINTR resumed */
 void sleep_unless_stopping(double s);     /* ... cut short by the stop */
 
 /* lib/capture.c: run a credential helper, ARGV (no shell), for at most
@@ -242,8 +247,12 @@ void hex_encode(const void *p, size_t n, char *out);  /* 2n+1 bytes */
  * uri_escape(): the same of a string, malloc'd. */
 void uri_encode(struct buf *b, const char *s, size_t n, int keep_slash);
 char *uri_escape(const char *s);
-/* gzip (zlib), for user-data over a provider's limit. */
+/* gzip (zlib): user-data over a provider's limit; gunzip: listings. */
 int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
+/* Inflate a gzip buffer into *out (malloc'd, NUL-terminated, at most max
+ * bytes). 0 or -1 with mvm.err. */
+int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
+               size_t max);
 /* RFC 3339 (offsets, fractions) or compact "20261201T193000Z" -> time_t,
  * -1 if neither; time_fmt() writes RFC 3339 UTC, or the compact form. */
 time_t time_parse(const char *s);

@@ -132,13 +132,6 @@ void pool_send(int fd, struct rec *r)
   free(s);
 }
 
-void sleep_s(double s)
-{
-  struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
-
-  while (nanosleep(&ts, &ts) && errno == EINTR);
-}
-
 void sleep_unless_stopping(double s)
 {
   struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };

@@ -198,6 +198,13 @@ double now_s(void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void sleep_s(double s)
+{
+  struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+  while (nanosleep(&ts, &ts) && errno == EINTR);
+}
+
 void freezero(void *p, size_t n)
 {
   if (!p) return;

@@ -16,7 +16,7 @@ int main(void)
   const char *kvm, *sec;
 
   msg_init("mvm-kvmprobe");
-  kreport_gate(&r);
+  kvm_gate(&r);
   if (kreport_write(&r, stdout)) return 2;
   return kreport_verdict(&r, &kvm, &sec) ? 1 : 0;
 }

@@ -1,9 +1,9 @@
 /* lib/kvm/kvm.c - the host side of the KVM gate: /dev/kvm is the right
  * device, opens read-write (else which permission is missing), API version
  * 12, Firecracker's required capabilities, the supported CPUID, the vendor
- * module (kvm_pvm is a failure) and the nested parameter. The VM and guest
- * run live in lib/kvm/kvmprobe.c. Never prints: results go to a struct
- * kreport. */
+ * module (kvm_pvm is a failure) and the nested parameter; and the whole
+ * gate, kvm_gate(): these, the VM and guest run of kvmprobe.c, then the
+ * seccomp probe. Never prints: results go to a struct kreport. */
 #include "mvm.h"
 #include "kvm.h"
 
@@ -335,4 +335,15 @@ void kvm_check_all(struct kreport *r)
   free(cpuid);
   check_module(r);
   check_nested(r);
+}
+
+void kvm_gate(struct kreport *r)
+{
+  memset(r, 0, sizeof(*r));
+  kvm_check_all(r);
+  if (seccomp_probe() == 0)
+    kreport_add(r, "seccomp", KR_OK, "socket() fails with EPERM under a "
+                "BPF filter (no_new_privs) in a child, works in the parent");
+  else
+    kreport_add(r, "seccomp", KR_FAIL, "%s", mvm.err);
 }

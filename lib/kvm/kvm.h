@@ -29,8 +29,6 @@ void kreport_add(struct kreport *r, const char *name, int res,
 const char *kreport_word(int res);
 /* KR_FAIL if any check other than "seccomp" failed, else KR_OK. */
 int kreport_kvm(const struct kreport *r);
-/* The whole gate on this machine: kvm_check_all(), then "seccomp". */
-void kreport_gate(struct kreport *r);
 /* kvm= and seccomp= of a report ("ok"/"fail"; no seccomp check is a
  * fail): 0 when both are ok, else -1. */
 int kreport_verdict(const struct kreport *r, const char **kvm,
@@ -63,6 +61,9 @@ extern const uint64_t kvmprobe_size;
  * (default /sys/module), MVM_KVM_TIMEOUT (guest run seconds, default 10),
  * MVM_KVM_GUEST=hang|badmsr (make the probe guest misbehave). */
 void kvm_check_all(struct kreport *r);
+/* The whole gate on this machine, into a cleared R: kvm_check_all(),
+ * then the "seccomp" check (seccomp_probe()). */
+void kvm_gate(struct kreport *r);
 
 /* lib/kvm/kvmprobe.c: KVM_CREATE_VM and friends, a vCPU with the supported
  * CPUID, the 11 boot MSRs and a 64-bit long-mode guest run on the open

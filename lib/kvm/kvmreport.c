@@ -1,6 +1,5 @@
 /* lib/kvm/kvmreport.c - the KVM gate's report: checks added to a struct
- * kreport, the whole gate run on this machine (every KVM check, then the
- * seccomp probe), the verdict (kvm=, seccomp=), and the report as text:
+ * kreport, the verdict (kvm=, seccomp=), and the report as text:
  * the lines the static probe (probe/kvmprobe.c) prints on a host and
  * mvm-kvmcheck reads back, so a host's record is decided exactly as this
  * machine's. Libc only: the static probe links it. */
@@ -38,17 +37,6 @@ int kreport_kvm(const struct kreport *r)
     if (r->c[i].res == KR_FAIL && strcmp(r->c[i].name, "seccomp"))
       return KR_FAIL;
   return KR_OK;
-}
-
-void kreport_gate(struct kreport *r)
-{
-  memset(r, 0, sizeof(*r));
-  kvm_check_all(r);
-  if (seccomp_probe() == 0)
-    kreport_add(r, "seccomp", KR_OK, "socket() fails with EPERM under a "
-                "BPF filter (no_new_privs) in a child, works in the parent");
-  else
-    kreport_add(r, "seccomp", KR_FAIL, "%s", mvm.err);
 }
 
 int kreport_verdict(const struct kreport *r, const char **kvm,

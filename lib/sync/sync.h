@@ -73,9 +73,6 @@ int file_sha256(int fd, const char *name, unsigned char sum[32]);
  * lines, names escaped): set each sum and ME_SUM; lines that do not parse
  * leave the entry without ME_SUM, so it is sent. */
 void sums_parse(const char *out, struct ment **cand, size_t n);
-/* The last line of a remote command's output (trailing newlines cut, out
- * modified: control characters made '?'), for an error message. */
-const char *last_line(char *out);
 /* --checksum candidates: remote files whose local namesake is a file of
  * the same size (malloc'd; *n of them). */
 struct ment **sums_cand(const struct manifest *loc, const struct manifest *rem,
@@ -182,9 +179,5 @@ int tarz_close(struct tarz *t, struct tarz_stats *stats);
 void tarz_stats(const struct tarz *t, struct tarz_stats *stats);
 /* Free t without ending the stream: the reader sees it cut short. */
 void tarz_abort(struct tarz *t);
-/* Inflate a gzip buffer into *out (malloc'd, NUL-terminated, at most max
- * bytes). 0 or -1 with mvm.err. */
-int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,
-               size_t max);
 
 #endif
