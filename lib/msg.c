@@ -150,3 +150,30 @@ void status(const char *fmt, ...)
   }
   debug("%.*s", n, line + 1);
 }
+
+/* The one write loop: every message and record goes out through it. */
+int writeall(int fd, const void *buf, size_t n)
+{
+  const char *p = buf;
+
+  while (n) {
+    ssize_t w = write(fd, p, n);
+
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= w;
+  }
+  return 0;
+}
+
+/* The process's one way out: stdout flushed and its failure reported. */
+void xexit(int code)
+{
+  if (fflush(stdout) || ferror(stdout)) {
+    if (errno != EPIPE) fprintf(stderr, "%s: write error: %s\n",
+                                mvm.applet, strerror(errno));
+    if (!code) code = 1;
+  }
+  exit(code);
+}

@@ -69,8 +69,6 @@ void xexec(char **argv) NORETURN;
 int xwaitpid(pid_t pid);
 void xsetenv(const char *name, const char *val);
 long xatoi_range(const char *s, long lo, long hi);
-void xexit(int code) NORETURN;
-int writeall(int fd, const void *buf, size_t n);   /* -1 on error, no die */
 double now_s(void);                                 /* monotonic seconds */
 void sleep_s(double s);                      /* nanosleep, EINTR resumed */
 void freezero(void *p, size_t n);                   /* explicit_bzero+free */
@@ -97,6 +95,9 @@ void rec_errmsg(const struct rec *r);  /* errmsg() of a record's error= */
 void help_exit(const char *fmt, ...) PRINTF(1, 2) NORETURN;
 void status(const char *fmt, ...) PRINTF(1, 2);  /* live per-host stage line */
 void msg_init(const char *applet);
+/* The bottom of lib/: xwrap.c's x functions die through these. */
+int writeall(int fd, const void *buf, size_t n);   /* -1 on error, no die */
+void xexit(int code) NORETURN;      /* exit, stdout flushed (write error: 1) */
 
 /* lib/sig.c: the first INT/TERM/HUP is noted, what runs finishes and
  * reports; a second one writes the sig_abort_line() (if any) and exits. */

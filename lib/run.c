@@ -10,7 +10,6 @@
 #include "mvm.h"
 #include "runner.h"
 
-struct runner run_state;
 
 static void child(struct worker *w, int fd, int errfd)
 {

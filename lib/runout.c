@@ -4,6 +4,10 @@
 #include "mvm.h"
 #include "runner.h"
 
+/* Defined here, below run.c: runout.c needs only the state, run.c its
+ * output functions. */
+struct runner run_state;
+
 /* The live status line, for a terminal only: one line at the bottom. */
 void run_status_clear(void)
 {

@@ -73,21 +73,6 @@ static ssize_t xread(int fd, void *buf, size_t n)
   return r;
 }
 
-int writeall(int fd, const void *buf, size_t n)
-{
-  const char *p = buf;
-
-  while (n) {
-    ssize_t w = write(fd, p, n);
-
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= w;
-  }
-  return 0;
-}
-
 void xwriteall(int fd, const void *buf, size_t n)
 {
   if (writeall(fd, buf, n)) pdie("write");
@@ -169,16 +154,6 @@ long xatoi_range(const char *s, long lo, long hi)
 
 /* stdout is the record stream: a write error there means records were
  * lost, which is a failure (toybox xexit). */
-void xexit(int code)
-{
-  if (fflush(stdout) || ferror(stdout)) {
-    if (errno != EPIPE) fprintf(stderr, "%s: write error: %s\n",
-                                mvm.applet, strerror(errno));
-    if (!code) code = 1;
-  }
-  exit(code);
-}
-
 void buf_add(struct buf *b, const void *p, size_t n)
 {
   if (b->len + n + 1 > b->cap) {

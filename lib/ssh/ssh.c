@@ -11,7 +11,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#define SSH_KEEPALIVE 30        /* seconds, as ServerAliveInterval=30 */
 #define SSH_ATTEMPT_MAX 30.0    /* one connect + handshake + auth attempt */
 #define SSH_ATTEMPT_MIN 0.3     /* no attempt starts with less time left */
 
@@ -20,50 +19,6 @@ int (*ssh_pins)(const char *provider);
 void ssh_set_deadline(struct ssh *s, double at)
 {
   s->deadline = at;
-}
-
-/* libssh2's reason for the last failure, in our words. */
-int ssh__fail(struct ssh *s, const char *what)
-{
-  char *msg = NULL;
-  int rc = libssh2_session_last_error(s->sess, &msg, NULL, 0);
-
-  if (*s->ioerr) return error("%s: %s", what, s->ioerr);   /* ours */
-  switch (rc) {
-  case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-  case LIBSSH2_ERROR_SOCKET_RECV:
-  case LIBSSH2_ERROR_SOCKET_SEND:
-  case LIBSSH2_ERROR_BANNER_RECV:
-  case LIBSSH2_ERROR_BANNER_SEND:
-    return error("%s: disconnected", what);
-  case LIBSSH2_ERROR_TIMEOUT:
-    return error("%s: timeout", what);
-  }
-  return error("%s: %s", what, msg && *msg ? msg : "ssh error");
-}
-
-/* Wait until the socket is ready the way libssh2 needs it, sending
- * keepalives; -1 "timeout" at the deadline. */
-int ssh__wait(struct ssh *s)
-{
-  struct pollfd p = { .fd = s->fd };
-  int dir = libssh2_session_block_directions(s->sess), next = SSH_KEEPALIVE;
-  double ms = next * 1000.0, end = s->io_end > 0 ? s->io_end : s->deadline;
-
-  if (libssh2_keepalive_send(s->sess, &next) == 0 && next > 0)
-    ms = next * 1000.0;
-  if (end > 0) {
-    double left = (end - now_s()) * 1000.0;
-
-    if (left <= 0) return error("timeout");
-    if (left < ms) ms = left;
-  }
-  if (dir & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
-  if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
-  if (!p.events) p.events = POLLIN;
-  if (poll(&p, 1, (int)ms + 1) < 0 && errno != EINTR)
-    return error("poll: %s", strerror(errno));
-  return 0;
 }
 
 /* One TCP connection with a timeout; -1 with the cause in mvm.err. */
@@ -318,28 +273,6 @@ int ssh_common_opt(int c, const char *arg, struct ssh_opts *o, int *jobs)
   }
   }
   return 0;
-}
-
-int ssh_pubkey_file(const char *path)
-{
-  static const char *const pem[] = { "-----BEGIN PUBLIC KEY-----",
-                                     "---- BEGIN SSH2 PUBLIC KEY ----" };
-  char buf[64], *sp;
-  ssize_t n;
-  size_t i;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-  if (fd < 0) return 0;
-  n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
-  for (i = 0; i < ARRAY_LEN(pem); i++)
-    if (!strncmp(buf, pem[i], strlen(pem[i]))) return 1;
-  /* "ssh-ed25519 AAAA...", "ecdsa-sha2-nistp256 AAAA...", "sk-...": a
-   * type of [a-z0-9@.-], a space, then base64 of the blob ("AAAA") */
-  sp = buf + strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789@.-");
-  return sp > buf && *sp == ' ' && !strncmp(sp + 1, "AAAA", 4);
 }
 
 char *sh_quote(const char *s)

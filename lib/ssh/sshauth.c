@@ -133,3 +133,25 @@ int ssh__auth(struct ssh *s, const char *user, const struct ssh_opts *o)
   }
   return refused(s, user);
 }
+
+int ssh_pubkey_file(const char *path)
+{
+  static const char *const pem[] = { "-----BEGIN PUBLIC KEY-----",
+                                     "---- BEGIN SSH2 PUBLIC KEY ----" };
+  char buf[64], *sp;
+  ssize_t n;
+  size_t i;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+  if (fd < 0) return 0;
+  n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  for (i = 0; i < ARRAY_LEN(pem); i++)
+    if (!strncmp(buf, pem[i], strlen(pem[i]))) return 1;
+  /* "ssh-ed25519 AAAA...", "ecdsa-sha2-nistp256 AAAA...", "sk-...": a
+   * type of [a-z0-9@.-], a space, then base64 of the blob ("AAAA") */
+  sp = buf + strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789@.-");
+  return sp > buf && *sp == ' ' && !strncmp(sp + 1, "AAAA", 4);
+}

@@ -25,6 +25,7 @@ struct ssh {
   size_t taplen;
   size_t nread;          /* bytes read in this attempt */
 };
+#define SSH_KEEPALIVE 30        /* seconds, as ServerAliveInterval=30 */
 int ssh__wait(struct ssh *s);                  /* socket ready, or -1 */
 int ssh__fail(struct ssh *s, const char *what); /* -1, libssh2's reason */
 int ssh__hostkey(struct ssh *s, struct rec *r, char *fp, size_t fplen);

@@ -1,5 +1,6 @@
-/* lib/ssh/sshio.c - the reader libssh2 uses for every session of lib/ssh/ssh.c
- * (LIBSSH2_CALLBACK_RECV). libssh2 1.10 waits (and times out) only when
+/* lib/ssh/sshio.c - the bottom of lib/ssh/: waiting on a session's socket
+ * (with keepalives, to its deadline), libssh2's failures in our words,
+ * and the reader libssh2 uses for every session (LIBSSH2_CALLBACK_RECV). libssh2 1.10 waits (and times out) only when
  * the socket would block, so a peer that keeps sending would hold it
  * forever at full CPU; here every read checks the deadline, the peer's
  * first line must be an SSH banner of at most 255 bytes (RFC 4253 4.2), at
@@ -113,5 +114,49 @@ int ssh__server_hostkeys(const struct ssh *s, char *out, size_t outlen)
   if (len > (size_t)(end - p) - 4 || len >= outlen) return -1;
   memcpy(out, p + 4, len);
   out[len] = 0;
+  return 0;
+}
+
+/* libssh2's reason for the last failure, in our words. */
+int ssh__fail(struct ssh *s, const char *what)
+{
+  char *msg = NULL;
+  int rc = libssh2_session_last_error(s->sess, &msg, NULL, 0);
+
+  if (*s->ioerr) return error("%s: %s", what, s->ioerr);   /* ours */
+  switch (rc) {
+  case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+  case LIBSSH2_ERROR_SOCKET_RECV:
+  case LIBSSH2_ERROR_SOCKET_SEND:
+  case LIBSSH2_ERROR_BANNER_RECV:
+  case LIBSSH2_ERROR_BANNER_SEND:
+    return error("%s: disconnected", what);
+  case LIBSSH2_ERROR_TIMEOUT:
+    return error("%s: timeout", what);
+  }
+  return error("%s: %s", what, msg && *msg ? msg : "ssh error");
+}
+
+/* Wait until the socket is ready the way libssh2 needs it, sending
+ * keepalives; -1 "timeout" at the deadline. */
+int ssh__wait(struct ssh *s)
+{
+  struct pollfd p = { .fd = s->fd };
+  int dir = libssh2_session_block_directions(s->sess), next = SSH_KEEPALIVE;
+  double ms = next * 1000.0, end = s->io_end > 0 ? s->io_end : s->deadline;
+
+  if (libssh2_keepalive_send(s->sess, &next) == 0 && next > 0)
+    ms = next * 1000.0;
+  if (end > 0) {
+    double left = (end - now_s()) * 1000.0;
+
+    if (left <= 0) return error("timeout");
+    if (left < ms) ms = left;
+  }
+  if (dir & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
+  if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
+  if (!p.events) p.events = POLLIN;
+  if (poll(&p, 1, (int)ms + 1) < 0 && errno != EINTR)
+    return error("poll: %s", strerror(errno));
   return 0;
 }
