@@ -63,5 +63,63 @@ if command -v readelf >/dev/null && [ -f mvmbox ]; then
   done
 fi
 
+# The layers of ARCHITECTURE.md: applets -> providers -> lib/'s rooms ->
+# lib/'s core, nothing back up. A file includes the core ("mvm.h",
+# "json.h", "lazylib.h"), its own folder's headers, and the door
+# ("ROOM/ROOM.h") of a room below its own only; a third-party header only
+# inside the room that wraps it.
+rooms_below() {   # the rooms a room may use
+  case $1 in
+    crypto|kvm) echo "";;
+    http|ssh) echo "crypto";;
+    sync) echo "crypto ssh";;
+    deploy) echo "crypto ssh sync";;
+    providers|applets|probe) echo "crypto http ssh kvm sync deploy";;
+  esac
+}
+for f in $(git ls-files 'lib/*.[ch]' 'providers/*.[ch]' 'applets/*.[ch]' \
+             'probe/*.c' 2>/dev/null); do
+  case $f in
+    lib/*/*) room=${f#lib/}; room=${room%%/*};;
+    lib/*) room=core;;
+    *) room=${f%%/*};;
+  esac
+  ok=" $(rooms_below "$room") "
+  for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
+    case $inc in
+      mvm.h|json.h|lazylib.h) continue;;
+      provider.h) [ "$room" = applets ] && continue;;   # the providers' door
+      */*) r=${inc%%/*}
+           [ "$inc" = "$r/$r.h" ] || { fail "$f includes $inc: not a door"; continue; }
+           case $ok in *" $r "*) ;; *) fail "$f ($room) includes $inc: not a room below it";; esac;;
+      *) [ -f "$(dirname "$f")/$inc" ] ||
+           fail "$f includes \"$inc\": not in its own folder";;
+    esac
+  done
+  for lib3 in curl/ libssh2 openssl/ jansson expat archive; do
+    grep -q "^#include <$lib3" "$f" || continue
+    case $lib3:$f in
+      curl/:lib/http/*|libssh2:lib/ssh/*|openssl/:lib/crypto/*) ;;
+      jansson:lib/json.c|expat:lib/http/xml.c) ;;
+      *) fail "$f includes <$lib3...>: only the room that wraps it may";;
+    esac
+  done
+done
+# And no circles between files: which object uses which (nm), sorted.
+if [ -f mvmbox ] && command -v nm >/dev/null && command -v tsort >/dev/null; then
+  objs=$(ls lib/*.o lib/*/*.o applets/*.o 2>/dev/null)
+  # shellcheck disable=SC2086
+  nm -A $objs 2>/dev/null | awk '
+    { f = $1; sub(/:.*/, "", f) }
+    $2 == "U" { use[f] = use[f] " " $3; next }
+    $2 ~ /^[TDBR]$/ { def[$3] = f }
+    END { for (f in use) { n = split(use[f], u, " ");
+            for (i = 1; i <= n; i++)
+              if ((u[i] in def) && def[u[i]] != f) print f, def[u[i]] } }' |
+    sort -u | tsort > /dev/null 2> tsort.err ||
+    fail "a circle between files: $(grep -v ': input contains a loop:' tsort.err | sed 's/^tsort: //' | tr '\n' ' ')"
+  rm -f tsort.err
+fi
+
 [ $rc = 0 ] && echo "check: all passed"
 exit $rc
