@@ -115,5 +115,37 @@ static void test_kvm(void)
   ASSERT_STR_EQ(r.c[2].name, "nested");
   ASSERT_INT_EQ(kreport_kvm(&r), KR_FAIL);
   TEST_DONE();
+
+  /* lib/kvm/kvmprobe.c on its own: a descriptor that is not /dev/kvm
+   * fails at KVM_CREATE_VM, says why, and leaves no descriptor open; a
+   * real /dev/kvm (absent on most test machines) makes a VM. */
+  TEST_START("kvm_probe_vm: not a KVM fd fails at KVM_CREATE_VM, leaks no fd");
+  {
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC), next;
+
+    memset(&r, 0, sizeof(r));
+    kvm_probe_vm(&r, fd, NULL);
+    ASSERT_INT_EQ(r.n, 1);
+    ASSERT_STR_EQ(r.c[0].name, "vm");
+    ASSERT_INT_EQ(r.c[0].res, KR_FAIL);
+    ASSERT_TRUE(strstr(r.c[0].detail, "KVM_CREATE_VM: ") != NULL);
+    next = dup(fd);
+    ASSERT_INT_EQ(next, fd + 1);    /* nothing opened above it stayed */
+    close(next);
+    close(fd);
+  }
+  TEST_DONE();
+  if (access("/dev/kvm", R_OK | W_OK) == 0) {
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+    TEST_START("kvm_probe_vm on /dev/kvm makes a VM");
+    memset(&r, 0, sizeof(r));
+    kvm_probe_vm(&r, fd, NULL);
+    ASSERT_TRUE(r.n >= 1);
+    ASSERT_STR_EQ(r.c[0].name, "vm");
+    ASSERT_INT_EQ(r.c[0].res, KR_OK);
+    close(fd);
+    TEST_DONE();
+  }
 }
 UNIT_REGISTER(test_kvm)
