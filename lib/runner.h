@@ -1,6 +1,6 @@
 /* lib/runner.h - the state lib/run.c (reading records, the workers) and
  * lib/runout.c (writing records and messages) share; nothing else
- * includes it. */
+ * includes it but their unit test (tests/unit/test_runout.c). */
 #ifndef MVM_RUNNER_H
 #define MVM_RUNNER_H
 

@@ -4,7 +4,7 @@
  * only on a terminal, and an address-less record's error names the host;
  * and the hosts-left count (lib/hostsleft.c) that names the teardown. */
 #include "unit.h"
-#include "../../lib/runner.h"   /* the runner's state, as run.c sees it */
+#include "runner.h"      /* the runner's state, as run.c sees it */
 
 /* FN() with fd FD going to a file; the file's text (malloc'd). */
 static char *grab(int fd, void (*fn)(void *), void *arg)
