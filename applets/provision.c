@@ -34,11 +34,11 @@ const char provision_usage[] =
 "                    (cloud: and the API calls), create nothing\n"
 "  -q, -v            quieter, more verbose\n"
 "\n"
-"PROVIDER: static (HOST... you have), an original-style adapter (a path,\n"
-"or script with MVM_ADAPTER=FILE), nspawn, qemu, the clouds aws, azure,\n"
-"gcp, ovh, vultr, latitude, hetzner (no KVM), equinix (ended 2026-06-30:\n"
-"refused unless redirected), each redirected by MVM_<PROVIDER>_ENDPOINT.\n"
-"An unknown name lists the known ones. See mvm-provision(1).\n";
+"PROVIDER: static (HOST... you have), an original's adapter (a path, or\n"
+"script with MVM_ADAPTER=FILE), nspawn, qemu, the clouds aws, azure, gcp,\n"
+"ovh, vultr, latitude, hetzner (no KVM), equinix (ended 2026-06-30: refused\n"
+"unless redirected); MVM_<PROVIDER>_ENDPOINT redirects one. An unknown\n"
+"name lists the known ones. See mvm-provision(1).\n";
 
 static struct {
   int n, dry, emitted, failed;
