@@ -463,16 +463,9 @@ static int azure_list(struct http *h, const char *label,
  * 409 ScopeLocked) is refused at once: an error here. */
 static int azure_destroy(struct http *h, const struct cloud_host *c)
 {
-  char *path = xasprintf("/subscriptions/%s/resourcegroups/%s?api-version="
-                         RG_API, cred.sub, c->id);
-  struct http_resp r = { 0 };
-  int rc = http_req(h, "delete resource group", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc < 0 ? -1 : rc;
+  return cloud_delete(h, "delete resource group", "/subscriptions/%s/"
+                      "resourcegroups/%s?api-version=" RG_API, cred.sub,
+                      c->id);
 }
 
 static const struct cloud_ops azure_ops = {

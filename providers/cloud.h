@@ -207,6 +207,11 @@ int cloud_intents_found(const struct cloud_list *l, const char *label);
 int cloud_time(const char *in, char *out, size_t len, int compact);
 /* The answer's JSON document, or -1 with mvm.err "bad answer: ...". */
 int cloud_parse(const struct http_resp *r, struct json **j);
+/* A destroy() that is one DELETE: of the path FMT formats, retried; 0
+ * deleted (or its delete accepted), 1 already gone (404), -1 mvm.err
+ * "WHAT: ..." (providers/cloudjson.c). */
+int cloud_delete(struct http *h, const char *what, const char *fmt, ...)
+  PRINTF(3, 4);
 /* Credentials: the first set of the NULL-terminated env names, else NULL. */
 const char *cloud_env(const char *const *names);
 /* A positive number from env NAME (MVM_CLOUD_POLL_S ...), else DEF. */

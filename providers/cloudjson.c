@@ -29,6 +29,25 @@ static void field(const struct json *j, const char *path, char *out,
   if (path) json_text(j, out, len, "%s", path);
 }
 
+/* The destroy() of most providers: DELETE the host's path; a 404 means
+ * someone (or an earlier try whose answer was lost) deleted it already. */
+int cloud_delete(struct http *h, const char *what, const char *fmt, ...)
+{
+  struct http_resp r;
+  va_list ap;
+  char *path;
+  int rc;
+
+  va_start(ap, fmt);
+  if (vasprintf(&path, fmt, ap) < 0) die("out of memory");
+  va_end(ap);
+  rc = http_req(h, what, "DELETE", path, NULL, HTTP_RETRY | HTTP_404_OK, &r);
+  if (!rc && r.status == 404) rc = 1;
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
 void cloud_host_json(const struct json *j, const struct cloud_fields *f,
                      struct cloud_host *c)
 {

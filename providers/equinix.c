@@ -156,15 +156,8 @@ static int equinix_list(struct http *h, const char *label,
 
 static int equinix_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct http_resp r;
-  char *path = xasprintf("/metal/v1/devices/%s?force_delete=true", c->id);
-  int rc = http_req(h, "delete device", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete device",
+                      "/metal/v1/devices/%s?force_delete=true", c->id);
 }
 
 /* The table. userdata is plain text (no gzip); its limit is not

@@ -250,20 +250,13 @@ static int gcp_list(struct http *h, const char *label, struct cloud_list *out)
 
 static int gcp_destroy(struct http *h, const struct cloud_host *c)
 {
-  char zone[64], *path;
+  char zone[64];
   const char *name;
-  struct http_resp r = { 0 };
-  int rc;
 
   if (split(c->id, zone, sizeof(zone), &name)) return -1;
-  path = xasprintf("/compute/v1/projects/%s/zones/%s/instances/%s",
-                   cred.project, zone, name);
-  rc = http_req(h, "delete instance", "DELETE", path, NULL,
-                HTTP_RETRY | HTTP_404_OK, &r);
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete instance",
+                      "/compute/v1/projects/%s/zones/%s/instances/%s",
+                      cred.project, zone, name);
 }
 
 static const struct cloud_ops gcp_ops = {

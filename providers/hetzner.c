@@ -155,15 +155,7 @@ static int hetzner_list(struct http *h, const char *label,
 
 static int hetzner_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct http_resp r;
-  char *path = xasprintf("/v1/servers/%s", c->id);
-  int rc = http_req(h, "delete server", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete server", "/v1/servers/%s", c->id);
 }
 
 /* The hourly price of TYPE in REGION in a GET /pricing answer, net of

@@ -60,12 +60,7 @@ int la_call(struct http *h, const char *what, const char *method,
 
 int la_delete(struct http *h, const char *what, const char *path)
 {
-  struct json *j;
-  int rc = la_call(h, what, "DELETE", path, NULL, HTTP_RETRY | HTTP_404_OK,
-                   &j);
-
-  json_free(j);
-  return rc < 0 ? -1 : 0;
+  return cloud_delete(h, what, "%s", path) < 0 ? -1 : 0;
 }
 
 /* A dry run: each call fails "dry run" once printed; a create goes on
@@ -388,14 +383,7 @@ static int latitude_list(struct http *h, const char *label,
 
 static int latitude_destroy(struct http *h, const struct cloud_host *c)
 {
-  char *path = xasprintf("/servers/%s", c->id);
-  struct json *j;
-  int rc = la_call(h, "delete server", "DELETE", path, NULL,
-                   HTTP_RETRY | HTTP_404_OK, &j);
-
-  json_free(j);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete server", "/servers/%s", c->id);
 }
 
 /* The table. user_data content is base64 (gzip not known to be taken);

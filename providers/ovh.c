@@ -229,16 +229,8 @@ static int ovh_list(struct http *h, const char *label, struct cloud_list *out)
 
 static int ovh_destroy(struct http *h, const struct cloud_host *c)
 {
-  char *path = xasprintf("/cloud/project/%s/instance/%s", cred.project,
-                         c->id);
-  struct http_resp r = { 0 };
-  int rc = http_req(h, "delete instance", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete instance", "/cloud/project/%s/instance/%s",
+                      cred.project, c->id);
 }
 
 static struct cloud_ops ovh_ops = {

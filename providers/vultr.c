@@ -186,15 +186,7 @@ static int vultr_list(struct http *h, const char *label,
 
 static int vultr_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct http_resp r;
-  char *path = xasprintf("/v2/bare-metals/%s", c->id);
-  int rc = http_req(h, "delete bare metal", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete bare metal", "/v2/bare-metals/%s", c->id);
 }
 
 struct vu_plan {
