@@ -323,42 +323,55 @@ static int aws_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
-static int aws_list(struct http *h, const char *label, struct cloud_list *out)
+struct aws_want {
+  const char *label, *region;
+  struct cloud_list *out;
+};
+
+/* One page of DescribeInstances: CUR its NextToken ("" the first). */
+static int aws_listed(const char *cur, char *next, size_t len, void *arg)
 {
   static const char *const live[] = { "pending", "running", "stopping",
                                       "stopped" };
-  const char *region = host_region(&(struct cloud_host){ 0 });
-  char next[1024] = "", k[32];
+  const struct aws_want *w = arg;
+  struct buf b = ec2_action("DescribeInstances");
   const struct xml *it[1000];
-  struct buf b;
+  struct cloud_host *c;
   struct xml *x;
+  char k[32];
   size_t i;
-  int n, j;
+  int n, rc = 0;
+
+  ec2_form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
+  ec2_form(&b, "Filter.1.Value.1", "true");
+  ec2_form(&b, "Filter.2.Name", "instance-state-name");
+  for (i = 0; i < ARRAY_LEN(live); i++) {
+    snprintf(k, sizeof(k), "Filter.2.Value.%zu", i + 1);
+    ec2_form(&b, k, live[i]);
+  }
+  if (w->label) { ec2_form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
+                  ec2_form(&b, "Filter.3.Value.1", w->label); }
+  ec2_form(&b, "MaxResults", "1000");
+  if (*cur) ec2_form(&b, "NextToken", cur);
+  if (ec2_call(w->region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+    return -1;
+  n = xml_all(x, "reservationSet/item/instancesSet/item", it, ARRAY_LEN(it));
+  for (i = 0; i < (size_t)n && !rc; i++)
+    if (!(c = cloud_list_add(w->out)))
+      rc = error("list instances: over %d", CLOUD_LIST_MAX);
+    else host_from(it[i], c, w->region);
+  snprintf(next, len, "%s", xml_text(x, "nextToken") ? xml_text(x, "nextToken")
+                                                     : "");
+  xml_free(x);
+  return rc;
+}
+
+static int aws_list(struct http *h, const char *label, struct cloud_list *out)
+{
+  struct aws_want w = { label, eps[0].region, out };  /* this run's */
 
   (void)h;
-  do {
-    b = ec2_action("DescribeInstances");
-    ec2_form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
-    ec2_form(&b, "Filter.1.Value.1", "true");
-    ec2_form(&b, "Filter.2.Name", "instance-state-name");
-    for (i = 0; i < ARRAY_LEN(live); i++) {
-      snprintf(k, sizeof(k), "Filter.2.Value.%zu", i + 1);
-      ec2_form(&b, k, live[i]);
-    }
-    if (label) { ec2_form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
-                 ec2_form(&b, "Filter.3.Value.1", label); }
-    ec2_form(&b, "MaxResults", "1000");
-    if (*next) ec2_form(&b, "NextToken", next);
-    if (ec2_call(region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
-      return -1;
-    n = xml_all(x, "reservationSet/item/instancesSet/item", it,
-                ARRAY_LEN(it));
-    for (j = 0; j < n; j++) host_from(it[j], cloud_list_add(out), region);
-    snprintf(next, sizeof(next), "%s", xml_text(x, "nextToken")
-             ? xml_text(x, "nextToken") : "");
-    xml_free(x);
-  } while (*next);
-  return 0;
+  return cloud_paged("list instances", aws_listed, &w);
 }
 
 static int aws_destroy(struct http *h, const struct cloud_host *c)

@@ -441,6 +441,8 @@ static int list_page(const struct json *j, void *arg)
 }
 
 /* ARM pages every list: each page's nextLink is followed to the end. */
+static const struct cloud_paging arm_pages = { "nextLink", NULL, NULL, NULL };
+
 static int azure_list(struct http *h, const char *label,
                       struct cloud_list *out)
 {
@@ -449,7 +451,7 @@ static int azure_list(struct http *h, const char *label,
                          "tagValue%%20eq%%20%%27true%%27", cred.sub, RG_API,
                          CLOUD_TAG_EPH);
   struct list_arg a = { label, out };
-  int rc = cloud_pages(h, "list resource groups", path, "nextLink",
+  int rc = cloud_pages(h, &arm_pages, "list resource groups", path,
                        list_page, &a);
 
   free(path);

@@ -235,13 +235,33 @@ void cloud_host_json(const struct json *j, const struct cloud_fields *f,
  * bill by (vultr's and latitude's plans are priced by the month). */
 double cloud_monthly_hourly(double monthly);
 
-/* Lists paged by a next page's URL (ARM's nextLink): GET PATH, EACH on
- * every page's document (0 to go on, -1 with mvm.err), following the URL
- * at json_text() path NEXT on the API's own host until a page has none.
- * 0, or -1 with mvm.err (providers/cloudjson.c). */
+/* Paging, the driver's (providers/cloudpage.c). cloud_paged() is the
+ * loop: FETCH one page, CUR leading to it ("" the first), setting NEXT to
+ * what leads to the next ("" none); 0, 1 to stop early (found), or -1
+ * with mvm.err. It ends at the last page, after 1000 pages, or at a page
+ * leading to itself (an error, not a loop). */
+typedef int (*cloud_fetch_fn)(const char *cur, char *next, size_t len,
+                              void *arg);
+int cloud_paged(const char *what, cloud_fetch_fn fetch, void *arg);
+/* How a JSON API links its pages (a provider file's static const). */
+struct cloud_paging {
+  const char *next;       /* json_text() path of the next page's cursor,
+                           * or of its URL on the API's own host (ARM's
+                           * nextLink) when PARAM is NULL; with NUMBER:
+                           * present (not null) while there are more */
+  const char *param;      /* the query parameter taking the cursor */
+  const char *number;     /* or: pages numbered from 1 in this parameter,
+                           * sent with every page; the list ends at a page
+                           * whose ITEMS is empty or that lacks NEXT */
+  const char *items;
+};
+/* GET PATH and every page after it as PG says, EACH on each page's
+ * document (0 to go on, 1 to stop, -1 with mvm.err): 0 at the end, 1
+ * stopped, -1 with mvm.err. */
 typedef int (*cloud_page_fn)(const struct json *page, void *arg);
-int cloud_pages(struct http *h, const char *what, const char *path,
-                const char *next, cloud_page_fn each, void *arg);
+int cloud_pages(struct http *h, const struct cloud_paging *pg,
+                const char *what, const char *path, cloud_page_fn each,
+                void *arg);
 
 /* A provider file ends with CLOUD_PROVIDER(hetzner, 0): its struct
  * provider, named provider_hetzner, built from `static const struct

@@ -208,13 +208,37 @@ static int gcp_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
+/* Lists are paged by nextPageToken, sent back as pageToken. */
+static const struct cloud_paging gce_pages = {
+  "nextPageToken", "pageToken", NULL, NULL
+};
+
+/* One page of aggregated/instances: its items, an object of zones, each
+ * with its instances. */
+static int gce_listed(const struct json *page, void *arg)
+{
+  struct cloud_list *out = arg;
+  struct cloud_host *c;
+  int i, k, n;
+
+  for (i = 0; i < json_len(page, "items"); i++) {
+    const char *zone = json_key(json_get(page, "items"), i);
+
+    n = json_len(page, "items.%s.instances", zone);
+    for (k = 0; k < n; k++) {
+      if (!(c = cloud_list_add(out)))
+        return error("list instances: over %d", CLOUD_LIST_MAX);
+      host_from(json_get(page, "items.%s.instances.%d", zone, k), c);
+    }
+  }
+  return 0;
+}
+
 /* Every zone at once: aggregated/instances, filtered by label. */
 static int gcp_list(struct http *h, const char *label, struct cloud_list *out)
 {
-  char page[512] = "", lab[64], *filter, *path, *f;
-  struct http_resp r = { 0 };
-  struct json *j;
-  int i, k, n;
+  char lab[64], *filter, *path, *f;
+  int rc;
 
   if (label) gce_word(lab, sizeof(lab), label, 0);
   filter = label ? xasprintf("labels.%s=true AND labels.%s=%s",
@@ -222,30 +246,12 @@ static int gcp_list(struct http *h, const char *label, struct cloud_list *out)
                  : xasprintf("labels.%s=true", CLOUD_TAG_EPH);
   f = http_escape(filter);
   free(filter);
-  do {
-    path = xasprintf("/compute/v1/projects/%s/aggregated/instances?filter=%s"
-                     "%s%s", cred.project, f, *page ? "&pageToken=" : "",
-                     page);
-    i = http_req(h, "list instances", "GET", path, NULL, HTTP_RETRY, &r);
-    free(path);
-    if (i || !(j = json_parse(r.body, r.len))) {
-      http_resp_release(&r);
-      free(f);
-      return -1;
-    }
-    for (i = 0; i < json_len(j, "items"); i++) {
-      const char *zone = json_key(json_get(j, "items"), i);
-      n = json_len(j, "items.%s.instances", zone);
-      for (k = 0; k < n; k++)
-        host_from(json_get(j, "items.%s.instances.%d", zone, k),
-                  cloud_list_add(out));
-    }
-    if (!json_text(j, page, sizeof(page), "nextPageToken")) *page = 0;
-    json_free(j);
-    http_resp_release(&r);
-  } while (*page);
+  path = xasprintf("/compute/v1/projects/%s/aggregated/instances?filter=%s",
+                   cred.project, f);
+  rc = cloud_pages(h, &gce_pages, "list instances", path, gce_listed, out);
+  free(path);
   free(f);
-  return 0;
+  return rc;
 }
 
 static int gcp_destroy(struct http *h, const struct cloud_host *c)
