@@ -102,13 +102,6 @@ void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
   if (*c->price) rec_set(r, "price", "%s", c->price);
 }
 
-int cloud_jobs(int n)
-{
-  int j = (int)cloud_env_s("MVM_CLOUD_JOBS", 32);
-
-  return j < n ? j : n;
-}
-
 
 /* --- up ------------------------------------------------------------- */
 
@@ -384,29 +377,6 @@ static void up_child(int i, int fd, void *arg)
   rec_release(&r);
 }
 
-static void up_got(int i, struct rec *r, void *arg)
-{
-  const struct up *u = arg;
-
-  (void)i;
-  u->emit(r);
-}
-
-static void up_lost(int i, int st, void *arg)
-{
-  const struct up *u = arg;
-  struct rec r;
-
-  rec_new(&r, "-");
-  rec_set(&r, "provider", "%s", u->o->name);
-  rec_set(&r, "label", "%s", u->a->label);
-  rec_fail(&r, "provision", "worker of host %d died (status %d): it may"
-           " exist; run mvm-teardown %s %s", i + 1, st, u->o->name,
-           u->a->label);
-  u->emit(&r);
-  rec_release(&r);
-}
-
 static int up_dry(const struct up *u)
 {
   struct cloud_req q;
@@ -430,7 +400,6 @@ static int up_dry(const struct up *u)
 int cloud_up(const struct cloud_ops *o, const struct up_args *a,
              emit_fn emit)
 {
-  struct pool p = { up_child, up_got, up_lost, NULL, 1 };
   struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL, "", "" };
   unsigned char rnd[2];
   int i, rc = 0;
@@ -451,8 +420,10 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
   if (!rc) up_price(&u);
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {
-    p.arg = &u;
-    pool_run(&p, a->count, cloud_jobs(a->count));
+    struct cloud_pool cp = { o, emit, 1, a->label, NULL, NULL, NULL,
+                             up_child, &u };
+
+    cloud_pool_run(&cp, a->count);
   }
   for (i = 0; i < a->count; i++)
     if (u.ud[i].s) freezero(u.ud[i].s, u.ud[i].cap);

@@ -173,12 +173,28 @@ int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
                struct cloud_host *c);
 
 /* Shared by cloud.c and clouddown.c only: the API handle with the
- * provider's credentials (NULL, mvm.err), a host as a record, and how
- * many workers to run for N hosts. */
+ * provider's credentials (NULL, mvm.err), and a host as a record. */
 struct http *cloud_connect(const struct cloud_ops *o);
 void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
                struct rec *r);
-int cloud_jobs(int n);
+/* And their workers (providers/cloudpool.c): CHILD(i, fd, JOB) for each
+ * of N hosts, at most MVM_CLOUD_JOBS (32) at once, each sending its
+ * host's record; the parent emits it as it comes, or holds it in HELD[i]
+ * (then ON_HELD(JOB)) until a listing confirms it. A worker that died
+ * leaves a failed record: of a create (CREATES: it may exist, label
+ * LABEL), or of host HOSTS->h[i]. */
+struct cloud_pool {
+  const struct cloud_ops *o;
+  emit_fn emit;
+  int creates;
+  const char *label;
+  const struct cloud_list *hosts;
+  struct rec *held;
+  void (*on_held)(void *job);
+  void (*child)(int i, int fd, void *job);
+  void *job;
+};
+void cloud_pool_run(const struct cloud_pool *cp, int n);
 
 /* The journal beyond the driver's lines before and after each create
  * (providers/cloudjournal.c). cloud_journal(): a provider notes what its
