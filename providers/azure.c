@@ -289,7 +289,7 @@ static int get_id(struct http *h, const char *what, const char *id,
   }
   rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY | HTTP_404_OK, &r);
   if (!rc && r.status == 404) rc = 1;
-  else if (!rc && !(*j = json_parse(r.body, r.len))) rc = -1;
+  else if (!rc) rc = cloud_parse(&r, j);
   http_resp_release(&r);
   free(path);
   return rc;
@@ -419,22 +419,25 @@ struct list_arg {
 
 static int list_page(const struct json *j, void *arg)
 {
+  static const struct cloud_fields f = {   /* the tags are an object */
+    .id = "name", .name = "name", .region = "location",
+  };
   const struct list_arg *a = arg;
+  struct cloud_host *c;
   char lab[64];
   int i, n = json_len(j, "value");
 
   for (i = 0; i < n; i++) {
-    struct cloud_host *c;
-    if (!json_text(j, lab, sizeof(lab), "value.%d.tags.%s", i,
-                   CLOUD_TAG_LABEL))
+    const struct json *g = json_get(j, "value.%d", i);
+
+    if (!json_text(g, lab, sizeof(lab), "tags.%s", CLOUD_TAG_LABEL))
       *lab = 0;
     if (a->label && strcmp(lab, a->label)) continue;
-    c = cloud_list_add(a->out);
-    json_text(j, c->id, sizeof(c->id), "value.%d.name", i);
-    snprintf(c->name, sizeof(c->name), "%.79s", c->id);
+    if (!(c = cloud_list_add(a->out)))
+      return error("list resource groups: over %d", CLOUD_LIST_MAX);
+    cloud_host_json(g, &f, c);          /* no address: PENDING */
     snprintf(c->label, sizeof(c->label), "%s", lab);
-    json_text(j, c->region, sizeof(c->region), "value.%d.location", i);
-    json_text(j, c->expires, sizeof(c->expires), "value.%d.tags.%s", i,
+    json_text(g, c->expires, sizeof(c->expires), "tags.%s",
               CLOUD_TAG_EXPIRES);
   }
   return 0;

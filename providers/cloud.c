@@ -72,10 +72,19 @@ int cloud_parse(const struct http_resp *r, struct json **j)
   return pfx("bad answer", NULL);
 }
 
-struct http *cloud_connect(const struct cloud_ops *o)
+const char *cloud_region(const struct cloud_ops *o)
 {
-  struct http *h = http_new(o->name, o->base);
+  const char *r = o->default_region ? o->default_region() : NULL;
 
+  return r ? r : o->region;
+}
+
+struct http *cloud_connect(const struct cloud_ops *o, const char *region)
+{
+  struct http *h;
+
+  if (o->at && o->at(region ? region : cloud_region(o))) return NULL;
+  h = http_new(o->name, o->base);
   http_rate(h, o->rate, o->burst);
   if (o->init(h)) {
     char why[sizeof(mvm.err)];
@@ -402,9 +411,12 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
 {
   struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL, "", "" };
   unsigned char rnd[2];
+  char note[160];
   int i, rc = 0;
 
   if (o->note) info("%s", o->note);
+  if (o->type_note && o->type_note(a->type, note, sizeof(note)))
+    info("%s: %s", o->name, note);
   time_fmt(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
            sizeof(u.expires), 0);
   if (getentropy(rnd, sizeof(rnd))) return error("getentropy failed");
@@ -416,7 +428,7 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
     uuid(u.token[i], sizeof(u.token[i]));
     rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
   }
-  if (!rc && !(u.h = cloud_connect(o))) rc = -1;
+  if (!rc && !(u.h = cloud_connect(o, a->region))) rc = -1;
   if (!rc) up_price(&u);
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {

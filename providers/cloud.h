@@ -75,7 +75,8 @@ struct cloud_price {
 
 struct cloud_ops {
   const char *name;       /* "hetzner": provider=, MVM_HETZNER_* */
-  const char *base;       /* scheme://host of the API; paths in the calls */
+  const char *base;       /* scheme://host of the API; paths in the calls
+                           * (see at()) */
   const char *type;       /* default instance type */
   const char *region;     /* default region */
   const char *note;       /* said on stderr by up() (the no-KVM lane), or
@@ -97,6 +98,19 @@ struct cloud_ops {
                            * polled by one shared listing (cloudpoll.c) */
   double ready_s;         /* deadline for an address (bare metal: long) */
 
+  /* Optional (NULL: the region is .region, the root .base): the default
+   * region the CLI's configuration names (the AWS profile's, the OVH
+   * endpoint's), else NULL. */
+  const char *(*default_region)(void);
+  /* Optional, for an API whose root is not one constant (EC2: one per
+   * region; OVH: the endpoint the credentials name): before the driver's
+   * handle is made, the region the command works in (up()'s, else the
+   * default); it writes the root where .base points. 0, or -1 with
+   * mvm.err, as init()'s. */
+  int (*at)(const char *region);
+  /* Optional: what up() says on stderr of a host of TYPE (the lane that
+   * gives it /dev/kvm), into BUF; 0 if nothing. */
+  int (*type_note)(const char *type, char *buf, size_t len);
   /* Credentials (env first, then the CLI's config file) into headers of
    * H; error() naming the missing variable and file. No host exists yet. */
   int (*init)(struct http *h);
@@ -172,9 +186,13 @@ void cloud_end_note(const struct cloud_ops *o);
 int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
                struct cloud_host *c);
 
-/* Shared by cloud.c and clouddown.c only: the API handle with the
- * provider's credentials (NULL, mvm.err), and a host as a record. */
-struct http *cloud_connect(const struct cloud_ops *o);
+/* The region of a command that names none: o->default_region()'s, else
+ * o->region. */
+const char *cloud_region(const struct cloud_ops *o);
+/* Shared by cloud.c and clouddown.c only: the API handle for REGION (NULL:
+ * the default) with the provider's credentials (NULL, mvm.err), and a
+ * host as a record. */
+struct http *cloud_connect(const struct cloud_ops *o, const char *region);
 void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
                struct rec *r);
 /* And their workers (providers/cloudpool.c): CHILD(i, fd, JOB) for each
@@ -284,7 +302,7 @@ int cloud_pages(struct http *h, const struct cloud_paging *pg,
  * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP | PF_CONFIRMS. */
 #define CLOUD_PROVIDER(p, fl)                                             \
   static const char *p##_vt_type(void) { return p##_ops.type; }           \
-  static const char *p##_vt_region(void) { return p##_ops.region; }       \
+  static const char *p##_vt_region(void) { return cloud_region(&p##_ops); }\
   static int p##_vt_up(const struct up_args *a, emit_fn e)                \
   { return cloud_up(&p##_ops, a, e); }                                    \
   static int p##_vt_down(const char *l, const struct rec *r, emit_fn e)   \

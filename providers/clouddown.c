@@ -250,7 +250,7 @@ int cloud_down(const struct cloud_ops *o, const char *label,
   int rc = 0, i;
 
   if (!only) cloud_end_note(o);
-  if (!(d.h = cloud_connect(o))) return -1;
+  if (!(d.h = cloud_connect(o, NULL))) return -1;
   http_deadline(d.h, end);
   if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */
     rc = intent_host(&d, only);
@@ -281,7 +281,7 @@ int cloud_down(const struct cloud_ops *o, const char *label,
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
 {
   struct cloud_list l = { 0 };
-  struct http *h = cloud_connect(o);
+  struct http *h = cloud_connect(o, NULL);
   struct rec r;
   int i, rc = 0;
 

@@ -134,29 +134,27 @@ static int gcp_create(struct http *h, const struct cloud_req *q,
 
 static void host_from(const struct json *j, struct cloud_host *c)
 {
+  static const struct cloud_fields f = {   /* the labels are an object */
+    .name = "name", .addr = "networkInterfaces.0.accessConfigs.0.natIP",
+    .created = "creationTimestamp", .status = "status", .ready = "RUNNING",
+  };
   char t[256], *z;
-  const char *st;
 
+  cloud_host_json(j, &f, c);
   /* zone: a URL ".../zones/us-central1-a" or the bare name. */
   if ((z = json_text(j, t, sizeof(t), "zone")))
     snprintf(c->region, sizeof(c->region), "%.39s",
              strrchr(z, '/') ? strrchr(z, '/') + 1 : z);
-  if (json_text(j, c->name, sizeof(c->name), "name"))
+  if (json_text(j, t, sizeof(t), "name"))
     snprintf(c->id, sizeof(c->id), "%.40s/%.79s", c->region, c->name);
-  json_text(j, c->addr, sizeof(c->addr),
-            "networkInterfaces.0.accessConfigs.0.natIP");
-  json_text(j, c->created, sizeof(c->created), "creationTimestamp");
   json_text(j, c->label, sizeof(c->label), "labels.%s", CLOUD_TAG_LABEL);
   if (json_text(j, t, sizeof(t), "labels.%s", CLOUD_TAG_EXPIRES)) {
     for (z = t; *z; z++) *z = (char)toupper((unsigned char)*z);
     cloud_time(t, c->expires, sizeof(c->expires), 0);
   }
-  st = json_text(j, c->status, sizeof(c->status), "status") ? c->status : "";
-  if (!strcmp(st, "RUNNING") && *c->addr) c->state = CLOUD_READY;
-  else if (!*st || !strcmp(st, "PROVISIONING") || !strcmp(st, "STAGING")
-           || !strcmp(st, "RUNNING"))
-    c->state = CLOUD_PENDING;
-  else c->state = CLOUD_FAILED;
+  if (*c->status && strcmp(c->status, "PROVISIONING") &&
+      strcmp(c->status, "STAGING") && strcmp(c->status, "RUNNING"))
+    c->state = CLOUD_FAILED;
 }
 
 /* A failed insert shows in its zone operation, not in the POST answer. */
