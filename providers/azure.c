@@ -89,8 +89,9 @@ static int op_from(const struct http_resp *r, const char *what,
                            sizeof(op->url));
 }
 
-/* Ask once how OP is going: 1 still running, 0 done, -1 cannot tell now,
- * -2 it failed or is not ours to follow (mvm.err either way). */
+/* Ask once how OP is going: 1 still running (or not to be asked yet), 0
+ * done, -1 cannot tell now, -2 it failed or is not ours to follow
+ * (mvm.err either way). */
 static int op_poll(struct http *h, struct op *op, char *st, size_t len)
 {
   char path[sizeof(op->url)], why[sizeof(mvm.err)];
@@ -106,7 +107,8 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
     error("%s: not following its operation URL, %s", op->what, why);
     return -2;
   }
-  if (wait > 0) sleep_s(wait < 120 ? wait : 120);
+  if (wait > 0) return 1;   /* not before its Retry-After: the driver
+                             * asks again at its next poll */
   rc = http_req(h, op->what, "GET", path, NULL, HTTP_RETRY, &r);
   op->next = now_s() + r.retry_after;
   if (rc) {

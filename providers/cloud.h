@@ -2,9 +2,12 @@
  * provider file gives it: a struct cloud_ops of small API calls. The driver
  * owns everything else once: the worker per host, names and tags, the
  * journal, create retries that never duplicate a host, polling for the
- * address, emitting records, teardown by tag or record, listing. A
- * provider file has no loops over hosts, no polling, no retries of its own
- * and prints nothing. Only cloud provider files include this. */
+ * address, emitting records, teardown by tag or record, listing and its
+ * pages. A provider file has no loops over hosts or pages, no retries of
+ * its own and prints nothing; it waits for nothing but through get(),
+ * which the driver calls at each poll (azure.c's get() follows the
+ * operations of its create's PUTs, never asked before their
+ * Retry-After). Only cloud provider files include this. */
 #ifndef MVM_CLOUD_H
 #define MVM_CLOUD_H
 
