@@ -1,121 +1,20 @@
-/* providers/aws.c - EC2 through the Query API (Version 2016-11-15): form
- * POSTs signed with SigV4 (lib/http/sigv4.c), XML answers (lib/http/xml.c).
- * Tags at launch, ClientToken for idempotent retries, a 50 GB gp3 root, the
- * newest Canonical Ubuntu 24.04 AMI, a type with /dev/kvm (*.metal, or c8i,
- * m8i, r8i and their -flex variants with nested virtualization), security
- * group mvm-ephemeral-ssh (providers/awssg.c). Owns AWS credentials
- * (providers/awsauth.c); never writes stdout. */
+/* providers/aws.c - EC2 through the Query API (providers/ec2.c: form
+ * POSTs signed with SigV4, XML answers). Tags at launch, ClientToken for
+ * idempotent retries, a 50 GB gp3 root, the newest Canonical Ubuntu 24.04
+ * AMI, a type with /dev/kvm (*.metal, or c8i, m8i, r8i and their -flex
+ * variants with nested virtualization), security group mvm-ephemeral-ssh
+ * (providers/awssg.c). The credentials are ec2.c's (providers/awsauth.c
+ * loads them); never writes stdout. */
 #include "mvm.h"
 #include "http/http.h"
-#include "crypto/crypto.h"
 #include "provider.h"
 #include "cloud.h"
 #include "auth.h"
-#include "aws.h"
+#include "ec2.h"
 
-#define EC2_VERSION "2016-11-15"
 #define UBUNTU_OWNER "099720109477"
 #define UBUNTU_NAME "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
 #define NOTFOUND_RETRIES 12     /* get()s that may not see a new instance */
-
-static struct aws_cred cred;
-static struct {                 /* EC2 endpoints: [0] the driver's */
-  char region[40];
-  struct http *h;
-} eps[8];
-
-static void aws_errmsg(const char *body, size_t len, char *out, size_t n)
-{
-  struct xml *x = xml_parse(body, len);
-  const char *c = xml_text(x, "Errors/Error/Code");
-  const char *m = xml_text(x, "Errors/Error/Message");
-
-  if (c) snprintf(out, n, "%s: %s", c, m ? m : "");
-  else snprintf(out, n, "%.*s", (int)(len < 200 ? len : 200), body);
-  xml_free(x);
-}
-
-static int aws_sign(struct http *h, const char *method, const char *url,
-                    const char *body, void *arg)
-{
-  return aws_sign_req(&cred, h, method, url, body, arg);
-}
-
-static void setup(struct http *h, char *region)
-{
-  http_ctype(h, "application/x-www-form-urlencoded; charset=utf-8");
-  http_errmsg(h, aws_errmsg);
-  http_signer(h, aws_sign, region);
-}
-
-/* The driver's handle for the region up/down was started for, else one
- * of our own (a record of another region). */
-static struct http *ec2(const char *region)
-{
-  size_t i;
-  char *base;
-
-  if (!strcmp(region, eps[0].region)) return eps[0].h;
-  for (i = 1; i < ARRAY_LEN(eps) && eps[i].h; i++)
-    if (!strcmp(eps[i].region, region)) return eps[i].h;
-  if (i == ARRAY_LEN(eps)) http_free(eps[i = 1].h);
-  snprintf(eps[i].region, sizeof(eps[i].region), "%s", region);
-  base = xasprintf("https://ec2.%s.amazonaws.com", region);
-  eps[i].h = http_new("aws", base);
-  free(base);
-  setup(eps[i].h, eps[i].region);
-  return eps[i].h;
-}
-
-void ec2_form(struct buf *b, const char *k, const char *v)
-{
-  if (b->len) buf_add(b, "&", 1);
-  buf_add(b, k, strlen(k));
-  buf_add(b, "=", 1);
-  uri_encode(b, v, strlen(v), 0);
-}
-
-/* HTTP_404_OK is never needed: EC2 answers 400 with a code. */
-int ec2_call(const char *region, const char *what, struct buf *b, int flags,
-             struct xml **x, char *code, size_t clen)
-{
-  struct http_resp r = { 0 };
-  int rc;
-
-  ec2_form(b, "Version", EC2_VERSION);
-  rc = http_req(ec2(region), what, "POST", "/", b->s, flags, &r);
-  *x = r.body ? xml_parse(r.body, r.len) : NULL;
-  if (code) {
-    const char *c = xml_text(*x, "Errors/Error/Code");
-    snprintf(code, clen, "%s", rc && c ? c : "");
-  }
-  if (!rc && !*x) rc = error("%s: bad answer: not XML", what);
-  if (rc) {                     /* the error's XML is in code and mvm.err */
-    xml_free(*x);
-    *x = NULL;
-  }
-  http_resp_release(&r);
-  free(b->s);
-  *b = (struct buf){ 0 };
-  return rc;
-}
-
-struct buf ec2_action(const char *a)
-{
-  struct buf b = { 0 };
-
-  ec2_form(&b, "Action", a);
-  return b;
-}
-
-static int aws_init(struct http *h)
-{
-  aws_cred_clear(&cred);
-  if (aws_cred_load(&cred) < 0) return -1;
-  eps[0].h = h;
-  setup(h, eps[0].region);
-  return 0;
-}
 
 /* Where EC2 has /dev/kvm: bare metal (*.metal, *.metal-48xl), and the
  * only types that can nest, the 8th-generation Intel c8i, m8i, r8i and
@@ -297,7 +196,7 @@ static int aws_create(struct http *h, const struct cloud_req *q,
 
 static const char *host_region(const struct cloud_host *c)
 {
-  return *c->region ? c->region : eps[0].region;
+  return *c->region ? c->region : ec2_region();
 }
 
 static int aws_get(struct http *h, struct cloud_host *c)
@@ -325,42 +224,55 @@ static int aws_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
-static int aws_list(struct http *h, const char *label, struct cloud_list *out)
+struct aws_want {
+  const char *label, *region;
+  struct cloud_list *out;
+};
+
+/* One page of DescribeInstances: CUR its NextToken ("" the first). */
+static int aws_listed(const char *cur, char *next, size_t len, void *arg)
 {
   static const char *const live[] = { "pending", "running", "stopping",
                                       "stopped" };
-  const char *region = host_region(&(struct cloud_host){ 0 });
-  char next[1024] = "", k[32];
+  const struct aws_want *w = arg;
+  struct buf b = ec2_action("DescribeInstances");
   const struct xml *it[1000];
-  struct buf b;
+  struct cloud_host *c;
   struct xml *x;
+  char k[32];
   size_t i;
-  int n, j;
+  int n, rc = 0;
+
+  ec2_form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
+  ec2_form(&b, "Filter.1.Value.1", "true");
+  ec2_form(&b, "Filter.2.Name", "instance-state-name");
+  for (i = 0; i < ARRAY_LEN(live); i++) {
+    snprintf(k, sizeof(k), "Filter.2.Value.%zu", i + 1);
+    ec2_form(&b, k, live[i]);
+  }
+  if (w->label) { ec2_form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
+                  ec2_form(&b, "Filter.3.Value.1", w->label); }
+  ec2_form(&b, "MaxResults", "1000");
+  if (*cur) ec2_form(&b, "NextToken", cur);
+  if (ec2_call(w->region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
+    return -1;
+  n = xml_all(x, "reservationSet/item/instancesSet/item", it, ARRAY_LEN(it));
+  for (i = 0; i < (size_t)n && !rc; i++)
+    if (!(c = cloud_list_add(w->out)))
+      rc = error("list instances: over %d", CLOUD_LIST_MAX);
+    else host_from(it[i], c, w->region);
+  snprintf(next, len, "%s", xml_text(x, "nextToken") ? xml_text(x, "nextToken")
+                                                     : "");
+  xml_free(x);
+  return rc;
+}
+
+static int aws_list(struct http *h, const char *label, struct cloud_list *out)
+{
+  struct aws_want w = { label, ec2_region(), out };
 
   (void)h;
-  do {
-    b = ec2_action("DescribeInstances");
-    ec2_form(&b, "Filter.1.Name", "tag:" CLOUD_TAG_EPH);
-    ec2_form(&b, "Filter.1.Value.1", "true");
-    ec2_form(&b, "Filter.2.Name", "instance-state-name");
-    for (i = 0; i < ARRAY_LEN(live); i++) {
-      snprintf(k, sizeof(k), "Filter.2.Value.%zu", i + 1);
-      ec2_form(&b, k, live[i]);
-    }
-    if (label) { ec2_form(&b, "Filter.3.Name", "tag:" CLOUD_TAG_LABEL);
-                 ec2_form(&b, "Filter.3.Value.1", label); }
-    ec2_form(&b, "MaxResults", "1000");
-    if (*next) ec2_form(&b, "NextToken", next);
-    if (ec2_call(region, "list instances", &b, HTTP_RETRY, &x, NULL, 0) < 0)
-      return -1;
-    n = xml_all(x, "reservationSet/item/instancesSet/item", it,
-                ARRAY_LEN(it));
-    for (j = 0; j < n; j++) host_from(it[j], cloud_list_add(out), region);
-    snprintf(next, sizeof(next), "%s", xml_text(x, "nextToken")
-             ? xml_text(x, "nextToken") : "");
-    xml_free(x);
-  } while (*next);
-  return 0;
+  return cloud_paged("list instances", aws_listed, &w);
 }
 
 static int aws_destroy(struct http *h, const struct cloud_host *c)
@@ -379,8 +291,25 @@ static int aws_destroy(struct http *h, const struct cloud_host *c)
   return rc;
 }
 
+/* The default region is the CLI's (AWS_REGION, AWS_DEFAULT_REGION, the
+ * profile's), and EC2 has one endpoint per region: the driver's handle is
+ * made for the region asked for. */
 static char aws_base[80] = "https://ec2.us-east-1.amazonaws.com";
-static struct cloud_ops aws_ops = {
+static int aws_at(const char *region)
+{
+  ec2_at(region, aws_base, sizeof(aws_base));
+  return 0;
+}
+
+static int aws_type_note(const char *type, char *buf, size_t len)
+{
+  if (kvm_lane(type) != KVM_NESTED) return 0;
+  snprintf(buf, len, "%s is not bare metal: KVM through nested "
+           "virtualization (CpuOptions.NestedVirtualization=enabled)", type);
+  return 1;
+}
+
+static const struct cloud_ops aws_ops = {
   .name = "aws",
   .base = aws_base,
   .type = "c5.metal",
@@ -391,7 +320,10 @@ static struct cloud_ops aws_ops = {
   .rate = 5, .burst = 20,
   .poll_s = 10,
   .ready_s = 1200,
-  .init = aws_init,
+  .default_region = aws_cred_region,
+  .at = aws_at,
+  .type_note = aws_type_note,
+  .init = ec2_init,
   .create = aws_create,
   .list_polls = 1,
   .get = aws_get,
@@ -399,36 +331,4 @@ static struct cloud_ops aws_ops = {
   .destroy = aws_destroy,
 };
 
-/* As CLOUD_PROVIDER(aws), but the default region is the CLI's
- * (AWS_REGION, AWS_DEFAULT_REGION, the profile's) and the driver's handle
- * is made for the region asked for: EC2 has one endpoint per region. */
-static const char *aws_type(void) { return aws_ops.type; }
-static const char *aws_region(void)
-{
-  const char *r = aws_cred_region();
-
-  return r ? r : aws_ops.region;
-}
-static void at(const char *region)
-{
-  snprintf(eps[0].region, sizeof(eps[0].region), "%s", region);
-  snprintf(aws_base, sizeof(aws_base), "https://ec2.%s.amazonaws.com",
-           region);
-}
-static int aws_up(const struct up_args *a, emit_fn e)
-{
-  if (kvm_lane(a->type) == KVM_NESTED)
-    info("aws: %s is not bare metal: KVM through nested virtualization "
-         "(CpuOptions.NestedVirtualization=enabled)", a->type);
-  at(a->region);
-  return cloud_up(&aws_ops, a, e);
-}
-static int aws_down(const char *l, const struct rec *r, emit_fn e)
-{ at(aws_region()); return cloud_down(&aws_ops, l, r, e); }
-static int aws_lst(const char *l, emit_fn e)
-{ at(aws_region()); return cloud_list(&aws_ops, l, e); }
-const struct provider provider_aws = {
-  .name = "aws", .flags = PF_PINS | PF_DRYUP,
-  .default_instance_type = aws_type, .default_region = aws_region,
-  .up = aws_up, .down = aws_down, .list = aws_lst,
-};
+CLOUD_PROVIDER(aws, 0);

@@ -1,10 +1,10 @@
 /* providers/awssg.c - the network an EC2 instance is launched into: the
  * subnet's VPC (AWS_SUBNET_ID) and the security group that lets SSH in
- * from the caller's public address. Its calls go through providers/aws.c
+ * from the caller's public address. Its calls go through providers/ec2.c
  * (ec2_call); never writes stdout. */
 #include "mvm.h"
 #include "http/http.h"
-#include "aws.h"
+#include "ec2.h"
 
 #define SG_NAME "mvm-ephemeral-ssh"
 

@@ -91,8 +91,9 @@ static int op_from(const struct http_resp *r, const char *what,
                            sizeof(op->url));
 }
 
-/* Ask once how OP is going: 1 still running, 0 done, -1 cannot tell now,
- * -2 it failed or is not ours to follow (mvm.err either way). */
+/* Ask once how OP is going: 1 still running (or not to be asked yet), 0
+ * done, -1 cannot tell now, -2 it failed or is not ours to follow
+ * (mvm.err either way). */
 static int op_poll(struct http *h, struct op *op, char *st, size_t len)
 {
   char path[sizeof(op->url)], why[sizeof(mvm.err)];
@@ -108,7 +109,8 @@ static int op_poll(struct http *h, struct op *op, char *st, size_t len)
     error("%s: not following its operation URL, %s", op->what, why);
     return -2;
   }
-  if (wait > 0) sleep_s(wait < 120 ? wait : 120);
+  if (wait > 0) return 1;   /* not before its Retry-After: the driver
+                             * asks again at its next poll */
   rc = http_req(h, op->what, "GET", path, NULL, HTTP_RETRY, &r);
   op->next = now_s() + r.retry_after;
   if (rc) {
@@ -291,7 +293,7 @@ static int get_id(struct http *h, const char *what, const char *id,
   }
   rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY | HTTP_404_OK, &r);
   if (!rc && r.status == 404) rc = 1;
-  else if (!rc && !(*j = json_parse(r.body, r.len))) rc = -1;
+  else if (!rc) rc = cloud_parse(&r, j);
   http_resp_release(&r);
   free(path);
   return rc;
@@ -421,28 +423,33 @@ struct list_arg {
 
 static int list_page(const struct json *j, void *arg)
 {
+  static const struct cloud_fields f = {   /* the tags are an object */
+    .id = "name", .name = "name", .region = "location",
+  };
   const struct list_arg *a = arg;
+  struct cloud_host *c;
   char lab[64];
   int i, n = json_len(j, "value");
 
   for (i = 0; i < n; i++) {
-    struct cloud_host *c;
-    if (!json_text(j, lab, sizeof(lab), "value.%d.tags.%s", i,
-                   CLOUD_TAG_LABEL))
+    const struct json *g = json_get(j, "value.%d", i);
+
+    if (!json_text(g, lab, sizeof(lab), "tags.%s", CLOUD_TAG_LABEL))
       *lab = 0;
     if (a->label && strcmp(lab, a->label)) continue;
-    c = cloud_list_add(a->out);
-    json_text(j, c->id, sizeof(c->id), "value.%d.name", i);
-    snprintf(c->name, sizeof(c->name), "%.79s", c->id);
+    if (!(c = cloud_list_add(a->out)))
+      return error("list resource groups: over %d", CLOUD_LIST_MAX);
+    cloud_host_json(g, &f, c);          /* no address: PENDING */
     snprintf(c->label, sizeof(c->label), "%s", lab);
-    json_text(j, c->region, sizeof(c->region), "value.%d.location", i);
-    json_text(j, c->expires, sizeof(c->expires), "value.%d.tags.%s", i,
+    json_text(g, c->expires, sizeof(c->expires), "tags.%s",
               CLOUD_TAG_EXPIRES);
   }
   return 0;
 }
 
 /* ARM pages every list: each page's nextLink is followed to the end. */
+static const struct cloud_paging arm_pages = { "nextLink", NULL, NULL, NULL };
+
 static int azure_list(struct http *h, const char *label,
                       struct cloud_list *out)
 {
@@ -451,7 +458,7 @@ static int azure_list(struct http *h, const char *label,
                          "tagValue%%20eq%%20%%27true%%27", cred.sub, RG_API,
                          CLOUD_TAG_EPH);
   struct list_arg a = { label, out };
-  int rc = cloud_pages(h, "list resource groups", path, "nextLink",
+  int rc = cloud_pages(h, &arm_pages, "list resource groups", path,
                        list_page, &a);
 
   free(path);
@@ -465,16 +472,9 @@ static int azure_list(struct http *h, const char *label,
  * 409 ScopeLocked) is refused at once: an error here. */
 static int azure_destroy(struct http *h, const struct cloud_host *c)
 {
-  char *path = xasprintf("/subscriptions/%s/resourcegroups/%s?api-version="
-                         RG_API, cred.sub, c->id);
-  struct http_resp r = { 0 };
-  int rc = http_req(h, "delete resource group", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc < 0 ? -1 : rc;
+  return cloud_delete(h, "delete resource group", "/subscriptions/%s/"
+                      "resourcegroups/%s?api-version=" RG_API, cred.sub,
+                      c->id);
 }
 
 static const struct cloud_ops azure_ops = {

@@ -74,10 +74,19 @@ int cloud_parse(const struct http_resp *r, struct json **j)
   return pfx("bad answer", NULL);
 }
 
-struct http *cloud_connect(const struct cloud_ops *o)
+const char *cloud_region(const struct cloud_ops *o)
 {
-  struct http *h = http_new(o->name, o->base);
+  const char *r = o->default_region ? o->default_region() : NULL;
 
+  return r ? r : o->region;
+}
+
+struct http *cloud_connect(const struct cloud_ops *o, const char *region)
+{
+  struct http *h;
+
+  if (o->at && o->at(region ? region : cloud_region(o))) return NULL;
+  h = http_new(o->name, o->base);
   http_rate(h, o->rate, o->burst);
   if (o->init(h)) {
     char why[sizeof(mvm.err)];
@@ -102,13 +111,6 @@ void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
   if (*c->created) rec_set(r, "created", "%s", c->created);
   if (*c->expires) rec_set(r, "expires", "%s", c->expires);
   if (*c->price) rec_set(r, "price", "%s", c->price);
-}
-
-int cloud_jobs(int n)
-{
-  int j = (int)cloud_env_s("MVM_CLOUD_JOBS", 32);
-
-  return j < n ? j : n;
 }
 
 
@@ -386,29 +388,6 @@ static void up_child(int i, int fd, void *arg)
   rec_release(&r);
 }
 
-static void up_got(int i, struct rec *r, void *arg)
-{
-  const struct up *u = arg;
-
-  (void)i;
-  u->emit(r);
-}
-
-static void up_lost(int i, int st, void *arg)
-{
-  const struct up *u = arg;
-  struct rec r;
-
-  rec_new(&r, "-");
-  rec_set(&r, "provider", "%s", u->o->name);
-  rec_set(&r, "label", "%s", u->a->label);
-  rec_fail(&r, "provision", "worker of host %d died (status %d): it may"
-           " exist; run mvm-teardown %s %s", i + 1, st, u->o->name,
-           u->a->label);
-  u->emit(&r);
-  rec_release(&r);
-}
-
 static int up_dry(const struct up *u)
 {
   struct cloud_req q;
@@ -432,12 +411,14 @@ static int up_dry(const struct up *u)
 int cloud_up(const struct cloud_ops *o, const struct up_args *a,
              emit_fn emit)
 {
-  struct pool p = { up_child, up_got, up_lost, NULL, 1 };
   struct up u = { o, a, NULL, emit, "", "", NULL, NULL, NULL, "", "" };
   unsigned char rnd[2];
+  char note[160];
   int i, rc = 0;
 
   if (o->note) info("%s", o->note);
+  if (o->type_note && o->type_note(a->type, note, sizeof(note)))
+    info("%s: %s", o->name, note);
   time_fmt(time(NULL) + (a->ttl > 0 ? a->ttl : TTL_DEFAULT), u.expires,
            sizeof(u.expires), 0);
   if (getentropy(rnd, sizeof(rnd))) return error("getentropy failed");
@@ -449,12 +430,14 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
     uuid(u.token[i], sizeof(u.token[i]));
     rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
   }
-  if (!rc && !(u.h = cloud_connect(o))) rc = -1;
+  if (!rc && !(u.h = cloud_connect(o, a->region))) rc = -1;
   if (!rc) up_price(&u);
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {
-    p.arg = &u;
-    pool_run(&p, a->count, cloud_jobs(a->count));
+    struct cloud_pool cp = { o, emit, 1, a->label, NULL, NULL, NULL,
+                             up_child, &u };
+
+    cloud_pool_run(&cp, a->count);
   }
   for (i = 0; i < a->count; i++)
     if (u.ud[i].s) freezero(u.ud[i].s, u.ud[i].cap);

@@ -2,9 +2,12 @@
  * provider file gives it: a struct cloud_ops of small API calls. The driver
  * owns everything else once: the worker per host, names and tags, the
  * journal, create retries that never duplicate a host, polling for the
- * address, emitting records, teardown by tag or record, listing. A
- * provider file has no loops over hosts, no polling, no retries of its own
- * and prints nothing. Only cloud provider files include this. */
+ * address, emitting records, teardown by tag or record, listing and its
+ * pages. A provider file has no loops over hosts or pages, no retries of
+ * its own and prints nothing; it waits for nothing but through get(),
+ * which the driver calls at each poll (azure.c's get() follows the
+ * operations of its create's PUTs, never asked before their
+ * Retry-After). Only cloud provider files include this. */
 #ifndef MVM_CLOUD_H
 #define MVM_CLOUD_H
 
@@ -78,7 +81,8 @@ struct cloud_price {
 
 struct cloud_ops {
   const char *name;       /* "hetzner": provider=, MVM_HETZNER_* */
-  const char *base;       /* scheme://host of the API; paths in the calls */
+  const char *base;       /* scheme://host of the API; paths in the calls
+                           * (see at()) */
   const char *type;       /* default instance type */
   const char *region;     /* default region */
   const char *note;       /* said on stderr by up() (the no-KVM lane), or
@@ -100,6 +104,19 @@ struct cloud_ops {
                            * polled by one shared listing (cloudpoll.c) */
   double ready_s;         /* deadline for an address (bare metal: long) */
 
+  /* Optional (NULL: the region is .region, the root .base): the default
+   * region the CLI's configuration names (the AWS profile's, the OVH
+   * endpoint's), else NULL. */
+  const char *(*default_region)(void);
+  /* Optional, for an API whose root is not one constant (EC2: one per
+   * region; OVH: the endpoint the credentials name): before the driver's
+   * handle is made, the region the command works in (up()'s, else the
+   * default); it writes the root where .base points. 0, or -1 with
+   * mvm.err, as init()'s. */
+  int (*at)(const char *region);
+  /* Optional: what up() says on stderr of a host of TYPE (the lane that
+   * gives it /dev/kvm), into BUF; 0 if nothing. */
+  int (*type_note)(const char *type, char *buf, size_t len);
   /* Credentials (env first, then the CLI's config file) into headers of
    * H; error() naming the missing variable and file. No host exists yet. */
   int (*init)(struct http *h);
@@ -175,13 +192,33 @@ void cloud_end_note(const struct cloud_ops *o);
 int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
                struct cloud_host *c);
 
-/* Shared by cloud.c and clouddown.c only: the API handle with the
- * provider's credentials (NULL, mvm.err), a host as a record, and how
- * many workers to run for N hosts. */
-struct http *cloud_connect(const struct cloud_ops *o);
+/* The region of a command that names none: o->default_region()'s, else
+ * o->region. */
+const char *cloud_region(const struct cloud_ops *o);
+/* Shared by cloud.c and clouddown.c only: the API handle for REGION (NULL:
+ * the default) with the provider's credentials (NULL, mvm.err), and a
+ * host as a record. */
+struct http *cloud_connect(const struct cloud_ops *o, const char *region);
 void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
                struct rec *r);
-int cloud_jobs(int n);
+/* And their workers (providers/cloudpool.c): CHILD(i, fd, JOB) for each
+ * of N hosts, at most MVM_CLOUD_JOBS (32) at once, each sending its
+ * host's record; the parent emits it as it comes, or holds it in HELD[i]
+ * (then ON_HELD(JOB)) until a listing confirms it. A worker that died
+ * leaves a failed record: of a create (CREATES: it may exist, label
+ * LABEL), or of host HOSTS->h[i]. */
+struct cloud_pool {
+  const struct cloud_ops *o;
+  emit_fn emit;
+  int creates;
+  const char *label;
+  const struct cloud_list *hosts;
+  struct rec *held;
+  void (*on_held)(void *job);
+  void (*child)(int i, int fd, void *job);
+  void *job;
+};
+void cloud_pool_run(const struct cloud_pool *cp, int n);
 
 /* The journal beyond the driver's lines before and after each create
  * (providers/cloudjournal.c). cloud_journal(): a provider notes what its
@@ -210,6 +247,11 @@ int cloud_intents_found(const struct cloud_list *l, const char *label);
 int cloud_time(const char *in, char *out, size_t len, int compact);
 /* The answer's JSON document, or -1 with mvm.err "bad answer: ...". */
 int cloud_parse(const struct http_resp *r, struct json **j);
+/* A destroy() that is one DELETE: of the path FMT formats, retried; 0
+ * deleted (or its delete accepted), 1 already gone (404), -1 mvm.err
+ * "WHAT: ..." (providers/cloudjson.c). */
+int cloud_delete(struct http *h, const char *what, const char *fmt, ...)
+  PRINTF(3, 4);
 /* Credentials: the first set of the NULL-terminated env names, else NULL. */
 const char *cloud_env(const char *const *names);
 /* A positive number from env NAME (MVM_CLOUD_POLL_S ...), else DEF. */
@@ -233,20 +275,40 @@ void cloud_host_json(const struct json *j, const struct cloud_fields *f,
  * bill by (vultr's and latitude's plans are priced by the month). */
 double cloud_monthly_hourly(double monthly);
 
-/* Lists paged by a next page's URL (ARM's nextLink): GET PATH, EACH on
- * every page's document (0 to go on, -1 with mvm.err), following the URL
- * at json_text() path NEXT on the API's own host until a page has none.
- * 0, or -1 with mvm.err (providers/cloudjson.c). */
+/* Paging, the driver's (providers/cloudpage.c). cloud_paged() is the
+ * loop: FETCH one page, CUR leading to it ("" the first), setting NEXT to
+ * what leads to the next ("" none); 0, 1 to stop early (found), or -1
+ * with mvm.err. It ends at the last page, after 1000 pages, or at a page
+ * leading to itself (an error, not a loop). */
+typedef int (*cloud_fetch_fn)(const char *cur, char *next, size_t len,
+                              void *arg);
+int cloud_paged(const char *what, cloud_fetch_fn fetch, void *arg);
+/* How a JSON API links its pages (a provider file's static const). */
+struct cloud_paging {
+  const char *next;       /* json_text() path of the next page's cursor,
+                           * or of its URL on the API's own host (ARM's
+                           * nextLink) when PARAM is NULL; with NUMBER:
+                           * present (not null) while there are more */
+  const char *param;      /* the query parameter taking the cursor */
+  const char *number;     /* or: pages numbered from 1 in this parameter,
+                           * sent with every page; the list ends at a page
+                           * whose ITEMS is empty or that lacks NEXT */
+  const char *items;
+};
+/* GET PATH and every page after it as PG says, EACH on each page's
+ * document (0 to go on, 1 to stop, -1 with mvm.err): 0 at the end, 1
+ * stopped, -1 with mvm.err. */
 typedef int (*cloud_page_fn)(const struct json *page, void *arg);
-int cloud_pages(struct http *h, const char *what, const char *path,
-                const char *next, cloud_page_fn each, void *arg);
+int cloud_pages(struct http *h, const struct cloud_paging *pg,
+                const char *what, const char *path, cloud_page_fn each,
+                void *arg);
 
 /* A provider file ends with CLOUD_PROVIDER(hetzner, 0): its struct
  * provider, named provider_hetzner, built from `static const struct
  * cloud_ops hetzner_ops`. FLAGS adds to PF_PINS | PF_DRYUP | PF_CONFIRMS. */
 #define CLOUD_PROVIDER(p, fl)                                             \
   static const char *p##_vt_type(void) { return p##_ops.type; }           \
-  static const char *p##_vt_region(void) { return p##_ops.region; }       \
+  static const char *p##_vt_region(void) { return cloud_region(&p##_ops); }\
   static int p##_vt_up(const struct up_args *a, emit_fn e)                \
   { return cloud_up(&p##_ops, a, e); }                                    \
   static int p##_vt_down(const char *l, const struct rec *r, emit_fn e)   \

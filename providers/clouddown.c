@@ -99,23 +99,9 @@ static void name_left(const struct down *d, const struct cloud_list *still)
   free(b.s);
 }
 
-static void down_got(int i, struct rec *r, void *arg)
+static void down_held(void *job)
 {
-  const struct down *d = arg;
-  int k;
-
-  rec_new(&d->got[i], r->addr);
-  for (k = 0; k < r->n; k++)
-    rec_set(&d->got[i], r->f[k].key, "%s", r->f[k].val);
-  name_left(d, NULL);
-}
-
-static void down_lost(int i, int st, void *arg)
-{
-  const struct down *d = arg;
-
-  cloud_rec(d->o, &d->l.h[i], &d->got[i]);
-  rec_fail(&d->got[i], "down", "worker died (status %d)", st);
+  name_left(job, NULL);
 }
 
 /* By label: list again until none of it is left or the deadline passes,
@@ -180,7 +166,8 @@ static int sweep(struct down *d, const char *label, const struct rec *r)
 /* By label: a worker per host deletes it, then the listing confirms. */
 static int down_label(struct down *d, double end)
 {
-  struct pool p = { down_child, down_got, down_lost, d, 0 };
+  struct cloud_pool cp = { d->o, d->emit, 0, d->label, NULL, NULL, down_held,
+                           down_child, d };
   int i, left, gone = 0;
 
   if (cloud_intents_load(d->o->name))
@@ -190,7 +177,9 @@ static int down_label(struct down *d, double end)
     info("%d untagged host(s) found by the journal's intended names", i);
   d->got = xzalloc((d->l.n + 1) * sizeof(*d->got));
   name_left(d, NULL);
-  if (d->l.n) pool_run(&p, d->l.n, cloud_jobs(d->l.n));
+  cp.hosts = &d->l;
+  cp.held = d->got;
+  cloud_pool_run(&cp, d->l.n);
   left = confirm(d, end);
   sig_abort_left(NULL);
   for (i = 0; i < d->l.n; i++) {
@@ -262,7 +251,7 @@ int cloud_down(const struct cloud_ops *o, const char *label,
   int rc = 0, i;
 
   if (!only) cloud_end_note(o);
-  if (!(d.h = cloud_connect(o))) return -1;
+  if (!(d.h = cloud_connect(o, NULL))) return -1;
   http_deadline(d.h, end);
   if (only && !rec_get(only, "id")) {   /* a journal's intent: by name */
     rc = intent_host(&d, only);
@@ -293,7 +282,7 @@ int cloud_down(const struct cloud_ops *o, const char *label,
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit)
 {
   struct cloud_list l = { 0 };
-  struct http *h = cloud_connect(o);
+  struct http *h = cloud_connect(o, NULL);
   struct rec r;
   int i, rc = 0;
 

@@ -31,6 +31,25 @@ static void field(const struct json *j, const char *path, char *out,
   if (path) json_text(j, out, len, "%s", path);
 }
 
+/* The destroy() of most providers: DELETE the host's path; a 404 means
+ * someone (or an earlier try whose answer was lost) deleted it already. */
+int cloud_delete(struct http *h, const char *what, const char *fmt, ...)
+{
+  struct http_resp r;
+  va_list ap;
+  char *path;
+  int rc;
+
+  va_start(ap, fmt);
+  if (vasprintf(&path, fmt, ap) < 0) die("out of memory");
+  va_end(ap);
+  rc = http_req(h, what, "DELETE", path, NULL, HTTP_RETRY | HTTP_404_OK, &r);
+  if (!rc && r.status == 404) rc = 1;
+  http_resp_release(&r);
+  free(path);
+  return rc;
+}
+
 void cloud_host_json(const struct json *j, const struct cloud_fields *f,
                      struct cloud_host *c)
 {
@@ -49,36 +68,4 @@ void cloud_host_json(const struct json *j, const struct cloud_fields *f,
   }
   c->state = *c->addr && (!f->ready || !strcmp(c->status, f->ready))
              ? CLOUD_READY : CLOUD_PENDING;
-}
-
-/* Every page of a list that links the next page by URL (ARM's nextLink):
- * GET PATH, hand each page's document to EACH, then GET the URL at NEXT
- * (a json_text() path) until a page has none (absent, null or ""). The
- * URL must be on the API's own host (http_rel): the credentials go
- * nowhere else. A link seen before ends it with an error, not a loop. */
-int cloud_pages(struct http *h, const char *what, const char *path,
-                const char *next, cloud_page_fn each, void *arg)
-{
-  char cur[4096], url[4096], prev[4096] = "";
-  struct http_resp r = { 0 };
-  struct json *j;
-  int rc = 0, pages, more;
-
-  snprintf(cur, sizeof(cur), "%s", path);
-  for (pages = 1; !rc; pages++) {
-    rc = http_req(h, what, "GET", cur, NULL, HTTP_RETRY, &r);
-    j = rc ? NULL : json_parse(r.body, r.len);
-    if (!rc && !j) rc = error("%s: bad answer: not JSON", what);
-    if (!rc) rc = each(j, arg);
-    more = !rc && json_text(j, url, sizeof(url), "%s", next) && *url;
-    json_free(j);
-    http_resp_release(&r);
-    if (!more) break;
-    if (!strcmp(url, prev))
-      rc = error("%s: page %d links to itself", what, pages);
-    else if (http_rel(h, url, cur, sizeof(cur)) < 0)
-      rc = -1;
-    snprintf(prev, sizeof(prev), "%s", url);
-  }
-  return rc;
 }

@@ -120,53 +120,51 @@ static int equinix_get(struct http *h, struct cloud_host *c)
 }
 
 /* One tag per query: the marker; the label is checked here. */
+/* Pages numbered from 1; the last says "next": null (json_text: NULL for
+ * null). Its href drops the tag filter, so the number is counted here. */
+static const struct cloud_paging eq_pages = {
+  "meta.next.href", NULL, "page", "devices"
+};
+
+struct eq_want {
+  const char *label;      /* NULL: every label */
+  struct cloud_list *out;
+};
+
+static int eq_listed(const struct json *page, void *arg)
+{
+  const struct eq_want *w = arg;
+  struct cloud_host *c;
+  int i, n = json_len(page, "devices");
+
+  for (i = 0; i < n; i++) {
+    if (!(c = cloud_list_add(w->out)))
+      return error("list devices: over %d", CLOUD_LIST_MAX);
+    eq_host(json_get(page, "devices.%d", i), c);
+    if (w->label && strcmp(c->label, w->label)) w->out->n--;
+  }
+  return 0;
+}
+
 static int equinix_list(struct http *h, const char *label,
                         struct cloud_list *out)
 {
-  struct http_resp r;
-  struct json *j;
+  struct eq_want w = { label, out };
   char *tag = uri_escape("mvm-ephemeral=true"), *path;
-  char next_href[256];
-  int i, n, page = 1, rc = 0, more = 1;
+  int rc;
 
-  while (!rc && more) {
-    path = xasprintf("/metal/v1/projects/%s/devices?tag=%s&per_page=100"
-                     "&page=%d", eq_project, tag, page++);
-    rc = http_req(h, "list devices", "GET", path, NULL, HTTP_RETRY, &r);
-    free(path);
-    if (!rc && !(rc = cloud_parse(&r, &j))) {
-      n = json_len(j, "devices");
-      for (i = 0; i < n && !rc; i++) {
-        struct cloud_host *c = cloud_list_add(out);
-
-        if (!c) {
-          rc = error("list devices: over %d", CLOUD_LIST_MAX);
-          break;
-        }
-        eq_host(json_get(j, "devices.%d", i), c);
-        if (label && strcmp(c->label, label)) out->n--;
-      }
-      /* The last page says "next": null (json_text: NULL for null). */
-      more = n && json_text(j, next_href, sizeof(next_href), "meta.next.href");
-      json_free(j);
-    }
-    http_resp_release(&r);
-  }
+  path = xasprintf("/metal/v1/projects/%s/devices?tag=%s&per_page=100",
+                   eq_project, tag);
+  rc = cloud_pages(h, &eq_pages, "list devices", path, eq_listed, &w);
+  free(path);
   free(tag);
   return rc;
 }
 
 static int equinix_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct http_resp r;
-  char *path = xasprintf("/metal/v1/devices/%s?force_delete=true", c->id);
-  int rc = http_req(h, "delete device", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete device",
+                      "/metal/v1/devices/%s?force_delete=true", c->id);
 }
 
 /* The table. userdata is plain text (no gzip); its limit is not

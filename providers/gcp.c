@@ -136,29 +136,27 @@ static int gcp_create(struct http *h, const struct cloud_req *q,
 
 static void host_from(const struct json *j, struct cloud_host *c)
 {
+  static const struct cloud_fields f = {   /* the labels are an object */
+    .name = "name", .addr = "networkInterfaces.0.accessConfigs.0.natIP",
+    .created = "creationTimestamp", .status = "status", .ready = "RUNNING",
+  };
   char t[256], *z;
-  const char *st;
 
+  cloud_host_json(j, &f, c);
   /* zone: a URL ".../zones/us-central1-a" or the bare name. */
   if ((z = json_text(j, t, sizeof(t), "zone")))
     snprintf(c->region, sizeof(c->region), "%.39s",
              strrchr(z, '/') ? strrchr(z, '/') + 1 : z);
-  if (json_text(j, c->name, sizeof(c->name), "name"))
+  if (json_text(j, t, sizeof(t), "name"))
     snprintf(c->id, sizeof(c->id), "%.40s/%.79s", c->region, c->name);
-  json_text(j, c->addr, sizeof(c->addr),
-            "networkInterfaces.0.accessConfigs.0.natIP");
-  json_text(j, c->created, sizeof(c->created), "creationTimestamp");
   json_text(j, c->label, sizeof(c->label), "labels.%s", CLOUD_TAG_LABEL);
   if (json_text(j, t, sizeof(t), "labels.%s", CLOUD_TAG_EXPIRES)) {
     for (z = t; *z; z++) *z = (char)toupper((unsigned char)*z);
     cloud_time(t, c->expires, sizeof(c->expires), 0);
   }
-  st = json_text(j, c->status, sizeof(c->status), "status") ? c->status : "";
-  if (!strcmp(st, "RUNNING") && *c->addr) c->state = CLOUD_READY;
-  else if (!*st || !strcmp(st, "PROVISIONING") || !strcmp(st, "STAGING")
-           || !strcmp(st, "RUNNING"))
-    c->state = CLOUD_PENDING;
-  else c->state = CLOUD_FAILED;
+  if (*c->status && strcmp(c->status, "PROVISIONING") &&
+      strcmp(c->status, "STAGING") && strcmp(c->status, "RUNNING"))
+    c->state = CLOUD_FAILED;
 }
 
 /* A failed insert shows in its zone operation, not in the POST answer. */
@@ -210,13 +208,37 @@ static int gcp_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
+/* Lists are paged by nextPageToken, sent back as pageToken. */
+static const struct cloud_paging gce_pages = {
+  "nextPageToken", "pageToken", NULL, NULL
+};
+
+/* One page of aggregated/instances: its items, an object of zones, each
+ * with its instances. */
+static int gce_listed(const struct json *page, void *arg)
+{
+  struct cloud_list *out = arg;
+  struct cloud_host *c;
+  int i, k, n;
+
+  for (i = 0; i < json_len(page, "items"); i++) {
+    const char *zone = json_key(json_get(page, "items"), i);
+
+    n = json_len(page, "items.%s.instances", zone);
+    for (k = 0; k < n; k++) {
+      if (!(c = cloud_list_add(out)))
+        return error("list instances: over %d", CLOUD_LIST_MAX);
+      host_from(json_get(page, "items.%s.instances.%d", zone, k), c);
+    }
+  }
+  return 0;
+}
+
 /* Every zone at once: aggregated/instances, filtered by label. */
 static int gcp_list(struct http *h, const char *label, struct cloud_list *out)
 {
-  char page[512] = "", lab[64], *filter, *path, *f;
-  struct http_resp r = { 0 };
-  struct json *j;
-  int i, k, n;
+  char lab[64], *filter, *path, *f;
+  int rc;
 
   if (label) gce_word(lab, sizeof(lab), label, 0);
   filter = label ? xasprintf("labels.%s=true AND labels.%s=%s",
@@ -224,48 +246,23 @@ static int gcp_list(struct http *h, const char *label, struct cloud_list *out)
                  : xasprintf("labels.%s=true", CLOUD_TAG_EPH);
   f = uri_escape(filter);
   free(filter);
-  do {
-    path = xasprintf("/compute/v1/projects/%s/aggregated/instances?filter=%s"
-                     "%s%s", cred.project, f, *page ? "&pageToken=" : "",
-                     page);
-    i = http_req(h, "list instances", "GET", path, NULL, HTTP_RETRY, &r);
-    free(path);
-    if (i || !(j = json_parse(r.body, r.len))) {
-      http_resp_release(&r);
-      free(f);
-      return -1;
-    }
-    for (i = 0; i < json_len(j, "items"); i++) {
-      const char *zone = json_key(json_get(j, "items"), i);
-      n = json_len(j, "items.%s.instances", zone);
-      for (k = 0; k < n; k++)
-        host_from(json_get(j, "items.%s.instances.%d", zone, k),
-                  cloud_list_add(out));
-    }
-    if (!json_text(j, page, sizeof(page), "nextPageToken")) *page = 0;
-    json_free(j);
-    http_resp_release(&r);
-  } while (*page);
+  path = xasprintf("/compute/v1/projects/%s/aggregated/instances?filter=%s",
+                   cred.project, f);
+  rc = cloud_pages(h, &gce_pages, "list instances", path, gce_listed, out);
+  free(path);
   free(f);
-  return 0;
+  return rc;
 }
 
 static int gcp_destroy(struct http *h, const struct cloud_host *c)
 {
-  char zone[64], *path;
+  char zone[64];
   const char *name;
-  struct http_resp r = { 0 };
-  int rc;
 
   if (split(c->id, zone, sizeof(zone), &name)) return -1;
-  path = xasprintf("/compute/v1/projects/%s/zones/%s/instances/%s",
-                   cred.project, zone, name);
-  rc = http_req(h, "delete instance", "DELETE", path, NULL,
-                HTTP_RETRY | HTTP_404_OK, &r);
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete instance",
+                      "/compute/v1/projects/%s/zones/%s/instances/%s",
+                      cred.project, zone, name);
 }
 
 static const struct cloud_ops gcp_ops = {

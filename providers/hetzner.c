@@ -119,37 +119,39 @@ static int hetzner_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
+/* Pages numbered from 1, 50 at most; meta.pagination.next_page is null
+ * on the last. */
+static const struct cloud_paging hz_pages = {
+  "meta.pagination.next_page", NULL, "page", "servers"
+};
+
+static int hz_listed(const struct json *page, void *arg)
+{
+  struct cloud_list *out = arg;
+  struct cloud_host *c;
+  int i, n = json_len(page, "servers");
+
+  for (i = 0; i < n; i++) {
+    if (!(c = cloud_list_add(out)))
+      return error("list servers: over %d", CLOUD_LIST_MAX);
+    hz_host(json_get(page, "servers.%d", i), c);
+  }
+  return 0;
+}
+
 static int hetzner_list(struct http *h, const char *label,
                         struct cloud_list *out)
 {
-  struct http_resp r;
-  struct json *j;
-  char *sel, *esc, *path, next[24] = "1";
-  int i, n, rc = 0;
+  char *sel, *esc, *path;
+  int rc;
 
   sel = label ? xasprintf("%s==true,%s==%s", CLOUD_TAG_EPH, CLOUD_TAG_LABEL,
                           label)
               : xasprintf("%s==true", CLOUD_TAG_EPH);
   esc = uri_escape(sel);
-  while (!rc && *next) {
-    path = xasprintf("/v1/servers?label_selector=%s&per_page=50&page=%s",
-                     esc, next);
-    rc = http_req(h, "list servers", "GET", path, NULL, HTTP_RETRY, &r);
-    free(path);
-    if (!rc && !(rc = cloud_parse(&r, &j))) {
-      n = json_len(j, "servers");
-      for (i = 0; i < n && !rc; i++) {
-        struct cloud_host *c = cloud_list_add(out);
-
-        if (!c) rc = error("list servers: over %d", CLOUD_LIST_MAX);
-        else hz_host(json_get(j, "servers.%d", i), c);
-      }
-      if (!json_text(j, next, sizeof(next), "meta.pagination.next_page"))
-        *next = 0;
-      json_free(j);
-    }
-    http_resp_release(&r);
-  }
+  path = xasprintf("/v1/servers?label_selector=%s&per_page=50", esc);
+  rc = cloud_pages(h, &hz_pages, "list servers", path, hz_listed, out);
+  free(path);
   free(esc);
   free(sel);
   return rc;
@@ -157,15 +159,7 @@ static int hetzner_list(struct http *h, const char *label,
 
 static int hetzner_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct http_resp r;
-  char *path = xasprintf("/v1/servers/%s", c->id);
-  int rc = http_req(h, "delete server", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete server", "/v1/servers/%s", c->id);
 }
 
 /* The hourly price of TYPE in REGION in a GET /pricing answer, net of

@@ -62,12 +62,7 @@ int la_call(struct http *h, const char *what, const char *method,
 
 int la_delete(struct http *h, const char *what, const char *path)
 {
-  struct json *j;
-  int rc = la_call(h, what, "DELETE", path, NULL, HTTP_RETRY | HTTP_404_OK,
-                   &j);
-
-  json_free(j);
-  return rc < 0 ? -1 : 0;
+  return cloud_delete(h, what, "%s", path) < 0 ? -1 : 0;
 }
 
 /* A dry run: each call fails "dry run" once printed; a create goes on
@@ -114,49 +109,52 @@ static void la_host(const struct json *d, struct cloud_host *c)
 /* Every list is paged (page[size], 20 by default; page[number] from 1).
  * The answer says nothing of more pages in the cassettes, so a list ends
  * at the first empty page; a server that caps page[size] lower is still
- * read to the end. Page N of PATH into *J: 0, or -1 (a 404 too). */
+ * read to the end. */
 #define LA_PAGE_SIZE 100
-#define LA_PAGES_MAX 1000  /* a server ignoring page[number] must not loop */
-int la_page(struct http *h, const char *what, const char *path, int page,
-            struct json **j)
-{
-  char *p;
-  int rc;
+static const struct cloud_paging la_paging = {
+  NULL, NULL, "page%5Bnumber%5D", "data"
+};
 
-  *j = NULL;
-  if (page > LA_PAGES_MAX)
-    return error("%s: over %d pages", what, LA_PAGES_MAX);
-  p = xasprintf("%s%cpage%%5Bsize%%5D=%d&page%%5Bnumber%%5D=%d", path,
-                strchr(path, '?') ? '&' : '?', LA_PAGE_SIZE, page);
-  rc = la_call(h, what, "GET", p, NULL, HTTP_RETRY, j);
+int la_pages(struct http *h, const char *what, const char *path,
+             cloud_page_fn each, void *arg)
+{
+  char *p = xasprintf("%s%cpage%%5Bsize%%5D=%d", path,
+                      strchr(path, '?') ? '&' : '?', LA_PAGE_SIZE);
+  int rc = cloud_pages(h, &la_paging, what, p, each, arg);
+
   free(p);
-  return rc ? -1 : 0;
+  return rc;
 }
 
 /* The id of the team tag NAME from the tag list: 0 found, 1 not there,
  * -1 cannot list. */
+struct la_find {
+  const char *name;
+  char *id;
+  size_t len;
+};
+
+static int la_tag_found(const struct json *page, void *arg)
+{
+  const struct la_find *f = arg;
+  char t[128];
+  int i, n = json_len(page, "data");
+
+  for (i = 0; i < n; i++)
+    if (json_text(page, t, sizeof(t), "data.%d.attributes.name", i) &&
+        !strcmp(t, f->name) &&
+        json_text(page, f->id, f->len, "data.%d.id", i))
+      return 1;
+  return 0;
+}
+
 static int la_tag_find(struct http *h, const char *name, char *id,
                        size_t len)
 {
-  struct json *j;
-  char t[128];
-  int i, n, page;
+  struct la_find f = { name, id, len };
+  int rc = la_pages(h, "list tags", "/tags", la_tag_found, &f);
 
-  for (page = 1; !la_page(h, "list tags", "/tags", page, &j); page++) {
-    if (!(n = json_len(j, "data"))) {
-      json_free(j);
-      return 1;
-    }
-    for (i = 0; i < n; i++)
-      if (json_text(j, t, sizeof(t), "data.%d.attributes.name", i) &&
-          !strcmp(t, name) && json_text(j, id, len, "data.%d.id", i)) {
-        json_free(j);
-        return 0;
-      }
-    json_free(j);
-  }
-  json_free(j);
-  return -1;
+  return rc < 0 ? -1 : !rc;
 }
 
 /* The id of the team tag NAME, made if there is none. The workers of one
@@ -360,44 +358,47 @@ static int ours(const struct json *a, const char *label)
 /* The project's servers, every page, filtered here by tag name (the
  * cassettes record filter[project] only), and the untagged ones of
  * ours(). */
+struct la_want {
+  const char *label;      /* NULL: every label */
+  struct cloud_list *out;
+};
+
+static int la_listed(const struct json *page, void *arg)
+{
+  const struct la_want *w = arg;
+  char want[128];
+  struct cloud_host *c;
+  int i, n = json_len(page, "data");
+
+  snprintf(want, sizeof(want), "%s=%s", CLOUD_TAG_LABEL,
+           w->label ? w->label : "");
+  for (i = 0; i < n; i++) {
+    const struct json *a = json_get(page, "data.%d.attributes", i);
+
+    if ((!has_tag(a, "mvm-ephemeral=true") ||
+         (w->label && !has_tag(a, want))) && !ours(a, w->label))
+      continue;
+    if (!(c = cloud_list_add(w->out)))
+      return error("list: over %d", CLOUD_LIST_MAX);
+    la_host(json_get(page, "data.%d", i), c);
+  }
+  return 0;
+}
+
 static int latitude_list(struct http *h, const char *label,
                          struct cloud_list *out)
 {
   char *path = xasprintf("/servers?filter%%5Bproject%%5D=%s", la_project);
-  char want[128];
-  struct cloud_host *c;
-  struct json *j;
-  int i, n = 1, page, rc = 0;
+  struct la_want w = { label, out };
+  int rc = la_pages(h, "list servers", path, la_listed, &w);
 
-  snprintf(want, sizeof(want), "%s=%s", CLOUD_TAG_LABEL, label ? label : "");
-  for (page = 1; !rc && n; page++) {
-    if (la_page(h, "list servers", path, page, &j)) rc = -1;
-    for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
-      const struct json *a = json_get(j, "data.%d.attributes", i);
-
-      if ((!has_tag(a, "mvm-ephemeral=true") ||
-           (label && !has_tag(a, want))) && !ours(a, label))
-        continue;
-      if (!(c = cloud_list_add(out)))
-        rc = error("list: over %d", CLOUD_LIST_MAX);
-      else la_host(json_get(j, "data.%d", i), c);
-    }
-    json_free(j);
-  }
   free(path);
-  return rc ? -1 : 0;
+  return rc;
 }
 
 static int latitude_destroy(struct http *h, const struct cloud_host *c)
 {
-  char *path = xasprintf("/servers/%s", c->id);
-  struct json *j;
-  int rc = la_call(h, "delete server", "DELETE", path, NULL,
-                   HTTP_RETRY | HTTP_404_OK, &j);
-
-  json_free(j);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete server", "/servers/%s", c->id);
 }
 
 /* The table. user_data content is base64 (gzip not known to be taken);

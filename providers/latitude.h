@@ -9,10 +9,10 @@ extern char la_project[128];
 /* One call: 0 with *J (a 204 has none), 1 on a 404, -1 with mvm.err. */
 int la_call(struct http *h, const char *what, const char *method,
             const char *path, const char *body, int flags, struct json **j);
-/* Page N (from 1) of the list at PATH into *J: 0, or -1. A list ends at
- * its first empty page. */
-int la_page(struct http *h, const char *what, const char *path, int page,
-            struct json **j);
+/* Every page of the list at PATH, as cloud_pages(): a list ends at its
+ * first empty page. */
+int la_pages(struct http *h, const char *what, const char *path,
+             cloud_page_fn each, void *arg);
 /* DELETE PATH: 0 deleted or already gone, -1 with mvm.err. */
 int la_delete(struct http *h, const char *what, const char *path);
 

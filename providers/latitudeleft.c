@@ -57,23 +57,27 @@ static int plan_price(const struct json *page, const char *type,
   return 0;
 }
 
+struct plan_want {
+  const char *type, *region;
+  struct cloud_price *p;
+};
+
+static int plan_page(const struct json *page, void *arg)
+{
+  const struct plan_want *w = arg;
+
+  return plan_price(page, w->type, w->region, w->p);
+}
+
 int latitude_price(struct http *h, const char *type, const char *region,
                    struct cloud_price *p)
 {
-  struct json *j;
-  int page, found = 0;
+  struct plan_want w = { type, region, p };
+  int rc = la_pages(h, "list plans", "/plans", plan_page, &w);
 
-  for (page = 1; !found; page++) {
-    if (la_page(h, "list plans", "/plans", page, &j)) return -1;
-    if (!json_len(j, "data")) {
-      snprintf(p->note, sizeof(p->note), "no plan %s in the plan list",
-               type);
-      found = 1;
-    } else {
-      found = plan_price(j, type, region, p);
-    }
-    json_free(j);
-  }
+  if (rc < 0) return -1;
+  if (!rc)
+    snprintf(p->note, sizeof(p->note), "no plan %s in the plan list", type);
   return *p->currency ? 0 : 1;
 }
 
@@ -86,23 +90,25 @@ static int mvm_tag(const char *name)
 }
 
 /* Every tag id some server of the team carries, as " id id ... ". */
+static int carried_page(const struct json *page, void *arg)
+{
+  struct buf *ids = arg;
+  char id[128];
+  int i, k, n = json_len(page, "data");
+
+  for (i = 0; i < n; i++)
+    for (k = 0; json_text(page, id, sizeof(id),
+                          "data.%d.attributes.tags.%d.id", i, k); k++) {
+      buf_add(ids, id, strlen(id));
+      buf_add(ids, " ", 1);
+    }
+  return 0;
+}
+
 static int carried(struct http *h, struct buf *ids)
 {
-  struct json *j;
-  char id[128];
-  int i, k, n = 1, page;
-
   buf_add(ids, " ", 1);
-  for (page = 1; n; page++) {
-    if (la_page(h, "list servers", "/servers", page, &j)) return -1;
-    for (i = 0, n = json_len(j, "data"); i < n; i++)
-      for (k = 0; json_text(j, id, sizeof(id),
-                            "data.%d.attributes.tags.%d.id", i, k); k++) {
-        buf_add(ids, id, strlen(id));
-        buf_add(ids, " ", 1);
-      }
-    json_free(j);
-  }
+  if (la_pages(h, "list servers", "/servers", carried_page, ids)) return -1;
   buf_add(ids, "", 1);
   return 0;
 }
@@ -125,31 +131,41 @@ static int delete_all(struct http *h, const char *what, const char *path,
 
 /* Delete mvmbox's tag objects no server carries. Another run may be
  * about to tag with one: its PATCH's 422 makes the tag again. */
+struct tags_left {
+  const struct buf *carried;  /* " id id ... " */
+  struct buf gone;
+};
+
+static int tags_page(const struct json *page, void *arg)
+{
+  struct tags_left *t = arg;
+  char id[128], name[160], pat[136];
+  int i, n = json_len(page, "data");
+
+  for (i = 0; i < n; i++) {
+    if (!json_text(page, id, sizeof(id), "data.%d.id", i) ||
+        !json_text(page, name, sizeof(name), "data.%d.attributes.name", i) ||
+        !mvm_tag(name))
+      continue;
+    snprintf(pat, sizeof(pat), " %s ", id);
+    if (strstr(t->carried->s, pat)) continue;
+    buf_add(&t->gone, pat, strlen(pat));
+  }
+  return 0;
+}
+
 static int sweep_tags(struct http *h)
 {
-  struct buf ids = { 0 }, gone = { 0 };
-  struct json *j;
-  char id[128], name[160], pat[136];
-  int i, n = 1, page, rc = carried(h, &ids);
+  struct buf ids = { 0 };
+  struct tags_left t = { &ids, { 0 } };
+  int rc = carried(h, &ids);
 
   /* All pages first: deleting shifts them. */
-  for (page = 1; !rc && n; page++) {
-    if (la_page(h, "list tags", "/tags", page, &j)) rc = -1;
-    for (i = 0, n = json_len(j, "data"); !rc && i < n; i++) {
-      if (!json_text(j, id, sizeof(id), "data.%d.id", i) ||
-          !json_text(j, name, sizeof(name), "data.%d.attributes.name", i) ||
-          !mvm_tag(name))
-        continue;
-      snprintf(pat, sizeof(pat), " %s ", id);
-      if (strstr(ids.s, pat)) continue;
-      buf_add(&gone, pat, strlen(pat));
-    }
-    json_free(j);
-  }
-  buf_add(&gone, "", 1);
-  if (delete_all(h, "delete tag", "/tags", gone.s)) rc = -1;
+  if (!rc && la_pages(h, "list tags", "/tags", tags_page, &t)) rc = -1;
+  buf_add(&t.gone, "", 1);
+  if (delete_all(h, "delete tag", "/tags", t.gone.s)) rc = -1;
   free(ids.s);
-  free(gone.s);
+  free(t.gone.s);
   return rc;
 }
 
@@ -173,35 +189,45 @@ static int ud_ours(const char *desc, const char *label, const struct rec *r)
   return cloud_intended(desc, label);
 }
 
+struct ud_left {
+  const char *label, *uid;
+  const struct rec *r;
+  struct buf gone;
+};
+
+static int ud_page(const struct json *page, void *arg)
+{
+  struct ud_left *u = arg;
+  char id[64], desc[200];
+  int i, n = json_len(page, "data");
+
+  for (i = 0; i < n; i++)
+    if (json_text(page, id, sizeof(id), "data.%d.id", i) &&
+        json_text(page, desc, sizeof(desc), "data.%d.attributes.description",
+                  i) && ud_ours(desc, u->label, u->r) &&
+        (!u->uid || strcmp(id, u->uid))) {
+      buf_add(&u->gone, " ", 1);
+      buf_add(&u->gone, id, strlen(id));
+    }
+  return 0;
+}
+
 static int sweep_userdata(struct http *h, const char *label,
                           const struct rec *r)
 {
   char *list = xasprintf("/projects/%s/user_data", la_project);
-  char id[64], desc[200];
-  const char *uid = r ? rec_get(r, "user_data") : NULL;
-  struct buf gone = { 0 };
-  struct json *j;
-  int i, n = 1, page, rc = 0;
+  struct ud_left u = { label, r ? rec_get(r, "user_data") : NULL, r,
+                       { 0 } };
+  int rc = 0;
 
-  if (uid) {            /* the journal's note of a killed create's object */
-    buf_add(&gone, " ", 1);
-    buf_add(&gone, uid, strlen(uid));
+  if (u.uid) {          /* the journal's note of a killed create's object */
+    buf_add(&u.gone, " ", 1);
+    buf_add(&u.gone, u.uid, strlen(u.uid));
   }
-  for (page = 1; !rc && n; page++) {
-    if (la_page(h, "list user data", list, page, &j)) rc = -1;
-    for (i = 0, n = json_len(j, "data"); !rc && i < n; i++)
-      if (json_text(j, id, sizeof(id), "data.%d.id", i) &&
-          json_text(j, desc, sizeof(desc), "data.%d.attributes.description",
-                    i) && ud_ours(desc, label, r) &&
-          (!uid || strcmp(id, uid))) {
-        buf_add(&gone, " ", 1);
-        buf_add(&gone, id, strlen(id));
-      }
-    json_free(j);
-  }
-  buf_add(&gone, " ", 1);
-  if (delete_all(h, "delete user data", list, gone.s)) rc = -1;
-  free(gone.s);
+  if (la_pages(h, "list user data", list, ud_page, &u)) rc = -1;
+  buf_add(&u.gone, " ", 1);
+  if (delete_all(h, "delete user data", list, u.gone.s)) rc = -1;
+  free(u.gone.s);
   free(list);
   return rc;
 }

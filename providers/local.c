@@ -6,6 +6,7 @@
 #include "mvm.h"
 #include "provider.h"
 #include "local.h"
+#include "localcg.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -271,6 +272,7 @@ int local_list(const char *prov, const char *label, const char *id,
 static pid_t spawn(const struct local_host *h, char **argv)
 {
   char log[PATH_MAX + 16];
+  struct buf cgs = { 0 };
   int fd, p[2], e = 0;
   pid_t pid;
 
@@ -281,7 +283,9 @@ static pid_t spawn(const struct local_host *h, char **argv)
     close(fd);
     return error("cannot create a pipe: %s", strerror(errno));
   }
-  local_cgroup_make(h);      /* providers/localcg.c: why */
+  local_cgroup_make(h->id, &cgs);     /* providers/localcg.c: why */
+  if (cgs.len) local_put(h, "cgroups", cgs.s, cgs.len);
+  free(cgs.s);
   fflush(NULL);
   if ((pid = fork()) < 0) {
     close(fd);
@@ -436,7 +440,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
 
 void local_rm(const struct local_host *h)
 {
-  if (h->dir[0]) local_cgroup_rm(h);
+  if (h->dir[0]) local_cgroup_rm(h->id, h->dir);
   if (h->dir[0] && nftw(h->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
     if (errno != ENOENT)
       errmsg(NULL, "cannot remove '%s': %s", h->dir, strerror(errno));

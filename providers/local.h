@@ -49,11 +49,6 @@ void local_stop(struct local_host *h, int n, void (*soft)(struct local_host *),
                 double timeout);
 /* Tail of the host's console.log, for an error message (static buffer). */
 const char *local_logtail(const struct local_host *h);
-/* providers/localcg.c: each host in a cgroup of its own (made and noted
- * in its state before the fork, entered by the child, removed with it). */
-int local_cgroup_make(const struct local_host *h);
-void local_cgroup_enter(void);
-void local_cgroup_rm(const struct local_host *h);
 /* Remove the host's state directory (recursively). */
 void local_rm(const struct local_host *h);
 

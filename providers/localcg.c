@@ -9,8 +9,7 @@
  * every hierarchy systemd uses (cgroup2, v1 name=systemd) ends that; the
  * list is kept in the host's state as "cgroups" for its removal. */
 #include "mvm.h"
-#include "provider.h"
-#include "local.h"
+#include "localcg.h"
 
 #include <ftw.h>
 
@@ -40,18 +39,14 @@ static const char *own_path(const char *key, char *out, size_t len)
   return r;
 }
 
-/* Make the host's cgroups (none where the hierarchy is not writable) and
- * note them in its state; 0 even when there are none. */
-int local_cgroup_make(const struct local_host *h)
+void local_cgroup_make(const char *id, struct buf *list)
 {
   char line[2 * PATH_MAX], mnt[PATH_MAX], type[64], opts[512], own[PATH_MAX];
-  struct buf list = { 0 };
   FILE *f = fopen("/proc/self/mountinfo", "re");
   const char *key, *sep;
-  int r;
 
   ncg = 0;
-  if (!f) return 0;
+  if (!f) return;
   while (ncg < CG_MAX && fgets(line, sizeof(line), f)) {
     /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - TYPE SOURCE SUPEROPTS */
     if (!(sep = strstr(line, " - ")) ||
@@ -64,21 +59,18 @@ int local_cgroup_make(const struct local_host *h)
     else continue;
     if (!own_path(key, own, sizeof(own))) continue;
     if (snprintf(cg[ncg], sizeof(cg[ncg]), "%s%s/mvmbox-%s", mnt,
-                 strcmp(own, "/") ? own : "", h->id) >= (int)sizeof(cg[0]))
+                 strcmp(own, "/") ? own : "", id) >= (int)sizeof(cg[0]))
       continue;
     if (mkdir(cg[ncg], 0755) && errno != EEXIST) {
-      debug("no cgroup of its own for %s in %s: %s", h->id, mnt,
+      debug("no cgroup of its own for %s in %s: %s", id, mnt,
             strerror(errno));
       continue;
     }
-    buf_add(&list, cg[ncg], strlen(cg[ncg]));
-    buf_add(&list, "\n", 1);
+    buf_add(list, cg[ncg], strlen(cg[ncg]));
+    buf_add(list, "\n", 1);
     ncg++;
   }
   fclose(f);
-  r = list.len ? local_put(h, "cgroups", list.s, list.len) : 0;
-  free(list.s);
-  return r;
 }
 
 /* In the child, before exec: into the cgroups local_cgroup_make() made. */
@@ -124,12 +116,12 @@ static int rm_dir(const char *path, const struct stat *sb, int flag,
  * reparented to PID 1 after the SIGKILL of a host that would not power
  * off), so every process left in its cgroups is killed, and the cgroups
  * removed once empty (a few seconds at most: SIGKILL is not ignored). */
-void local_cgroup_rm(const struct local_host *h)
+void local_cgroup_rm(const char *id, const char *dir)
 {
   char path[PATH_MAX + 16], *list, *s, *e;
   int tries;
 
-  snprintf(path, sizeof(path), "%s/cgroups", h->dir);
+  snprintf(path, sizeof(path), "%s/cgroups", dir);
   if (access(path, R_OK)) return;
   list = xreadfile(path, 4 * PATH_MAX, NULL);
   for (s = list; *s; s = e) {
@@ -142,7 +134,7 @@ void local_cgroup_rm(const struct local_host *h)
       nftw(s, rm_dir, 16, FTW_DEPTH | FTW_PHYS);
       if (!access(s, F_OK)) usleep(50000);
     }
-    if (!access(s, F_OK)) errmsg(NULL, "%s: cannot remove its cgroup %s", h->id, s);
+    if (!access(s, F_OK)) errmsg(NULL, "%s: cannot remove its cgroup %s", id, s);
   }
   free(list);
 }

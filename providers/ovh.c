@@ -65,7 +65,7 @@ static int find_row(struct http *h, const char *what, const char *path,
   int i, rc = http_req(h, what, "GET", path, NULL, HTTP_RETRY, &r);
 
   memset(out, 0, sizeof(*out));
-  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
+  if (!rc) rc = cloud_parse(&r, &j);
   for (i = 0; !rc && i < json_len(j, "%s", ""); i++) {
     if (!json_text(j, t, sizeof(t), "%d.name", i) || strcmp(t, name))
       continue;
@@ -95,7 +95,7 @@ static int region_ok(struct http *h, const char *region)
   int i, n, rc = http_req(h, "list regions", "GET", path, NULL, HTTP_RETRY,
                           &r);
 
-  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
+  if (!rc) rc = cloud_parse(&r, &j);
   for (i = 0, n = rc ? 0 : json_len(j, "%s", ""); i < n; i++) {
     if (!json_text(j, t, sizeof(t), "%d", i)) continue;
     if (!strcmp(t, region)) break;
@@ -175,12 +175,10 @@ static int ovh_create(struct http *h, const struct cloud_req *q,
                     "monthlyBilling", 0);
   path = xasprintf("/cloud/project/%s/instance", cred.project);
   rc = http_req(h, "create instance", "POST", path, body, q->http_flags, &r);
-  if (!rc && (j = json_parse(r.body, r.len))) {
+  if (!rc && !(rc = cloud_parse(&r, &j))) {
     host_from(j, c);
     snprintf(c->label, sizeof(c->label), "%s", q->label);
     if (!*c->id) rc = error("create instance: no id in the answer");
-  } else if (!rc) {
-    rc = -1;
   }
   json_free(j);
   http_resp_release(&r);
@@ -199,8 +197,7 @@ static int ovh_get(struct http *h, struct cloud_host *c)
                     HTTP_RETRY | HTTP_404_OK, &r);
 
   if (!rc && r.status == 404) c->state = CLOUD_GONE;
-  else if (!rc && (j = json_parse(r.body, r.len))) host_from(j, c);
-  else if (!rc) rc = -1;
+  else if (!rc && !(rc = cloud_parse(&r, &j))) host_from(j, c);
   json_free(j);
   http_resp_release(&r);
   free(path);
@@ -212,17 +209,19 @@ static int ovh_list(struct http *h, const char *label, struct cloud_list *out)
   char *path = xasprintf("/cloud/project/%s/instance", cred.project);
   struct http_resp r = { 0 };
   struct json *j = NULL;
-  struct cloud_host c;
+  struct cloud_host c, *slot;
   int i, rc = http_req(h, "list instances", "GET", path, NULL, HTTP_RETRY,
                        &r);
 
-  if (!rc && !(j = json_parse(r.body, r.len))) rc = -1;
+  if (!rc) rc = cloud_parse(&r, &j);
   for (i = 0; !rc && i < json_len(j, "%s", ""); i++) {
     memset(&c, 0, sizeof(c));
     host_from(json_get(j, "%d", i), &c);
     if (c.aux[0] != 'm') continue;      /* not ours: no marker */
     if (label && strcmp(c.label, label)) continue;
-    *cloud_list_add(out) = c;
+    if (!(slot = cloud_list_add(out)))
+      rc = error("list instances: over %d", CLOUD_LIST_MAX);
+    else *slot = c;
   }
   json_free(j);
   http_resp_release(&r);
@@ -232,19 +231,22 @@ static int ovh_list(struct http *h, const char *label, struct cloud_list *out)
 
 static int ovh_destroy(struct http *h, const struct cloud_host *c)
 {
-  char *path = xasprintf("/cloud/project/%s/instance/%s", cred.project,
-                         c->id);
-  struct http_resp r = { 0 };
-  int rc = http_req(h, "delete instance", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete instance", "/cloud/project/%s/instance/%s",
+                      cred.project, c->id);
 }
 
-static struct cloud_ops ovh_ops = {
+/* The API root comes with the credentials (OVH_ENDPOINT or ovh.conf), so
+ * they are read before the driver makes its handle. */
+static int ovh_at(const char *region)
+{
+  (void)region;
+  ovh_cred_clear(&cred);
+  if (ovh_cred_load(&cred) < 0) return -1;
+  snprintf(ovh_base, sizeof(ovh_base), "%s", cred.base);
+  return 0;
+}
+
+static const struct cloud_ops ovh_ops = {
   .name = "ovh",
   .base = ovh_base,
   .type = "bm-s1",
@@ -253,7 +255,9 @@ static struct cloud_ops ovh_ops = {
   .rate = 5, .burst = 10,
   .poll_s = 10,
   .ready_s = 1800,
-  .init = NULL,             /* set by the wrappers below */
+  .default_region = ovh_default_region,
+  .at = ovh_at,
+  .init = ovh_init,
   .create = ovh_create,
   .list_polls = 1,
   .get = ovh_get,
@@ -261,35 +265,4 @@ static struct cloud_ops ovh_ops = {
   .destroy = ovh_destroy,
 };
 
-/* The API root comes with the credentials (OVH_ENDPOINT or ovh.conf), so
- * it is read before the driver makes its handle; a failure is reported
- * by init(), where the driver expects credential errors. */
-static char load_err[sizeof(mvm.err)];
-static int load_init(struct http *h)
-{
-  if (*load_err) return error("%s", load_err);
-  return ovh_init(h);
-}
-static void load(void)
-{
-  ovh_cred_clear(&cred);
-  *load_err = 0;
-  if (ovh_cred_load(&cred) < 0)
-    snprintf(load_err, sizeof(load_err), "%s", mvm.err);
-  else
-    snprintf(ovh_base, sizeof(ovh_base), "%s", cred.base);
-  ovh_ops.init = load_init;
-}
-static const char *ovh_type(void) { return ovh_ops.type; }
-static const char *ovh_region(void) { return ovh_default_region(); }
-static int ovh_up(const struct up_args *a, emit_fn e)
-{ load(); return cloud_up(&ovh_ops, a, e); }
-static int ovh_down(const char *l, const struct rec *r, emit_fn e)
-{ load(); return cloud_down(&ovh_ops, l, r, e); }
-static int ovh_lst(const char *l, emit_fn e)
-{ load(); return cloud_list(&ovh_ops, l, e); }
-const struct provider provider_ovh = {
-  .name = "ovh", .flags = PF_PINS | PF_DRYUP,
-  .default_instance_type = ovh_type, .default_region = ovh_region,
-  .up = ovh_up, .down = ovh_down, .list = ovh_lst,
-};
+CLOUD_PROVIDER(ovh, 0);

@@ -121,35 +121,11 @@ static int vultr_get(struct http *h, struct cloud_host *c)
   return rc;
 }
 
-/* Every page of the cursor-paged list PATH (Vultr's meta.links.next),
- * EACH on each page's document: 0 goes on; else the pages stop and that
- * is returned (-1 with mvm.err). 0 after the last page. */
-static int vu_pages(struct http *h, const char *what, const char *path,
-                    int (*each)(const struct json *page, void *arg),
-                    void *arg)
-{
-  struct http_resp r;
-  struct json *j;
-  char cursor[512] = "", *url, *esc;
-  int rc = 0, more = 1;
-
-  while (!rc && more) {
-    esc = uri_escape(cursor);
-    url = xasprintf("%s?per_page=500%s%s", path, *cursor ? "&cursor=" : "",
-                    esc);
-    free(esc);
-    rc = http_req(h, what, "GET", url, NULL, HTTP_RETRY, &r);
-    free(url);
-    if (!rc && !(rc = cloud_parse(&r, &j))) {
-      rc = each(j, arg);
-      more = json_text(j, cursor, sizeof(cursor), "meta.links.next") &&
-             *cursor;
-      json_free(j);
-    }
-    http_resp_release(&r);
-  }
-  return rc;
-}
+/* Every list is cursor-paged (meta.links.next, "" on the last page), 500
+ * a page at most. */
+static const struct cloud_paging vu_paging = {
+  "meta.links.next", "cursor", NULL, NULL
+};
 
 struct vu_want {
   const char *label;      /* vultr_list(): NULL, every label */
@@ -183,20 +159,13 @@ static int vultr_list(struct http *h, const char *label,
 {
   struct vu_want w = { label, out };
 
-  return vu_pages(h, "list bare metal", "/v2/bare-metals", vu_listed, &w);
+  return cloud_pages(h, &vu_paging, "list bare metal",
+                     "/v2/bare-metals?per_page=500", vu_listed, &w);
 }
 
 static int vultr_destroy(struct http *h, const struct cloud_host *c)
 {
-  struct http_resp r;
-  char *path = xasprintf("/v2/bare-metals/%s", c->id);
-  int rc = http_req(h, "delete bare metal", "DELETE", path, NULL,
-                    HTTP_RETRY | HTTP_404_OK, &r);
-
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  free(path);
-  return rc;
+  return cloud_delete(h, "delete bare metal", "/v2/bare-metals/%s", c->id);
 }
 
 struct vu_plan {
@@ -234,7 +203,8 @@ static int vultr_price(struct http *h, const char *type, const char *region,
                        struct cloud_price *p)
 {
   struct vu_plan w = { type, p };
-  int rc = vu_pages(h, "list plans", "/v2/plans-metal", vu_priced, &w);
+  int rc = cloud_pages(h, &vu_paging, "list plans",
+                       "/v2/plans-metal?per_page=500", vu_priced, &w);
 
   (void)region;
   return rc < 0 ? -1 : !rc;

@@ -251,6 +251,66 @@ static void test_fields(void)
   TEST_DONE();
 }
 
+/* A list of pages for cloud_paged(): each page's cursor leads to the
+ * next by the table; "stop" ends the walk early, "loop" leads back. */
+struct pages_seen {
+  const char *const *next;  /* the cursor page i leads to */
+  char seen[256];
+  int n;
+};
+
+static int page_next(const char *cur, char *next, size_t len, void *arg)
+{
+  struct pages_seen *p = arg;
+  const char *to = p->next[p->n < 8 ? p->n : 7];
+
+  snprintf(p->seen + strlen(p->seen), sizeof(p->seen) - strlen(p->seen),
+           "[%s]", cur);
+  p->n++;
+  if (!strcmp(to, "stop")) return 1;
+  snprintf(next, len, "%s", strcmp(to, "loop") ? to : cur);
+  return 0;
+}
+
+static int page_forever(const char *cur, char *next, size_t len, void *arg)
+{
+  (*(int *)arg)++;
+  snprintf(next, len, "%d", atoi(cur) + 1);
+  return 0;
+}
+
+static void test_paged(void)
+{
+  static const char *const three[] = { "a", "b", "" };
+  static const char *const stop[] = { "a", "stop" };
+  static const char *const loop[] = { "a", "loop" };
+  struct pages_seen p = { three, "", 0 };
+  int n = 0;
+
+  TEST_START("cloud_paged: every page once, in order, to the last");
+  ASSERT_INT_EQ(cloud_paged("list", page_next, &p), 0);
+  ASSERT_STR_EQ(p.seen, "[][a][b]");
+  TEST_DONE();
+
+  TEST_START("cloud_paged: a page can end the walk (found)");
+  p = (struct pages_seen){ stop, "", 0 };
+  ASSERT_INT_EQ(cloud_paged("list", page_next, &p), 1);
+  ASSERT_STR_EQ(p.seen, "[][a]");
+  TEST_DONE();
+
+  TEST_START("cloud_paged: a page leading to itself is an error, not a loop");
+  p = (struct pages_seen){ loop, "", 0 };
+  ASSERT_INT_EQ(cloud_paged("list things", page_next, &p), -1);
+  ASSERT_STR_EQ(mvm.err, "list things: page 2 links to itself");
+  TEST_DONE();
+
+  TEST_START("cloud_paged: at most 1000 pages");
+  ASSERT_INT_EQ(cloud_paged("list", page_forever, &n), -1);
+  ASSERT_INT_EQ(n, 1000);
+  ASSERT_STR_EQ(mvm.err, "list: over 1000 pages");
+  TEST_DONE();
+}
+
 static void test_cloud(void)
 {
   test_conf();
@@ -258,4 +318,5 @@ static void test_cloud(void)
   test_enc();
   test_http_text();
   test_fields();
+  test_paged();
 }
