@@ -367,6 +367,7 @@ int provision_main(int argc, char **argv)
   a.user = "mvm";
   a.image = TT.image;
   a.ttl = TT.ttl;
+  a.price = TT.price;
   a.count = TT.n;
   if (flags & PF_NOCREATE) {
     for (a.count = 0; a.args[a.count]; a.count++);

@@ -26,6 +26,8 @@ struct up_args {
                            * mvm-expires=now+ttl (0: the default, 4 h) */
   int dry_run;            /* PF_DRYUP providers: print the API calls,
                            * create nothing */
+  const char *price;      /* --price: the operator's price an hour, or
+                           * NULL; given, the API's is not asked */
 };
 
 /* emit(): called once per host as soon as the provider knows its id (and
