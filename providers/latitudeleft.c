@@ -172,27 +172,50 @@ static int ud_ours(const char *desc, const char *label, const struct rec *r)
   return cloud_intended(desc, label);
 }
 
+/* Is ID one of the records' user_data= (the journal's note of a killed
+ * create's object)? */
+static int ud_noted(const char *id, const struct rec *r, int nr)
+{
+  const char *uid;
+  int k;
+
+  for (k = 0; k < nr; k++)
+    if ((uid = rec_get(&r[k], "user_data")) && !strcmp(id, uid)) return 1;
+  return 0;
+}
+
+/* Ours, by one of the NR records R, or after a teardown of LABEL (NR 0). */
+static int ud_any(const char *desc, const char *label, const struct rec *r,
+                  int nr)
+{
+  int k;
+
+  for (k = 0; k < nr; k++)
+    if (ud_ours(desc, NULL, &r[k])) return 1;
+  return !nr && ud_ours(desc, label, NULL);
+}
+
 static int sweep_userdata(struct http *h, const char *label,
-                          const struct rec *r)
+                          const struct rec *r, int nr)
 {
   char *list = xasprintf("/projects/%s/user_data", la_project);
   char id[64], desc[200];
-  const char *uid = r ? rec_get(r, "user_data") : NULL;
+  const char *uid;
   struct buf gone = { 0 };
   struct json *j;
   int i, n = 1, page, rc = 0;
 
-  if (uid) {            /* the journal's note of a killed create's object */
-    buf_add(&gone, " ", 1);
-    buf_add(&gone, uid, strlen(uid));
-  }
+  for (i = 0; i < nr; i++)
+    if ((uid = rec_get(&r[i], "user_data"))) {
+      buf_add(&gone, " ", 1);
+      buf_add(&gone, uid, strlen(uid));
+    }
   for (page = 1; !rc && n; page++) {
     if (la_page(h, "list user data", list, page, &j)) rc = -1;
     for (i = 0, n = json_len(j, "data"); !rc && i < n; i++)
       if (json_text(j, id, sizeof(id), "data.%d.id", i) &&
           json_text(j, desc, sizeof(desc), "data.%d.attributes.description",
-                    i) && ud_ours(desc, label, r) &&
-          (!uid || strcmp(id, uid))) {
+                    i) && ud_any(desc, label, r, nr) && !ud_noted(id, r, nr)) {
         buf_add(&gone, " ", 1);
         buf_add(&gone, id, strlen(id));
       }
@@ -205,9 +228,10 @@ static int sweep_userdata(struct http *h, const char *label,
   return rc;
 }
 
-int latitude_sweep(struct http *h, const char *label, const struct rec *r)
+int latitude_sweep(struct http *h, const char *label, const struct rec *r,
+                   int n)
 {
-  int rc = sweep_userdata(h, label, r);
+  int rc = sweep_userdata(h, label, r, n);
 
   if (sweep_tags(h) || rc) return -1;
   return 0;
