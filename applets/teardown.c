@@ -144,7 +144,9 @@ static void ended(const struct rec *r, void *arg)
   int i;
 
   (void)arg;
-  if (TT.dry || !p || !p->down_end) return;
+  /* Not one() skipped as never created: its objects are not ours to end. */
+  if (TT.dry || !p || !p->down_end || (!rec_get(r, "id") && rec_failed(r)))
+    return;
   while (e < ends + nends && e->p != p) e++;
   if (e == ends + ARRAY_LEN(ends)) return;
   if (e == ends + nends) nends++;
