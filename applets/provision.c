@@ -49,8 +49,7 @@ static struct {
   const struct provider *p;
 } TT;
 
-/* What mvm-report needs of a host: its type and region, when it was
- * created, how long that took and its price per hour (when known). */
+/* What mvm-report needs: type, region, created, provision_s, price. */
 static void add_matrix_keys(struct rec *o)
 {
   char when[40];
@@ -368,6 +367,7 @@ int provision_main(int argc, char **argv)
   a.user = "mvm";
   a.image = TT.image;
   a.ttl = TT.ttl;
+  a.price = TT.price;
   a.count = TT.n;
   if (flags & PF_NOCREATE) {
     for (a.count = 0; a.args[a.count]; a.count++);

@@ -126,6 +126,53 @@ static int one(struct rec *r, void *arg)
   return 0;
 }
 
+/* The records each provider with a down_end() destroyed: its sweep of
+ * what creates left besides hosts runs once, after every destroy, not in
+ * each record's worker (N parallel sweeps of the same objects). */
+static struct ended {
+  const struct provider *p;
+  struct rec *r;
+  int n;
+} ends[16];
+static int nends;
+
+static void ended(const struct rec *r, void *arg)
+{
+  const char *pn = rec_get(r, "provider");
+  const struct provider *p = pn ? lookup(pn) : NULL;
+  struct ended *e = ends;
+  int i;
+
+  (void)arg;
+  /* Not one() skipped as never created: its objects are not ours to end. */
+  if (TT.dry || !p || !p->down_end || (!rec_get(r, "id") && rec_failed(r)))
+    return;
+  while (e < ends + nends && e->p != p) e++;
+  if (e == ends + ARRAY_LEN(ends)) return;
+  if (e == ends + nends) nends++;
+  e->p = p;
+  e->r = xrealloc(e->r, (e->n + 1) * sizeof(*e->r));
+  rec_new(&e->r[e->n], r->addr);
+  for (i = 0; i < r->n; i++)
+    rec_set(&e->r[e->n], r->f[i].key, "%s", r->f[i].val);
+  e->n++;
+}
+
+/* The sweeps: a failure is a warning (the hosts are gone; a teardown by
+ * label sweeps again); none after a second ^C (abort: stop now). */
+static void end_all(void)
+{
+  int i, k;
+
+  for (i = 0; i < nends; i++) {
+    if (sig_count() < 2 && ends[i].p->down_end(ends[i].r, ends[i].n))
+      warn("%s: %s", ends[i].p->name, mvm.err);
+    for (k = 0; k < ends[i].n; k++) rec_release(&ends[i].r[k]);
+    free(ends[i].r);
+  }
+  nends = 0;
+}
+
 /* --expired: keep the listed hosts whose expires= has passed. */
 static void collect(struct rec *r)
 {
@@ -167,10 +214,13 @@ static int reap(const struct provider *p, const char *label)
       free(line);
     } else if (p->down(NULL, &TT.found[i], emit)) {
       warn("%s: %s: %s", p->name, rec_get(&TT.found[i], "id"), mvm.err);
+    } else {
+      ended(&TT.found[i], NULL);
     }
     rec_release(&TT.found[i]);
   }
   free(TT.found);
+  end_all();
   return TT.failed || mvm.exitval ? EXIT_HOSTFAIL : EXIT_OK;
 }
 
@@ -210,10 +260,12 @@ int teardown_main(int argc, char **argv)
   if (optind == argc && TT.expired) help_exit("--expired needs PROVIDER");
   if (optind == argc) {
     struct run_opts o = { .stage = "down", .jobs = TT.jobs, .each = one,
-                          .all = 1, .finish = 1 };
+                          .all = 1, .finish = 1, .done = ended };
 
     if (isatty(0)) help_exit("give PROVIDER [LABEL], or records on stdin");
-    return run_records(&o);
+    c = run_records(&o);
+    end_all();
+    return c;
   }
   p = provider_find(argv[optind]);
   label = argv[optind + 1];

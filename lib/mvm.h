@@ -185,6 +185,9 @@ struct run_opts {
   int finish;           /* an interrupt must not stop each() (mvm-teardown:
                          * every record read gets destroyed); a second one
                          * aborts, naming the hosts left */
+  /* In the parent, each record (as read) whose each() succeeded, or NULL
+   * (mvm-teardown: the providers' sweep once, after every destroy). */
+  void (*done)(const struct rec *r, void *arg);
 };
 int run_records(const struct run_opts *o);  /* 0, or 1 if any host failed */
 

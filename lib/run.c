@@ -171,6 +171,7 @@ static void finish(struct worker *w)
   if (w->result) {
     if (w->result[0] == 'F') R.failed = 1;
     else if (R.o->finish) hosts_seen(&w->in, -1);    /* destroyed */
+    if (w->result[0] != 'F' && R.o->done) R.o->done(&w->in, R.o->arg);
     run_emit(w->result + 1, strlen(w->result + 1));
   } else {
     rec_unset(&w->in, "error");

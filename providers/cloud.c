@@ -431,7 +431,7 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
     rc = ud_prep(o, a->user_data[i], &u.ud[i], &u.gz[i]);
   }
   if (!rc && !(u.h = cloud_connect(o, a->region))) rc = -1;
-  if (!rc) up_price(&u);
+  if (!rc && !a->price) up_price(&u);   /* the operator's word wins */
   if (!rc && a->dry_run) rc = up_dry(&u);
   else if (!rc) {
     struct cloud_pool cp = { o, emit, 1, a->label, NULL, NULL, NULL,

@@ -158,10 +158,12 @@ struct cloud_ops {
   int (*settle)(struct http *h, const struct cloud_req *q,
                 const struct cloud_host *c);
   /* After a teardown: delete what creates left besides hosts (user_data
-   * objects, tag objects no host carries). R: the record or journal line
-   * torn down (name=, label=, what cloud_journal() added), or NULL after
-   * a teardown of LABEL (NULL: all). 0, or -1 with mvm.err. */
-  int (*sweep)(struct http *h, const char *label, const struct rec *r);
+   * objects, tag objects no host carries), once a run. R: the N records
+   * or journal lines torn down (name=, label=, what cloud_journal()
+   * added), or N 0 after a teardown of LABEL (NULL: all). 0, or -1 with
+   * mvm.err. */
+  int (*sweep)(struct http *h, const char *label, const struct rec *r,
+               int n);
 };
 
 /* The driver. up(): one worker per host (at most MVM_CLOUD_JOBS, default
@@ -178,6 +180,8 @@ int cloud_up(const struct cloud_ops *o, const struct up_args *a,
 int cloud_down(const struct cloud_ops *o, const char *label,
                const struct rec *only, emit_fn emit);
 int cloud_list(const struct cloud_ops *o, const char *label, emit_fn emit);
+/* struct provider .down_end: O's sweep of the N records torn down. */
+int cloud_down_end(const struct cloud_ops *o, const struct rec *r, int n);
 /* Before anything is composed (struct provider .check): a service past its
  * .ended is refused, -1 with mvm.err counting the days, unless
  * MVM_<NAME>_ENDPOINT names another API (providers/cloudend.c); a
@@ -317,12 +321,14 @@ int cloud_pages(struct http *h, const struct cloud_paging *pg,
   { return cloud_list(&p##_ops, l, e); }                                  \
   static int p##_vt_check(const struct up_args *a)                        \
   { (void)a; return cloud_check(&p##_ops); }                              \
+  static int p##_vt_down_end(const struct rec *r, int n)                  \
+  { return cloud_down_end(&p##_ops, r, n); }                              \
   const struct provider provider_##p = {                                  \
     .name = #p, .flags = PF_PINS | PF_DRYUP | PF_CONFIRMS | (fl),                       \
     .default_instance_type = p##_vt_type,                                 \
     .default_region = p##_vt_region,                                      \
     .up = p##_vt_up, .down = p##_vt_down, .list = p##_vt_list,            \
-    .check = p##_vt_check,                                                \
+    .check = p##_vt_check, .down_end = p##_vt_down_end,                   \
   }
 
 #endif

@@ -156,10 +156,12 @@ static int confirm(struct down *d, double end)
 }
 
 /* What creates left besides hosts (latitude: user_data objects with a
- * host's private key, tag objects): swept after every teardown. */
-static int sweep(struct down *d, const char *label, const struct rec *r)
+ * host's private key, tag objects): swept after a teardown by label, and
+ * once after a run by records (cloud_down_end). */
+static int sweep(struct down *d, const char *label, const struct rec *r,
+                 int n)
 {
-  if (!d->o->sweep || !d->o->sweep(d->h, label, r)) return 0;
+  if (!d->o->sweep || !d->o->sweep(d->h, label, r, n)) return 0;
   return pfx_err(d->o);
 }
 
@@ -191,7 +193,7 @@ static int down_label(struct down *d, double end)
   free(d->got);
   info("%d host(s) destroyed, %d left%s", gone, left, left ? ""
        : " (confirmed by listing)");
-  return sweep(d, d->label, NULL);
+  return sweep(d, d->label, NULL, 0);
 }
 
 /* By record: delete it, then ask for it until it is gone or the deadline
@@ -238,7 +240,7 @@ static int intent_host(struct down *d, const struct rec *only)
     else if (!rc) d->emit(&r);
     rec_release(&r);
   }
-  return rc < 0 || sweep(d, label, only) ? -1 : 0;
+  return rc < 0 ? -1 : 0;
 }
 
 int cloud_down(const struct cloud_ops *o, const char *label,
@@ -268,13 +270,24 @@ int cloud_down(const struct cloud_ops *o, const char *label,
       emit(&r);
       rec_release(&r);
     }
-    if (rc >= 0 && sweep(&d, rec_get(only, "label"), only))
-      warn("%s", mvm.err);      /* the host is gone: its record says so */
     rc = rc < 0 ? -1 : 0;
   } else {
     rc = down_label(&d, end);
   }
   cloud_list_release(&d.l);
+  http_free(d.h);
+  return rc;
+}
+
+int cloud_down_end(const struct cloud_ops *o, const struct rec *r, int n)
+{
+  struct down d = { o, NULL, { 0 }, NULL, NULL, NULL };
+  int rc;
+
+  if (!o->sweep || n < 1) return 0;
+  if (!(d.h = cloud_connect(o, NULL))) return -1;
+  http_deadline(d.h, until());
+  rc = sweep(&d, NULL, r, n);
   http_free(d.h);
   return rc;
 }

@@ -22,6 +22,7 @@ int la_delete(struct http *h, const char *what, const char *path);
 
 int latitude_price(struct http *h, const char *type, const char *region,
                    struct cloud_price *p);
-int latitude_sweep(struct http *h, const char *label, const struct rec *r);
+int latitude_sweep(struct http *h, const char *label, const struct rec *r,
+                   int n);
 
 #endif

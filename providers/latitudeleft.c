@@ -189,9 +189,33 @@ static int ud_ours(const char *desc, const char *label, const struct rec *r)
   return cloud_intended(desc, label);
 }
 
+/* Is ID one of the records' user_data= (the journal's note of a killed
+ * create's object)? */
+static int ud_noted(const char *id, const struct rec *r, int nr)
+{
+  const char *uid;
+  int k;
+
+  for (k = 0; k < nr; k++)
+    if ((uid = rec_get(&r[k], "user_data")) && !strcmp(id, uid)) return 1;
+  return 0;
+}
+
+/* Ours, by one of the NR records R, or after a teardown of LABEL (NR 0). */
+static int ud_any(const char *desc, const char *label, const struct rec *r,
+                  int nr)
+{
+  int k;
+
+  for (k = 0; k < nr; k++)
+    if (ud_ours(desc, NULL, &r[k])) return 1;
+  return !nr && ud_ours(desc, label, NULL);
+}
+
 struct ud_left {
-  const char *label, *uid;
+  const char *label;
   const struct rec *r;
+  int nr;
   struct buf gone;
 };
 
@@ -204,8 +228,8 @@ static int ud_page(const struct json *page, void *arg)
   for (i = 0; i < n; i++)
     if (json_text(page, id, sizeof(id), "data.%d.id", i) &&
         json_text(page, desc, sizeof(desc), "data.%d.attributes.description",
-                  i) && ud_ours(desc, u->label, u->r) &&
-        (!u->uid || strcmp(id, u->uid))) {
+                  i) && ud_any(desc, u->label, u->r, u->nr) &&
+        !ud_noted(id, u->r, u->nr)) {
       buf_add(&u->gone, " ", 1);
       buf_add(&u->gone, id, strlen(id));
     }
@@ -213,17 +237,18 @@ static int ud_page(const struct json *page, void *arg)
 }
 
 static int sweep_userdata(struct http *h, const char *label,
-                          const struct rec *r)
+                          const struct rec *r, int nr)
 {
   char *list = xasprintf("/projects/%s/user_data", la_project);
-  struct ud_left u = { label, r ? rec_get(r, "user_data") : NULL, r,
-                       { 0 } };
-  int rc = 0;
+  struct ud_left u = { label, r, nr, { 0 } };
+  const char *uid;
+  int i, rc = 0;
 
-  if (u.uid) {          /* the journal's note of a killed create's object */
-    buf_add(&u.gone, " ", 1);
-    buf_add(&u.gone, u.uid, strlen(u.uid));
-  }
+  for (i = 0; i < nr; i++)
+    if ((uid = rec_get(&r[i], "user_data"))) {
+      buf_add(&u.gone, " ", 1);
+      buf_add(&u.gone, uid, strlen(uid));
+    }
   if (la_pages(h, "list user data", list, ud_page, &u)) rc = -1;
   buf_add(&u.gone, " ", 1);
   if (delete_all(h, "delete user data", list, u.gone.s)) rc = -1;
@@ -232,9 +257,10 @@ static int sweep_userdata(struct http *h, const char *label,
   return rc;
 }
 
-int latitude_sweep(struct http *h, const char *label, const struct rec *r)
+int latitude_sweep(struct http *h, const char *label, const struct rec *r,
+                   int n)
 {
-  int rc = sweep_userdata(h, label, r);
+  int rc = sweep_userdata(h, label, r, n);
 
   if (sweep_tags(h) || rc) return -1;
   return 0;

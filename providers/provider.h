@@ -26,6 +26,8 @@ struct up_args {
                            * mvm-expires=now+ttl (0: the default, 4 h) */
   int dry_run;            /* PF_DRYUP providers: print the API calls,
                            * create nothing */
+  const char *price;      /* --price: the operator's price an hour, or
+                           * NULL; given, the API's is not asked */
 };
 
 /* emit(): called once per host as soon as the provider knows its id (and
@@ -67,6 +69,12 @@ struct provider {
    * and the real run call it first. NULL: nothing beyond the applet's
    * checks. 0 or -1 (mvm.err: the first real cause). */
   int (*check)(const struct up_args *a);
+  /* After a teardown by records (mvm-teardown < records, --expired):
+   * once, what creates left besides the hosts of RECS (N of them, this
+   * provider's, each destroyed or gone), as a teardown by label does
+   * after its deletes: one sweep per run, not one per record running in
+   * parallel. NULL: nothing to do. 0 or -1 (mvm.err). */
+  int (*down_end)(const struct rec *recs, int n);
 };
 
 /* Found by name; a name with a '/' or ending in ".sh" is an original-style

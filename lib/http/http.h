@@ -113,6 +113,8 @@ int http_req(struct http *h, const char *what, const char *method,
 void rate_take(const char *prov, double rate, double burst);
 void rate_ok(const char *prov, double rate, double burst);
 void rate_429(const char *prov, double secs, double rate, double burst);
+/* The shared rate of PROV in force now (requests a second), unchanged. */
+double rate_now(const char *prov, double rate, double burst);
 /* A file NAME of the state directory every mvmbox process of the user
  * shares (MVM_STATE_DIR, else $XDG_RUNTIME_DIR/mvmbox, else
  * /tmp/mvmbox-UID; made 0700), opened read-write, created 0600, never

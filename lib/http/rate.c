@@ -13,6 +13,12 @@
  * of the ceiling per second of saturated sending, SLOW times that near
  * the rate of the last cut: CUBIC's plateau), there is no burst below the
  * ceiling, and the 429's Retry-After pushes the whole bucket back.
+ * A bucket that has never seen a 429 (or was idle for FORGET) starts
+ * slow, as TCP does: at SS_START of the ceiling, rate and burst alike,
+ * doubling each second that has a success, until the ceiling or the
+ * first 429 (which then cuts to what the API took): 64 workers do not
+ * open with the ceiling's burst against a lower limit, and a large
+ * documented burst (hetzner's 3,600) still opens with a large share.
  * Nobody has to know their account's limit. Used by lib/http/http.c. */
 #include "mvm.h"
 #include "http.h"
@@ -32,6 +38,8 @@
 #define SLOW 0.1            /* ... is this much slower */
 #define COLLAPSE 0.25       /* a measure below this share of the rate is
                              * not taken (a trickle was sent) */
+#define SS_START 0.25       /* slow start: the share of the ceiling first */
+#define SS_EVERY 1.0        /* ... doubled at most this often */
 
 /* The file: the arrival time, the current rate (0: the ceiling), when it
  * was last cut, how many times the queue was voided (gen) and the rate
@@ -46,6 +54,8 @@ struct bucket {
    * cut_from: the rate the last cut came down from (growth slows near
    * it, as CUBIC's does near its last loss). */
   double ok_sec, ok_n, ok_prev, cut_from;
+  /* ss: 1 while cur is a slow start's rate; ss_at: its last doubling. */
+  double ss, ss_at;
 };
 
 static double wall_s(void)
@@ -93,7 +103,7 @@ static double bucket_update(const char *prov, double (*f)(struct bucket *b,
                             double now, const struct step *s),
                             struct step *s)
 {
-  struct bucket b = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+  struct bucket b = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
   double now = wall_s(), wait;
   ssize_t n;
   int fd = bucket_open(prov);
@@ -111,9 +121,10 @@ static double bucket_update(const char *prov, double (*f)(struct bucket *b,
   if (n < (ssize_t)sizeof(b.tat) || !sane(b.tat)) b.tat = 0;
   if (n < (ssize_t)sizeof(b) || !sane(b.cur) || !sane(b.cut_at) ||
       !sane(b.gen) || !sane(b.gen_rate) || !sane(b.ok_sec) ||
-      !sane(b.ok_n) || !sane(b.ok_prev) || !sane(b.cut_from))
+      !sane(b.ok_n) || !sane(b.ok_prev) || !sane(b.cut_from) ||
+      !sane(b.ss) || !sane(b.ss_at))
     b.cur = b.cut_at = b.gen = b.gen_rate = b.ok_sec = b.ok_n =
-      b.ok_prev = b.cut_from = 0;
+      b.ok_prev = b.cut_from = b.ss = b.ss_at = 0;
   wait = f(&b, now, s);
   s->gen = b.gen;
   if (pwrite(fd, &b, sizeof(b), 0) != sizeof(b))
@@ -128,6 +139,7 @@ static double current(const struct bucket *b, double now, double ceiling)
 {
   double lo = ceiling * FLOOR;
 
+  if (b->ss && b->cur > 0) return b->cur < ceiling ? b->cur : ceiling;
   if (b->cur <= 0 || b->cur > ceiling || now - b->cut_at > FORGET)
     return ceiling;
   return b->cur < lo ? lo : b->cur;
@@ -140,6 +152,11 @@ static double current(const struct bucket *b, double now, double ceiling)
 static double tau_of(const struct bucket *b, double now, double rate,
                      const struct step *s)
 {
+  if (b->ss) {                /* slow start: the burst's share too */
+    double burst = s->burst * rate / s->rate;
+
+    return (burst < 1 ? 0 : burst - 1) / rate;
+  }
   if (rate < s->rate && b->cur > 0 && now - b->cut_at <= FORGET) return 0;
   return (s->burst < 1 ? 0 : s->burst - 1) / rate;
 }
@@ -148,8 +165,18 @@ static double tau_of(const struct bucket *b, double now, double rate,
  * next slot either way and waits for its own. */
 static double take(struct bucket *b, double now, const struct step *s)
 {
-  double r = current(b, now, s->rate), t = b->tat > now ? b->tat : now;
-  double tau = tau_of(b, now, r, s);
+  double r, t, tau;
+
+  if ((b->tat <= 0 || now - b->tat > FORGET) && now - b->cut_at > FORGET) {
+    /* New, or idle long enough to know nothing: slow start. */
+    b->cur = s->rate * SS_START;
+    b->ss = 1;
+    b->ss_at = now;
+    b->cut_from = 0;
+  }
+  r = current(b, now, s->rate);
+  t = b->tat > now ? b->tat : now;
+  tau = tau_of(b, now, r, s);
 
   b->tat = t + 1 / r;
   return t - tau > now ? t - tau - now : 0;
@@ -191,6 +218,17 @@ static double grow(struct bucket *b, double now, const struct step *s)
     b->ok_n = 0;
   }
   b->ok_n++;
+  if (b->ss) {
+    /* Slow start: double once a second that has a success; the slots
+     * taken at the old rate are voided, as on any regrowth. */
+    if (now - b->ss_at < SS_EVERY && now >= b->ss_at) return 0;
+    r *= 2;
+    b->ss_at = now;
+    if (r >= s->rate) r = s->rate, b->ss = 0;
+    b->cur = r >= s->rate ? 0 : r;
+    requeue(b, now, r, 0);
+    return 0;
+  }
   step = RAMP * s->rate / r;
   if (b->cur > 0 && r >= b->cut_from * NEAR) step *= SLOW;
   r += step;
@@ -214,7 +252,15 @@ static double cut(struct bucket *b, double now, const struct step *s)
     double t = took(b, now) * TOOK;
 
     b->cut_from = r;
-    r = t < r && t >= r * COLLAPSE ? t : r * BETA;
+    if (b->ss && t >= r) {
+      /* The end of a slow start: the burst let more through than its
+       * rate; the limit is what the API took, below the ceiling. */
+      b->cut_from = t / TOOK;
+      r = t < s->rate * BETA ? t : s->rate * BETA;
+    } else {
+      r = t < r && t >= r * COLLAPSE ? t : r * BETA;
+    }
+    b->ss = 0;
     if (r < s->rate * FLOOR) r = s->rate * FLOOR;
     b->cur = r;
     b->cut_at = now;
@@ -266,6 +312,19 @@ void rate_take(const char *prov, double rate, double burst)
     } while (wait > 0 && s.gen == gen);
     if (s.gen == gen) return;
   }
+}
+
+/* The rate in force, moving nothing: for a look from outside (tests). */
+static double in_force(struct bucket *b, double now, const struct step *s)
+{
+  return b->tat > 0 ? current(b, now, s->rate) : s->rate * SS_START;
+}
+
+double rate_now(const char *prov, double rate, double burst)
+{
+  struct step s;
+
+  return step_of(&s, rate, burst, 0) ? 0 : bucket_update(prov, in_force, &s);
 }
 
 void rate_ok(const char *prov, double rate, double burst)
