@@ -199,9 +199,11 @@ int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
 /* The region of a command that names none: o->default_region()'s, else
  * o->region. */
 const char *cloud_region(const struct cloud_ops *o);
-/* Shared by cloud.c and clouddown.c only: the API handle for REGION (NULL:
- * the default) with the provider's credentials (NULL, mvm.err), and a
- * host as a record. */
+/* Shared by the driver's files only (providers/cloudbase.c): the API
+ * handle for REGION (NULL: the default) with the provider's credentials
+ * (NULL, mvm.err), a host as a record, and mvm.err with PROV: in front
+ * (and TAIL after it): -1. */
+int cloud_err_pfx(const char *prov, const char *tail);
 struct http *cloud_connect(const struct cloud_ops *o, const char *region);
 void cloud_rec(const struct cloud_ops *o, const struct cloud_host *c,
                struct rec *r);

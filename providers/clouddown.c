@@ -35,14 +35,6 @@ static double poll_s(const struct cloud_ops *o)
   return cloud_env_s("MVM_CLOUD_POLL_S", o->poll_s);
 }
 
-static int pfx_err(const struct cloud_ops *o)
-{
-  char why[sizeof(mvm.err)];
-
-  snprintf(why, sizeof(why), "%s", mvm.err);
-  return error("%s: %s", o->name, why);
-}
-
 static void lived(const struct cloud_host *c, struct rec *r)
 {
   time_t t = time_parse(c->created);
@@ -162,7 +154,7 @@ static int sweep(struct down *d, const char *label, const struct rec *r,
                  int n)
 {
   if (!d->o->sweep || !d->o->sweep(d->h, label, r, n)) return 0;
-  return pfx_err(d->o);
+  return cloud_err_pfx(d->o->name, NULL);
 }
 
 /* By label: a worker per host deletes it, then the listing confirms. */
@@ -205,7 +197,7 @@ static int down_one(struct down *d, struct cloud_host *c, double end)
   if (rc) return rc;
   for (;;) {
     if (!d->o->get(d->h, c) && c->state == CLOUD_GONE) return 0;
-    if (c->state == CLOUD_FAILED) return pfx_err(d->o);
+    if (c->state == CLOUD_FAILED) return cloud_err_pfx(d->o->name, NULL);
     if (http_wall() >= end)
       return error("%s is still there at the deadline: run echo '- "
                    "provider=%s id=%s' | mvm-teardown", c->id, d->o->name,

@@ -4,7 +4,8 @@
  * key), the server (whose create takes no tags), and tagging it with the
  * team's tag objects (mvm-ephemeral, mvm-label=L, mvm-expires=T), made on
  * first use; once its create is over the user_data object is deleted.
- * latitudeleft.c has the plan's price and the sweep of what creates leave.
+ * latitudeleft.c has the plan's price and the sweep of what creates leave,
+ * latitudeapi.c the credentials and calls both use.
  * No published spec: the shapes are those of the recorded cassettes in
  * specs/latitude. API calls only: the driver does the rest. */
 #include "mvm.h"
@@ -20,50 +21,7 @@
 #define LA_TYPE "c2-small-x86"
 #define LA_REGION "SAO"
 #define LA_OS "ubuntu_24_04_x64_lts"
-#define LA_VERSION "2023-06-01"
 
-char la_project[128];
-
-/* Credentials: LATITUDE_API_TOKEN (the original tool), LATITUDESH_AUTH_
- * TOKEN (Terraform), LATITUDESH_BEARER (the SDKs); the project from
- * LATITUDE_PROJECT. The lsh CLI's own store is not read (its path is not
- * documented). */
-static int latitude_init(struct http *h)
-{
-  static const char *const tenv[] = { "LATITUDE_API_TOKEN",
-    "LATITUDESH_AUTH_TOKEN", "LATITUDESH_BEARER", NULL };
-  static const char *const penv[] = { "LATITUDE_PROJECT", NULL };
-  const char *tok = cloud_env(tenv), *proj = cloud_env(penv);
-
-  if (!tok)
-    return error("no Latitude.sh credentials: set LATITUDE_API_TOKEN (or"
-                 " LATITUDESH_AUTH_TOKEN)");
-  if (!proj)
-    return error("no Latitude.sh project: set LATITUDE_PROJECT (proj_...)");
-  http_header(h, "Authorization", tok, 1);
-  http_header(h, "API-Version", LA_VERSION, 0);
-  snprintf(la_project, sizeof(la_project), "%s", proj);
-  return 0;
-}
-
-/* API calls. */
-int la_call(struct http *h, const char *what, const char *method,
-            const char *path, const char *body, int flags, struct json **j)
-{
-  struct http_resp r;
-  int rc = http_req(h, what, method, path, body, flags, &r);
-
-  *j = NULL;
-  if (!rc && r.status != 204 && r.status != 404) rc = cloud_parse(&r, j);
-  if (!rc && r.status == 404) rc = 1;
-  http_resp_release(&r);
-  return rc;
-}
-
-int la_delete(struct http *h, const char *what, const char *path)
-{
-  return cloud_delete(h, what, "%s", path) < 0 ? -1 : 0;
-}
 
 /* A dry run: each call fails "dry run" once printed; a create goes on
  * with stand-in ids, so the whole sequence is shown. */
@@ -104,26 +62,6 @@ static void la_host(const struct json *d, struct cloud_host *c)
   /* the provider's verdict on the deploy, in a listing too: get() says
    * why (a listed host not READY or PENDING is asked for) */
   if (!strcmp(c->status, "failed_deployment")) c->state = CLOUD_FAILED;
-}
-
-/* Every list is paged (page[size], 20 by default; page[number] from 1).
- * The answer says nothing of more pages in the cassettes, so a list ends
- * at the first empty page; a server that caps page[size] lower is still
- * read to the end. */
-#define LA_PAGE_SIZE 100
-static const struct cloud_paging la_paging = {
-  NULL, NULL, "page%5Bnumber%5D", "data"
-};
-
-int la_pages(struct http *h, const char *what, const char *path,
-             cloud_page_fn each, void *arg)
-{
-  char *p = xasprintf("%s%cpage%%5Bsize%%5D=%d", path,
-                      strchr(path, '?') ? '&' : '?', LA_PAGE_SIZE);
-  int rc = cloud_pages(h, &la_paging, what, p, each, arg);
-
-  free(p);
-  return rc;
 }
 
 /* The id of the team tag NAME from the tag list: 0 found, 1 not there,

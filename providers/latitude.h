@@ -1,11 +1,14 @@
-/* providers/latitude.h - what latitude.c (hosts) and latitudeleft.c (the
- * plan's price, and what a create leaves besides the host) share. Only
- * those two include it. */
+/* providers/latitude.h - what latitude.c (hosts), latitudeleft.c (the
+ * plan's price, and what a create leaves besides the host) and
+ * latitudeapi.c (the calls both make) share. Only those include it. */
 #ifndef MVM_LATITUDE_H
 #define MVM_LATITUDE_H
 
 extern char la_project[128];
 
+/* latitudeapi.c. Credentials into H's headers, the project into
+ * la_project: 0, or -1 naming the variable to set. */
+int latitude_init(struct http *h);
 /* One call: 0 with *J (a 204 has none), 1 on a 404, -1 with mvm.err. */
 int la_call(struct http *h, const char *what, const char *method,
             const char *path, const char *body, int flags, struct json **j);

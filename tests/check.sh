@@ -107,7 +107,7 @@ for f in $(git ls-files 'lib/*.[ch]' 'providers/*.[ch]' 'applets/*.[ch]' \
 done
 # And no circles between files: which object uses which (nm), sorted.
 if [ -f mvmbox ] && command -v nm >/dev/null && command -v tsort >/dev/null; then
-  objs=$(ls lib/*.o lib/*/*.o applets/*.o 2>/dev/null)
+  objs=$(ls lib/*.o lib/*/*.o providers/*.o applets/*.o 2>/dev/null)
   # shellcheck disable=SC2086
   nm -A $objs 2>/dev/null | awk '
     { f = $1; sub(/:.*/, "", f) }
