@@ -22,8 +22,9 @@ int ec2_init(struct http *h);
 void ec2_at(const char *region, char *base, size_t len);
 const char *ec2_region(void);
 
-/* providers/awssg.c. AWS_SG_ID, else the id of group mvm-ephemeral-ssh in VPC (NULL: the
- * default VPC), made with 22/tcp from the caller's address if absent. */
+/* providers/awssg.c. AWS_SG_ID, else the id of group mvm-ephemeral-ssh
+ * in VPC (NULL: the default VPC), made with 22/tcp from the caller's
+ * address if absent. */
 int ec2_ssh_group(const char *region, const char *vpc, char *sg, size_t n);
 /* The VPC of subnet SUBNET (AWS_SUBNET_ID). */
 int ec2_subnet_vpc(const char *region, const char *subnet, char *vpc,

@@ -1,7 +1,8 @@
 /* lib/ssh/sshio.c - the bottom of lib/ssh/: waiting on a session's socket
  * (with keepalives, to its deadline), libssh2's failures in our words,
- * and the reader libssh2 uses for every session (LIBSSH2_CALLBACK_RECV). libssh2 1.10 waits (and times out) only when
- * the socket would block, so a peer that keeps sending would hold it
+ * and the reader libssh2 uses for every session (LIBSSH2_CALLBACK_RECV).
+ * libssh2 1.10 waits (and times out) only when the socket would block,
+ * so a peer that keeps sending would hold it
  * forever at full CPU; here every read checks the deadline, the peer's
  * first line must be an SSH banner of at most 255 bytes (RFC 4253 4.2), at
  * most 256 KiB may come before login, and the first bytes are kept to
