@@ -3,13 +3,15 @@
  * a tag filter on groups), holding an NSG with an SSH rule, a VNet, and the
  * VM with its NIC and Standard public IP made inline. Standard_D4s_v3 with
  * security type Standard: Trusted Launch would hide VT-x. Record id= is the
- * group's name. A PUT or DELETE answered with an Azure-AsyncOperation URL
- * is followed there (on the API's own host only, honouring Retry-After)
- * until it ends, else by provisioningState. A group delete is sent and
- * left to ARM: the driver waits for the group to go (get(): "Deleting"
- * is still there, a 404 is gone; the listing shows it until then).
- * Owns the Azure credentials (providers/azureauth.c); never writes
- * stdout. */
+ * group's name. create() makes the group; the three PUTs inside it are a
+ * create in steps, which the driver sends in order, each once the one
+ * before has Succeeded (providers/cloudsteps.c): step() sends one and
+ * names what to follow (its Azure-AsyncOperation URL, on the API's own
+ * host only, else the resource's provisioningState), op() asks once. A
+ * group delete is sent and left to ARM: the driver waits for the group to
+ * go (get(): "Deleting" is still there, a 404 is gone; the listing shows
+ * it until then). Owns the Azure credentials (providers/azureauth.c);
+ * never writes stdout. */
 #include "mvm.h"
 #include "http/http.h"
 #include "json.h"
@@ -25,36 +27,6 @@
 #define READY_S 900
 
 static struct azure_cred cred;
-
-/* The long-running operations create() started for this worker's host,
- * which get() follows in the driver's loop: one worker process per host,
- * so a file-level table serves (the URLs do not fit cloud_host.aux). */
-#define OPS_MAX 4
-struct op {
-  const char *what;       /* "create virtual machine": for messages */
-  char url[2048];
-  int res;                /* url is the resource: its provisioningState */
-  int step;               /* the PUT (steps[]) it follows, or -1 */
-  char code[64];          /* a failed operation's error code */
-  double next;            /* not asked again before (its Retry-After) */
-};
-static struct op ops[OPS_MAX];
-static int nops;
-
-/* The PUTs of a host, in order: ARM refuses a reference to a resource
- * whose provisioning is still running (ReferencedResourceNotProvisioned),
- * so each PUT waits, in get(), until the operation of the one before has
- * Succeeded. A step that failed with a RetryableError is sent again. */
-#define STEPS_MAX 3
-#define STEP_TRIES 3
-struct step {
-  const char *what, *rest, *api;
-  char *body;             /* owned; the VM's carries the user data */
-  int tries;
-};
-static struct step steps[STEPS_MAX];
-static int nsteps, stepi;
-static char create_err[sizeof(mvm.err)];   /* a PUT after the group's */
 
 static int refresh(void *c)
 {
@@ -79,168 +51,67 @@ static char *rg_path(const char *rg, const char *rest)
                    rest);
 }
 
-/* The operation an answer started (1), if it names one (Azure-
- * AsyncOperation). */
-static int op_from(const struct http_resp *r, const char *what,
-                   struct op *op)
-{
-  memset(op, 0, sizeof(*op));
-  op->what = what;
-  op->next = now_s() + r->retry_after;
-  return !http_resp_header(r, "Azure-AsyncOperation", op->url,
-                           sizeof(op->url));
-}
-
-/* Ask once how OP is going: 1 still running (or not to be asked yet), 0
- * done, -1 cannot tell now, -2 it failed or is not ours to follow
- * (mvm.err either way). */
-static int op_poll(struct http *h, struct op *op, char *st, size_t len)
-{
-  char path[sizeof(op->url)], why[sizeof(mvm.err)];
-  struct http_resp r = { 0 };
-  struct json *j = NULL;
-  double wait = op->next - now_s();
-  int rc;
-
-  if (op->res) {
-    snprintf(path, sizeof(path), "%s", op->url);
-  } else if (http_rel(h, op->url, path, sizeof(path))) {
-    snprintf(why, sizeof(why), "%s", mvm.err);
-    error("%s: not following its operation URL, %s", op->what, why);
-    return -2;
-  }
-  if (wait > 0) return 1;   /* not before its Retry-After: the driver
-                             * asks again at its next poll */
-  rc = http_req(h, op->what, "GET", path, NULL, HTTP_RETRY, &r);
-  op->next = now_s() + r.retry_after;
-  if (rc) {
-    rc = -1;
-  } else if (!(j = json_parse(r.body, r.len)) ||
-             !json_text(j, st, len, op->res ? "properties.provisioningState"
-                        : "status") || !*st) {
-    rc = error("%s: no status in its operation's answer", op->what);
-  } else if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
-    json_text(j, op->code, sizeof(op->code), "error.code");
-    arm_error(j, "error", why, sizeof(why));
-    error("%s: %s%s%s", op->what, st, *why ? " " : "", why);
-    rc = -2;
-  } else {
-    rc = strcmp(st, "Succeeded") != 0;
-  }
-  json_free(j);
-  http_resp_release(&r);
-  return rc;
-}
-
-/* PUT BODY (kept: the caller's) at REST of group RG; the operation it
- * started, else (RES) the resource itself, is followed by get() as the
- * operation of step STEP. */
-static int put(struct http *h, const char *what, const char *rg,
-               const char *rest, const char *api, const char *body,
-               int flags, int res, int step)
-{
-  char *tail = xasprintf("%s?api-version=%s", rest, api);
-  char *path = rg_path(rg, tail);
-  struct http_resp r = { 0 };
-  int rc = http_req(h, what, "PUT", path, body, flags, &r);
-  struct op *op = &ops[nops];
-
-  if (!rc && nops < OPS_MAX) {
-    if (op_from(&r, what, op)) {
-      op->step = step;
-      nops++;
-    } else if (res && strlen(path) < sizeof(op->url)) {
-      op->res = 1;
-      op->step = step;
-      snprintf(op->url, sizeof(op->url), "%s", path);
-      nops++;
-    }
-  }
-  http_resp_release(&r);
-  free(path);
-  free(tail);
-  return rc;
-}
-
-static void steps_free(void)
-{
-  for (; nsteps > 0; nsteps--) {
-    struct step *s = &steps[nsteps - 1];
-    if (s->body) freezero(s->body, strlen(s->body));
-    s->body = NULL;
-  }
-  stepi = 0;
-}
-
-static void step_add(const char *what, const char *rest, const char *api,
-                     char *body)
-{
-  steps[nsteps++] = (struct step){ what, rest, api, body, 0 };
-}
-
-/* Send the next step's PUT (0), or say none is left (1). */
-static int step_next(struct http *h, const char *rg)
-{
-  struct step *s;
-  int rc;
-
-  if (stepi >= nsteps) return 1;
-  s = &steps[stepi];
-  s->tries++;
-  rc = put(h, s->what, rg, s->rest, s->api, s->body, HTTP_RETRY, 1, stepi);
-  stepi++;
-  return rc < 0 ? -1 : 0;
-}
-
 static int azure_create(struct http *h, const struct cloud_req *q,
                         struct cloud_host *c)
 {
-  char *nsg, *subnet, *ud, *kpath;
-  int rc;
+  char *body = json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
+                          "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL,
+                          q->label, CLOUD_TAG_EXPIRES, q->expires);
+  char *path = rg_path(q->name, "?api-version=" RG_API);
+  struct http_resp r = { 0 };
+  int rc = http_req(h, "create resource group", "PUT", path, body,
+                    q->http_flags, &r);
 
-  char *rgbody;
-
-  nops = 0;
-  *create_err = 0;
-  steps_free();
-  rgbody = json_build("{s:s, s:{s:s, s:s, s:s}}", "location", q->region,
-                      "tags", CLOUD_TAG_EPH, "true", CLOUD_TAG_LABEL,
-                      q->label, CLOUD_TAG_EXPIRES, q->expires);
-  rc = put(h, "create resource group", q->name, "", RG_API, rgbody,
-           q->http_flags, 0, -1);
-  free(rgbody);
+  http_resp_release(&r);
+  free(path);
+  free(body);
   if (rc < 0) return -1;
-  /* From here on the group exists: it is the host, whatever fails next. */
+  /* The group is the host from here on, whatever its steps meet: a
+   * failed one leaves a failed record with this id, whose teardown
+   * deletes the group and all it holds. */
   snprintf(c->id, sizeof(c->id), "%s", q->name);
   snprintf(c->name, sizeof(c->name), "%s", q->name);
   snprintf(c->label, sizeof(c->label), "%s", q->label);
   snprintf(c->region, sizeof(c->region), "%s", q->region);
   c->state = CLOUD_PENDING;
-  nsg = rg_path(q->name, "/providers/Microsoft.Network/"
-                "networkSecurityGroups/nsg");
-  subnet = rg_path(q->name, "/providers/Microsoft.Network/virtualNetworks/"
-                   "vnet/subnets/default");
-  kpath = xasprintf("/home/%s/.ssh/authorized_keys", "mvm");
-  ud = b64_encode(q->user_data, q->ud_len);
-  step_add("create network security group",
-           "/providers/Microsoft.Network/networkSecurityGroups/nsg", NET_API,
-           json_build("{s:s, s:{s:[{s:s, s:{s:i, s:s, s:s, s:s, s:s, s:s, "
-                      "s:s, s:s}}]}}", "location", q->region, "properties",
-                      "securityRules", "name", "ssh", "properties",
-                      "priority", 1000, "direction", "Inbound", "access",
-                      "Allow", "protocol", "Tcp", "sourceAddressPrefix", "*",
-                      "sourcePortRange", "*", "destinationAddressPrefix",
-                      "*", "destinationPortRange", "22"));
-  step_add("create virtual network",
-             "/providers/Microsoft.Network/virtualNetworks/vnet", NET_API,
-             json_build("{s:s, s:{s:{s:[s]}, s:[{s:s, s:{s:s, s:{s:s}}}]}}",
-                        "location", q->region, "properties", "addressSpace",
-                        "addressPrefixes", "10.0.0.0/16", "subnets", "name",
-                        "default", "properties", "addressPrefix",
-                        "10.0.0.0/24", "networkSecurityGroup", "id", nsg));
-  step_add("create virtual machine",
-             "/providers/Microsoft.Compute/virtualMachines/vm", VM_API,
-             json_build(
+  return 0;
+}
+
+/* What the group holds, each PUT once what it references has Succeeded:
+ * the NSG, the VNet whose subnet names it, the VM on that subnet. */
+static int azure_steps(const struct cloud_req *q, const struct cloud_host *c,
+                       struct cloud_steps *s)
+{
+  char *nsg = rg_path(c->id, "/providers/Microsoft.Network/"
+                      "networkSecurityGroups/nsg");
+  char *subnet = rg_path(c->id, "/providers/Microsoft.Network/"
+                         "virtualNetworks/vnet/subnets/default");
+  char *kpath = xasprintf("/home/%s/.ssh/authorized_keys", "mvm");
+  char *ud = b64_encode(q->user_data, q->ud_len);
+
+  cloud_step_add(s, "create network security group",
+                 xasprintf("%s?api-version=" NET_API, nsg),
+                 json_build("{s:s, s:{s:[{s:s, s:{s:i, s:s, s:s, s:s, s:s, "
+                            "s:s, s:s, s:s}}]}}", "location", q->region,
+                            "properties", "securityRules", "name", "ssh",
+                            "properties", "priority", 1000, "direction",
+                            "Inbound", "access", "Allow", "protocol", "Tcp",
+                            "sourceAddressPrefix", "*", "sourcePortRange",
+                            "*", "destinationAddressPrefix", "*",
+                            "destinationPortRange", "22"));
+  cloud_step_add(s, "create virtual network",
+                 rg_path(c->id, "/providers/Microsoft.Network/"
+                         "virtualNetworks/vnet?api-version=" NET_API),
+                 json_build("{s:s, s:{s:{s:[s]}, s:[{s:s, s:{s:s, s:{s:s}}}]}}",
+                            "location", q->region, "properties",
+                            "addressSpace", "addressPrefixes", "10.0.0.0/16",
+                            "subnets", "name", "default", "properties",
+                            "addressPrefix", "10.0.0.0/24",
+                            "networkSecurityGroup", "id", nsg));
+  cloud_step_add(s, "create virtual machine",
+                 rg_path(c->id, "/providers/Microsoft.Compute/"
+                         "virtualMachines/vm?api-version=" VM_API),
+                 json_build(
       "{s:s, s:{s:s, s:s}, s:{s:{s:s}, s:{s:s}, "
       "s:{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:i, s:{s:s}}}, "
       "s:{s:s, s:s, s:s, s:{s:b, s:{s:[{s:s, s:s}]}}}, "
@@ -265,16 +136,67 @@ static int azure_create(struct http *h, const struct cloud_req *q,
       "Standard", "properties", "deleteOption", "Delete",
       "publicIPAllocationMethod", "Static", "publicIPAddressVersion",
       "IPv4"));
-  rc = step_next(h, q->name);
   freezero(ud, strlen(ud));
   free(nsg);
   free(subnet);
   free(kpath);
-  /* The group exists: the host is there with its id whatever failed, so
-   * that teardown deletes the group; the first get() fails it with the
-   * reason, which its record carries. */
-  if (rc) snprintf(create_err, sizeof(create_err), "%s", mvm.err);
   return 0;
+}
+
+/* PUT a step: what to follow is the operation its answer names (Azure-
+ * AsyncOperation, on the API's own host only), else the resource's own
+ * provisioningState. */
+static int azure_step(struct http *h, const struct cloud_step *s,
+                      struct cloud_op *op)
+{
+  char url[sizeof(op->url)], why[sizeof(mvm.err)];
+  struct http_resp r = { 0 };
+  int rc = http_req(h, s->what, "PUT", s->path, s->body, HTTP_RETRY, &r);
+
+  op->after = r.retry_after;
+  if (!rc && !http_resp_header(&r, "Azure-AsyncOperation", url,
+                               sizeof(url))) {
+    if (http_rel(h, url, op->url, sizeof(op->url))) {
+      snprintf(why, sizeof(why), "%s", mvm.err);
+      rc = error("%s: not following its operation URL, %s", s->what, why);
+    }
+  } else if (!rc) {
+    op->res = 1;
+    snprintf(op->url, sizeof(op->url), "%s", s->path);
+  }
+  http_resp_release(&r);
+  return rc;
+}
+
+/* Ask once how OP goes: its status (an operation's) or provisioningState
+ * (a resource's). */
+static int azure_op(struct http *h, struct cloud_op *op, struct cloud_host *c)
+{
+  char why[sizeof(mvm.err)], code[64] = "", *st = c->status;
+  size_t len = sizeof(c->status);
+  struct http_resp r = { 0 };
+  struct json *j = NULL;
+  int rc = http_req(h, op->what, "GET", op->url, NULL, HTTP_RETRY, &r);
+
+  op->after = r.retry_after;
+  if (rc) {
+    rc = -1;
+  } else if (!(j = json_parse(r.body, r.len)) ||
+             !json_text(j, st, len, op->res ? "properties.provisioningState"
+                        : "status") || !*st) {
+    rc = error("%s: no status in its operation's answer", op->what);
+  } else if (!strcmp(st, "Failed") || !strcmp(st, "Canceled")) {
+    json_text(j, code, sizeof(code), "error.code");
+    op->retry = !strcmp(code, "RetryableError");
+    arm_error(j, "error", why, sizeof(why));
+    error("%s: %s%s%s", op->what, st, *why ? " " : "", why);
+    rc = -2;
+  } else {
+    rc = strcmp(st, "Succeeded") != 0;
+  }
+  json_free(j);
+  http_resp_release(&r);
+  return rc;
 }
 
 /* GET the resource ID (ARM's "/subscriptions/..." id): 0 and *j, 1 when
@@ -363,41 +285,6 @@ static int azure_get(struct http *h, struct cloud_host *c)
   char st[40];
   int rc;
 
-  if (*create_err) {
-    c->state = CLOUD_FAILED;
-    snprintf(c->status, sizeof(c->status), "create failed");
-    return error("%s", create_err);
-  }
-  /* The operations first, oldest first, each step's PUT once the one
-   * before has Succeeded; then the VM and its address. */
-  for (;;) {
-    while (nops) {
-      struct op *op = &ops[0];
-      if ((rc = op_poll(h, op, c->status, sizeof(c->status))) == 1)
-        return 0;
-      if (rc == -2 && op->step >= 0 && !strcmp(op->code, "RetryableError")
-          && steps[op->step].tries < STEP_TRIES) {
-        stepi = op->step;          /* ARM says: send it again */
-        nops = 0;
-        break;
-      }
-      if (rc == -2) {
-        c->state = CLOUD_FAILED;
-        steps_free();
-      }
-      if (rc) return -1;
-      memmove(ops, ops + 1, --nops * sizeof(*ops));
-    }
-    if ((rc = step_next(h, c->id)) < 0) {
-      c->state = CLOUD_FAILED;
-      steps_free();
-      return -1;
-    }
-    if (rc == 1) break;
-    if (!nops) continue;            /* nothing to wait for: the next */
-    return 0;
-  }
-  steps_free();
   rc = get_res(h, "get virtual machine", c->id,
                "/providers/Microsoft.Compute/virtualMachines/vm", VM_API, &j);
   if (rc == 1) return group_state(h, c);
@@ -489,6 +376,9 @@ static const struct cloud_ops azure_ops = {
   .ready_s = READY_S,
   .init = azure_init,
   .create = azure_create,
+  .steps = azure_steps,
+  .step = azure_step,
+  .op = azure_op,
   .get = azure_get,
   .list = azure_list,
   .destroy = azure_destroy,

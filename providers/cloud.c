@@ -189,26 +189,43 @@ static int create_host(const struct up *u, const struct cloud_req *q,
   }
 }
 
+/* One poll of host C: the steps of its create while any is left, then
+ * its state. 0, or -1 (mvm.err; C FAILED if it did). */
+static int poll_once(const struct up *u, struct cloud_steps *st,
+                     double since, struct cloud_host *c)
+{
+  int rc = cloud_steps_go(u->o, u->h, st, c);
+
+  if (rc) return rc < 0 ? -1 : 0;     /* 1: a step is under way */
+  return cloud_poll(u->o, u->h, since, c);
+}
+
 /* Poll until the host (created at wall clock SINCE) has its address,
- * fails, or the deadline passes. */
-static int wait_ready(const struct up *u, double since,
-                      struct cloud_host *c)
+ * fails, or the deadline passes; the first step of a create in steps
+ * (ST) is sent at once. */
+static int wait_ready(const struct up *u, struct cloud_steps *st,
+                      double since, struct cloud_host *c)
 {
   double t0 = now_s(), poll = cloud_env_s("MVM_CLOUD_POLL_S", u->o->poll_s);
   double limit = cloud_env_s("MVM_CLOUD_READY_S", u->o->ready_s);
-  int gone = 0, fails = 0;
+  int gone = 0, fails = 0, first = 1;
 
   while (c->state == CLOUD_PENDING) {
+    const char *doing = cloud_steps_doing(st);
+
     if (pool_stopping())
       return error("%s: interrupted while waiting for an address (status "
                    "%s): the host exists", u->o->name,
                    *c->status ? c->status : "unknown");
     if (now_s() - t0 > limit)
-      return error("%s: no address after %.0fs (status %s)", u->o->name,
-                   limit, *c->status ? c->status : "unknown");
-    status("waiting for an address (%s)", c->status);
-    sleep_unless_stopping(poll);
-    if (cloud_poll(u->o, u->h, since, c)) {
+      return error("%s: no address after %.0fs (%s%sstatus %s)",
+                   u->o->name, limit, doing ? doing : "",
+                   doing ? ": " : "", *c->status ? c->status : "unknown");
+    if (doing) status("%s (%s)", doing, *c->status ? c->status : "starting");
+    else status("waiting for an address (%s)", c->status);
+    if (!first || !doing) sleep_unless_stopping(poll);
+    first = 0;
+    if (poll_once(u, st, since, c)) {
       if (c->state == CLOUD_FAILED || ++fails >= GET_FAILS)
         return cloud_err_pfx(u->o->name, NULL);
       continue;
@@ -227,6 +244,7 @@ static void up_child(int i, int fd, void *arg)
   const struct up *u = arg;
   struct cloud_req q;
   struct cloud_host c;
+  struct cloud_steps st = { 0 };
   char name[80], tags[3][128];
   struct rec r;
   double since;
@@ -258,7 +276,13 @@ static void up_child(int i, int fd, void *arg)
     cloud_rec(u->o, &c, &r);
     if (journal_add(&r)) warn("%s (host %s exists)", mvm.err, c.id);
     rec_release(&r);
-    rc = wait_ready(u, since, &c);
+    if (u->o->steps && u->o->steps(&q, &c, &st)) {
+      c.state = CLOUD_FAILED;
+      rc = cloud_err_pfx(u->o->name, NULL);
+    } else {
+      rc = wait_ready(u, &st, since, &c);
+    }
+    cloud_steps_release(&st);
   } else if (strstr(mvm.err, "may exist")) {
     char tail[160];
 
@@ -284,6 +308,29 @@ static void up_child(int i, int fd, void *arg)
   rec_release(&r);
 }
 
+/* Did the call fail because it was only printed (a dry run)? */
+static int dry_said(void)
+{
+  return !strcmp(mvm.err, "dry run") || strstr(mvm.err, ": dry run");
+}
+
+/* A dry run of a create in steps prints each step's call too. */
+static int up_dry_steps(const struct up *u, const struct cloud_req *q,
+                        const struct cloud_host *c)
+{
+  struct cloud_steps st = { 0 };
+  struct cloud_op op;
+  int i, rc = u->o->steps(q, c, &st);
+
+  for (i = 0; !rc && i < st.n; i++) {
+    memset(&op, 0, sizeof(op));
+    op.what = st.s[i].what;
+    if (u->o->step(u->h, &st.s[i], &op) && !dry_said()) rc = -1;
+  }
+  cloud_steps_release(&st);
+  return rc;
+}
+
 static int up_dry(const struct up *u)
 {
   struct cloud_req q;
@@ -296,9 +343,12 @@ static int up_dry(const struct up *u)
          u->o->ud_max);
   http_dry(u->h, 1);
   memset(&c, 0, sizeof(c));
-  if (u->o->create(u->h, &q, &c) && strcmp(mvm.err, "dry run") &&
-      !strstr(mvm.err, ": dry run"))
+  if (u->o->create(u->h, &q, &c) && !dry_said())
     return -1;
+  /* A create in steps prints the calls of its steps too, as of a host
+   * whose id is its name (nothing was made to give it another). */
+  snprintf(c.id, sizeof(c.id), "%s", name);
+  if (u->o->steps && up_dry_steps(u, &q, &c)) return -1;
   printf("# dry-run: and so on for %d host(s); tagged %s %s %s\n",
          u->a->count, tags[0], tags[1], tags[2]);
   return 0;

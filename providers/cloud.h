@@ -4,10 +4,9 @@
  * journal, create retries that never duplicate a host, polling for the
  * address, emitting records, teardown by tag or record, listing and its
  * pages. A provider file has no loops over hosts or pages, no retries of
- * its own and prints nothing; it waits for nothing but through get(),
- * which the driver calls at each poll (azure.c's get() follows the
- * operations of its create's PUTs, never asked before their
- * Retry-After). Only cloud provider files include this. */
+ * its own and prints nothing; it waits for nothing: the driver calls get()
+ * at each poll, and follows the long-running operations of a create made
+ * in steps (azure's PUTs). Only cloud provider files include this. */
 #ifndef MVM_CLOUD_H
 #define MVM_CLOUD_H
 
@@ -73,6 +72,34 @@ struct cloud_price {
   char basis[96];         /* where the number came from, for --dry-run */
   char note[160];         /* what the operator should know, or "": a
                            * plan not in stock at the site */
+};
+
+/* A create in steps (ops->steps, providers/cloudsteps.c): one call of it,
+ * and the long-running operation the call started, which the driver
+ * follows until it ends before it sends the next. */
+struct cloud_step {
+  const char *what;       /* "create virtual network": for messages */
+  char *path, *body;      /* owned; the body is freezero'd (user data) */
+  int tries;
+};
+struct cloud_op {
+  const char *what;       /* its step's */
+  char url[2048];         /* the path to ask how it goes; "": nothing to
+                           * follow, the step's call is done */
+  int res;                /* the provider's own: url is the resource
+                           * itself (its provisioning state), not an
+                           * operation */
+  int retry;              /* op() of one that failed: the API says its
+                           * step may be sent again */
+  double after;           /* step()/op(): the answer's Retry-After, s */
+};
+#define CLOUD_STEPS_MAX 4
+struct cloud_steps {
+  struct cloud_step s[CLOUD_STEPS_MAX];
+  int n, at;              /* how many; the one sent (or to send) */
+  int running;            /* s[at]'s operation is followed */
+  struct cloud_op op;
+  double next;            /* op is not asked before (monotonic) */
 };
 
 #define CLOUD_TAG_EPH "mvm-ephemeral"
@@ -164,6 +191,24 @@ struct cloud_ops {
    * mvm.err. */
   int (*sweep)(struct http *h, const char *label, const struct rec *r,
                int n);
+
+  /* Optional, for a host made by more calls than one, each sent once the
+   * long-running operation of the one before has ended (ARM refuses a
+   * reference to a resource still provisioning). The driver sends them
+   * one at a time, follows each operation (never before its Retry-After)
+   * and sends again a step the API calls retryable, all before it asks
+   * get(). steps(): after create() made host C (c->id set), the calls
+   * that follow, by cloud_step_add(); 0, or -1 with mvm.err. */
+  int (*steps)(const struct cloud_req *q, const struct cloud_host *c,
+               struct cloud_steps *s);
+  /* Send step S: 0 with what to follow in OP (url, res, after), -1 with
+   * mvm.err. */
+  int (*step)(struct http *h, const struct cloud_step *s,
+              struct cloud_op *op);
+  /* Ask once how OP goes (its status word into C->status, op->after
+   * set): 1 still running, 0 ended well, -1 cannot tell now, -2 it
+   * failed (op->retry: send its step again); mvm.err says why. */
+  int (*op)(struct http *h, struct cloud_op *op, struct cloud_host *c);
 };
 
 /* The driver. up(): one worker per host (at most MVM_CLOUD_JOBS, default
@@ -195,6 +240,20 @@ void cloud_end_note(const struct cloud_ops *o);
  * else by get() (providers/cloudpoll.c). */
 int cloud_poll(const struct cloud_ops *o, struct http *h, double since,
                struct cloud_host *c);
+
+/* The driver's side of a create in steps (providers/cloudsteps.c).
+ * cloud_step_add(): ops->steps() adds a call (WHAT, and PATH and BODY it
+ * hands over). cloud_steps_go(): at each poll, follow the operation
+ * running and send the next step once it ended: 1 still going, 0 every
+ * step ended (no steps: 0 at once), -1 with mvm.err (and C FAILED when
+ * the host's create failed; else it could not tell this time).
+ * cloud_steps_doing(): the step under way, or NULL. */
+void cloud_step_add(struct cloud_steps *s, const char *what, char *path,
+                    char *body);
+int cloud_steps_go(const struct cloud_ops *o, struct http *h,
+                   struct cloud_steps *s, struct cloud_host *c);
+const char *cloud_steps_doing(const struct cloud_steps *s);
+void cloud_steps_release(struct cloud_steps *s);
 
 /* The region of a command that names none: o->default_region()'s, else
  * o->region. */

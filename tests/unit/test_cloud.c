@@ -2,7 +2,7 @@
  * config files (hcloud's cli.toml contexts, YAML keys), JSON paths and
  * redaction, the error text of each provider's error shape, times in
  * both forms, percent-encoding and base64, a host out of an answer by a
- * table of paths. */
+ * table of paths, paging, a create in steps. */
 #include "unit.h"
 #include "provider.h"
 #include "cloud.h"
@@ -311,6 +311,115 @@ static void test_paged(void)
   TEST_DONE();
 }
 
+/* A provider's side of a create in steps, scripted: each op() answer is
+ * the next letter of ANSWERS (r running, d done, x failed retryable, f
+ * failed, u cannot tell); step "b" is done in its call. */
+static struct {
+  const char *answers;
+  int k;
+  double after;
+  char log[128];
+} stub;
+
+static int stub_step(struct http *h, const struct cloud_step *s,
+                     struct cloud_op *op)
+{
+  (void)h;
+  snprintf(stub.log + strlen(stub.log), sizeof(stub.log) - strlen(stub.log),
+           "S%s ", s->what);
+  if (!strcmp(s->what, "z")) return error("%s: 409 refused", s->what);
+  if (strcmp(s->what, "b")) snprintf(op->url, sizeof(op->url), "%s", s->path);
+  op->after = stub.after;
+  return 0;
+}
+
+static int stub_op(struct http *h, struct cloud_op *op, struct cloud_host *c)
+{
+  char a = stub.answers[stub.k] ? stub.answers[stub.k++] : 'u';
+
+  (void)h;
+  snprintf(stub.log + strlen(stub.log), sizeof(stub.log) - strlen(stub.log),
+           "O%s ", op->what);
+  snprintf(c->status, sizeof(c->status), "%c", a);
+  op->after = stub.after;
+  if (a == 'r') return 1;
+  if (a == 'd') return 0;
+  op->retry = a == 'x';
+  error("%s: %s", op->what, a == 'u' ? "503" : "Failed");
+  return a == 'u' ? -1 : -2;
+}
+
+static const struct cloud_ops stub_ops = {
+  .name = "stub", .step = stub_step, .op = stub_op,
+};
+
+/* Go at most N polls over steps WHAT (one letter each): the last answer. */
+static int steps_run(const char *what, const char *answers, double after,
+                     int n, struct cloud_host *c)
+{
+  static const char *const names[] = { "a", "b", "c", "z" };
+  struct cloud_steps s = { 0 };
+  int i, rc = 1;
+
+  memset(&stub, 0, sizeof(stub));
+  stub.answers = answers;
+  stub.after = after;
+  memset(c, 0, sizeof(*c));
+  for (; *what; what++)
+    cloud_step_add(&s, names[strchr("abcz", *what) - "abcz"],
+                   xasprintf("/p/%c", *what), xstrdup("{}"));
+  for (i = 0; i < n && rc == 1; i++)
+    rc = cloud_steps_go(&stub_ops, NULL, &s, c);
+  cloud_steps_release(&s);
+  return rc;
+}
+
+static void test_steps(void)
+{
+  struct cloud_host c;
+
+  TEST_START("cloud_steps_go: in order, each once the one before ended");
+  ASSERT_INT_EQ(steps_run("abc", "rdxxd", 0, 10, &c), 0);
+  ASSERT_STR_EQ(stub.log, "Sa Oa Oa Sb Sc Oc Sc Oc Sc Oc ");
+  ASSERT_INT_EQ(c.state, CLOUD_PENDING);
+  TEST_DONE();
+
+  TEST_START("cloud_steps_go: a retryable failure sent three times, no more");
+  ASSERT_INT_EQ(steps_run("ab", "xxxd", 0, 10, &c), -1);
+  ASSERT_STR_EQ(stub.log, "Sa Oa Sa Oa Sa Oa ");
+  ASSERT_INT_EQ(c.state, CLOUD_FAILED);
+  ASSERT_STR_EQ(mvm.err, "a: Failed");
+  TEST_DONE();
+
+  TEST_START("cloud_steps_go: a failed operation fails the host at once");
+  ASSERT_INT_EQ(steps_run("ac", "f", 0, 10, &c), -1);
+  ASSERT_STR_EQ(stub.log, "Sa Oa ");
+  ASSERT_INT_EQ(c.state, CLOUD_FAILED);
+  TEST_DONE();
+
+  TEST_START("cloud_steps_go: a refused send fails the host, nothing after");
+  ASSERT_INT_EQ(steps_run("zc", "", 0, 10, &c), -1);
+  ASSERT_STR_EQ(stub.log, "Sz ");
+  ASSERT_INT_EQ(c.state, CLOUD_FAILED);
+  ASSERT_STR_EQ(mvm.err, "z: 409 refused");
+  TEST_DONE();
+
+  TEST_START("cloud_steps_go: cannot tell is the poll's error, not the host's");
+  ASSERT_INT_EQ(steps_run("a", "u", 0, 10, &c), -1);
+  ASSERT_INT_EQ(c.state, CLOUD_PENDING);
+  TEST_DONE();
+
+  TEST_START("cloud_steps_go: never asked before its Retry-After");
+  ASSERT_INT_EQ(steps_run("a", "d", 60, 5, &c), 1);
+  ASSERT_STR_EQ(stub.log, "Sa ");
+  TEST_DONE();
+
+  TEST_START("cloud_steps_go: no steps, nothing to do");
+  ASSERT_INT_EQ(steps_run("", "", 0, 1, &c), 0);
+  ASSERT_STR_EQ(stub.log, "");
+  TEST_DONE();
+}
+
 static void test_cloud(void)
 {
   test_conf();
@@ -319,4 +428,5 @@ static void test_cloud(void)
   test_http_text();
   test_fields();
   test_paged();
+  test_steps();
 }
