@@ -1,8 +1,9 @@
 /* lib/codec.c - encodings: base64 (RFC 4648, both alphabets, the one
  * encoder of mvmbox: user-data fields, JWTs, SSH fingerprints and keys),
  * hex, percent-encoding (RFC 3986: query strings, forms, SigV4), gzip
- * (zlib, the gzip wrapper cloud-init recognises) for user-data over a
- * limit and its inverse for mvm-sync's compressed listings,
+ * (zlib, the gzip wrapper cloud-init and tar recognise; the only file
+ * that calls zlib) for user-data over a limit and mvm-sync's tar
+ * streams, and its inverse for mvm-sync's compressed listings,
  * and times as RFC 3339 or its compact, label-safe form. */
 #include "mvm.h"
 
@@ -119,26 +120,90 @@ char *uri_escape(const char *s)
   return b.s;
 }
 
-int gzip_buf(const void *p, size_t n, struct buf *out)
-{
+#define GZ_CHUNK (64 * 1024)   /* the most handed to the sink at once */
+
+struct gz {
   z_stream z;
-  unsigned char chunk[16384];
+  gz_sink sink;
+  void *arg;
+  double secs;
+  unsigned char out[GZ_CHUNK];
+};
+
+struct gz *gz_open(int level, gz_sink sink, void *arg)
+{
+  struct gz *g = xzalloc(sizeof(*g));
+
+  g->sink = sink;
+  g->arg = arg;
+  /* windowBits 15 + 16: the gzip wrapper (`tar -xz`, cloud-init) */
+  if (deflateInit2(&g->z, level, Z_DEFLATED, 15 + 16, 9,
+                   Z_DEFAULT_STRATEGY) != Z_OK)
+    die("gzip: cannot start zlib");
+  return g;
+}
+
+/* Deflate IN (FLUSH: Z_NO_FLUSH, or Z_FINISH to end the stream), each
+ * full chunk of output to the sink; the time in deflate is counted, the
+ * sink's not. */
+static int gz_run(struct gz *g, const void *in, size_t n, int flush)
+{
+  double t0 = now_s();
   int rc;
 
-  memset(&z, 0, sizeof(z));
-  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
-                   Z_DEFAULT_STRATEGY) != Z_OK)
-    return error("gzip: cannot start zlib");
-  z.next_in = (unsigned char *)p;
-  z.avail_in = (uInt)n;
+  g->z.next_in = (unsigned char *)in;
+  g->z.avail_in = (uInt)n;
   do {
-    z.next_out = chunk;
-    z.avail_out = sizeof(chunk);
-    rc = deflate(&z, Z_FINISH);
-    buf_add(out, chunk, sizeof(chunk) - z.avail_out);
-  } while (rc == Z_OK);
-  deflateEnd(&z);
-  return rc == Z_STREAM_END ? 0 : error("gzip: zlib error %d", rc);
+    g->z.next_out = g->out;
+    g->z.avail_out = sizeof(g->out);
+    rc = deflate(&g->z, flush);
+    if (rc == Z_STREAM_ERROR) return error("gzip: zlib error %d", rc);
+    if (sizeof(g->out) - g->z.avail_out) {
+      g->secs += now_s() - t0;
+      if (g->sink(g->arg, g->out, sizeof(g->out) - g->z.avail_out))
+        return -1;
+      t0 = now_s();
+    }
+  } while (g->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+  g->secs += now_s() - t0;
+  return 0;
+}
+
+int gz_write(struct gz *g, const void *p, size_t n)
+{
+  return gz_run(g, p, n, Z_NO_FLUSH);
+}
+
+int gz_finish(struct gz *g)
+{
+  return gz_run(g, "", 0, Z_FINISH);
+}
+
+double gz_secs(const struct gz *g)
+{
+  return g->secs;
+}
+
+void gz_free(struct gz *g)
+{
+  if (!g) return;
+  deflateEnd(&g->z);
+  free(g);
+}
+
+static int to_buf(void *arg, const void *p, size_t n)
+{
+  buf_add(arg, p, n);
+  return 0;
+}
+
+int gzip_buf(const void *p, size_t n, struct buf *out)
+{
+  struct gz *g = gz_open(Z_BEST_COMPRESSION, to_buf, out);
+  int rc = gz_write(g, p, n) || gz_finish(g) ? -1 : 0;
+
+  gz_free(g);
+  return rc;
 }
 
 int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,

@@ -253,6 +253,17 @@ void uri_encode(struct buf *b, const char *s, size_t n, int keep_slash);
 char *uri_escape(const char *s);
 /* gzip (zlib): user-data over a provider's limit; gunzip: listings. */
 int gzip_buf(const void *p, size_t n, struct buf *out);   /* 0 or -1 */
+/* A gzip stream of LEVEL (0-9) whose bytes go to SINK (0, or -1 to stop)
+ * as they come, at most 64 KB at once: mvm-sync's tar. gz_write() and
+ * gz_finish() (the end of the stream): 0 or -1; gz_secs(): the seconds
+ * spent compressing; gz_free() after either. */
+typedef int (*gz_sink)(void *arg, const void *p, size_t n);
+struct gz;
+struct gz *gz_open(int level, gz_sink sink, void *arg);
+int gz_write(struct gz *g, const void *p, size_t n);
+int gz_finish(struct gz *g);
+double gz_secs(const struct gz *g);
+void gz_free(struct gz *g);
 /* Inflate a gzip buffer into *out (malloc'd, NUL-terminated, at most max
  * bytes). 0 or -1 with mvm.err. */
 int gunzip_buf(const char *in, size_t n, char **out, size_t *outlen,

@@ -1,12 +1,11 @@
 /* lib/sync/tarz.c - a tar stream (pax: ustar headers, with a pax extended
  * header only where ustar falls short, lib/sync/tarhdr.c) written to a sink
- * callback in 64 KB blocks, optionally gzip-compressed with zlib.
+ * callback in 64 KB blocks, optionally gzip-compressed (lib/codec.c).
  * Entries are built from struct ment, not read back from disk metadata,
  * so no xattrs or ACL records reach the remote tar. Owns no file
  * descriptors beyond the one file it is copying. */
 #include "mvm.h"
 #include "sync.h"
-#include <zlib.h>
 
 #define TARZ_BLOCK (64 * 1024)   /* what each write to the sink is */
 
@@ -14,8 +13,7 @@ struct tarz {
   tarz_sink sink;
   void *arg;
   int level, failed;
-  z_stream z;
-  unsigned char *zout;
+  struct gz *gz;          /* NULL: level < 0, no compression */
   char *blk;             /* the block being filled */
   size_t nblk;
   struct tarz_stats st;
@@ -29,30 +27,12 @@ static int tz_sink(struct tarz *t, const void *p, size_t n)
   return t->failed ? -1 : 0;
 }
 
-/* Run deflate over in (flush: Z_NO_FLUSH or Z_FINISH), sinking output. */
-static int tz_deflate(struct tarz *t, const void *in, size_t n, int flush)
+static int tz_gz_sink(void *arg, const void *p, size_t n)
 {
-  double t0 = now_s();
-  int rc;
-
-  t->z.next_in = (unsigned char *)in;
-  t->z.avail_in = n;
-  do {
-    t->z.next_out = t->zout;
-    t->z.avail_out = TARZ_BLOCK;
-    rc = deflate(&t->z, flush);
-    if (rc == Z_STREAM_ERROR) return error("deflate failed");
-    if (TARZ_BLOCK - t->z.avail_out) {
-      t->st.zsecs += now_s() - t0;
-      if (tz_sink(t, t->zout, TARZ_BLOCK - t->z.avail_out)) return -1;
-      t0 = now_s();
-    }
-  } while (t->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-  t->st.zsecs += now_s() - t0;
-  return 0;
+  return tz_sink(arg, p, n);
 }
 
-/* The filled part of the block to the sink (through deflate). */
+/* The filled part of the block to the sink (through gzip). */
 static int tz_flush(struct tarz *t)
 {
   size_t n = t->nblk;
@@ -60,8 +40,7 @@ static int tz_flush(struct tarz *t)
   t->nblk = 0;
   if (!n) return t->failed ? -1 : 0;
   t->st.raw += n;
-  return t->level < 0 ? tz_sink(t, t->blk, n)
-                      : tz_deflate(t, t->blk, n, Z_NO_FLUSH);
+  return t->gz ? gz_write(t->gz, t->blk, n) : tz_sink(t, t->blk, n);
 }
 
 /* N bytes of p (NULL: zeros) into the stream. */
@@ -88,12 +67,7 @@ struct tarz *tarz_open(tarz_sink sink, void *arg, int level)
   t->arg = arg;
   t->level = level;
   t->blk = xmalloc(TARZ_BLOCK);
-  if (level >= 0) {
-    t->zout = xmalloc(TARZ_BLOCK);
-    /* windowBits 15 + 16: a gzip wrapper, what `tar -xz` expects */
-    if (deflateInit2(&t->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY))
-      die("out of memory");
-  }
+  if (level >= 0) t->gz = gz_open(level, tz_gz_sink, t);
   return t;
 }
 
@@ -158,6 +132,7 @@ void tarz_abort(struct tarz *t)
 void tarz_stats(const struct tarz *t, struct tarz_stats *st)
 {
   *st = t->st;
+  if (t->gz) st->zsecs = gz_secs(t->gz);
 }
 
 int tarz_close(struct tarz *t, struct tarz_stats *st)
@@ -165,12 +140,9 @@ int tarz_close(struct tarz *t, struct tarz_stats *st)
   /* the end: two zero blocks, the last 64 KB block not padded */
   int rc = t->failed || tz_put(t, NULL, 1024) || tz_flush(t) ? -1 : 0;
 
-  if (!rc && t->level >= 0) rc = tz_deflate(t, "", 0, Z_FINISH);
-  if (t->level >= 0) {
-    deflateEnd(&t->z);
-    free(t->zout);
-  }
-  if (st) *st = t->st;
+  if (!rc && t->gz) rc = gz_finish(t->gz);
+  if (st) tarz_stats(t, st);
+  gz_free(t->gz);
   free(t->blk);
   free(t);
   return rc;

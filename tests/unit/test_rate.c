@@ -1,7 +1,8 @@
 /* tests/unit/test_rate.c - lib/http/rate.c's shared bucket: a new bucket
  * starts slow (a quarter of the ceiling, its burst too), doubles at most
  * once a second of successes, and the first 429 cuts to what the API
- * took; a large documented burst (hetzner's) still opens wide. */
+ * took; a large documented burst (hetzner's) still opens wide; ten
+ * idle minutes and it starts slow again. */
 #include "unit.h"
 
 UNIT_REGISTER(test_rate)
@@ -19,6 +20,26 @@ static void second_start(void)
 
   clock_gettime(CLOCK_REALTIME, &ts);
   if (ts.tv_nsec > 400000000L) sleep_s(1.0 - ts.tv_nsec / 1e9 + 0.01);
+}
+
+/* Make the bucket file NAME of DIR look SECS older, as if nothing had
+ * used it since: every wall-clock time in it (the doubles past 2001)
+ * moved back; rates and counts are far smaller. */
+static void age_bucket(const char *dir, const char *name, double secs)
+{
+  char p[PATH_MAX];
+  double v[32];
+  ssize_t n;
+  int fd, i;
+
+  snprintf(p, sizeof(p), "%s/%s", dir, name);
+  ASSERT_TRUE((fd = open(p, O_RDWR)) >= 0);
+  n = pread(fd, v, sizeof(v), 0);
+  ASSERT_TRUE(n > 0 && n % (ssize_t)sizeof(double) == 0);
+  for (i = 0; i < n / (ssize_t)sizeof(double); i++)
+    if (v[i] > 1e9) v[i] -= secs;
+  ASSERT_TRUE(pwrite(fd, v, n, 0) == n);
+  close(fd);
 }
 
 static void test_rate(void)
@@ -48,6 +69,12 @@ static void test_rate(void)
   sleep_s(1.05);
   rate_ok("ut-vultr", 20, 30);
   ASSERT_TRUE(rate_now("ut-vultr", 20, 30) == 2 * r);
+  TEST_DONE();
+
+  TEST_START("rate: idle ten minutes, a bucket starts slow again");
+  age_bucket(dir, "rate-ut-vultr", 660);
+  rate_take("ut-vultr", 20, 30);
+  ASSERT_TRUE(rate_now("ut-vultr", 20, 30) == 5);
   TEST_DONE();
 
   TEST_START("rate: the first 429 cuts to what the API took in a second");

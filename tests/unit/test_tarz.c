@@ -153,6 +153,64 @@ static void gunzip(void)
   TEST_DONE();
 }
 
+struct chunks {
+  struct buf b;
+  size_t most;
+  int n, fail_at;
+};
+
+static int chunk_sink(void *arg, const void *p, size_t n)
+{
+  struct chunks *c = arg;
+
+  if (++c->n == c->fail_at) return error("sink failed");
+  if (n > c->most) c->most = n;
+  buf_add(&c->b, p, n);
+  return 0;
+}
+
+static void gz_stream(void)
+{
+  size_t i, n = 3 * 1024 * 1024, len;
+  unsigned char *in = xmalloc(n);
+  unsigned x = 1;
+  struct chunks c = { { 0 }, 0, 0, 0 };
+  struct gz *g;
+  char *out;
+
+  for (i = 0; i < n; i++) {     /* an LCG's high bytes: deflate cannot */
+    x = x * 1103515245 + 12345;  /* shrink it much, so many chunks */
+    in[i] = (unsigned char)(x >> 24);
+  }
+  TEST_START("gz stream: random 3 MB in pieces reads back, 64 KB at most");
+  g = gz_open(1, chunk_sink, &c);
+  for (i = 0; i < n; i += 100000)
+    ASSERT_INT_EQ(gz_write(g, in + i, n - i < 100000 ? n - i : 100000), 0);
+  ASSERT_INT_EQ(gz_finish(g), 0);
+  ASSERT_INT_EQ(gz_secs(g) > 0, 1);
+  gz_free(g);
+  ASSERT_INT_EQ(c.most <= 64 * 1024, 1);
+  ASSERT_INT_EQ(c.n > 1, 1);
+  ASSERT_INT_EQ(gunzip_buf(c.b.s, c.b.len, &out, &len, n), 0);
+  ASSERT_INT_EQ(len, n);
+  ASSERT_INT_EQ(memcmp(out, in, n), 0);
+  free(out);
+  free(c.b.s);
+  TEST_DONE();
+
+  TEST_START("gz stream: a failing sink fails the write, mvm.err its");
+  c = (struct chunks){ { 0 }, 0, 0, 2 };
+  g = gz_open(1, chunk_sink, &c);
+  for (i = 0, x = 0; i < n && !x; i += 100000)
+    x = gz_write(g, in + i, n - i < 100000 ? n - i : 100000) != 0;
+  ASSERT_INT_EQ(x, 1);
+  ASSERT_STR_EQ(mvm.err, "sink failed");
+  gz_free(g);
+  free(c.b.s);
+  free(in);
+  TEST_DONE();
+}
+
 static void test_tarz(void)
 {
   TEST_START("tarz: plain stream reads back exactly");
@@ -163,5 +221,6 @@ static void test_tarz(void)
   TEST_DONE();
   failures();
   gunzip();
+  gz_stream();
 }
 UNIT_REGISTER(test_tarz)
