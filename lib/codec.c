@@ -136,8 +136,10 @@ struct gz *gz_open(int level, gz_sink sink, void *arg)
 
   g->sink = sink;
   g->arg = arg;
-  /* windowBits 15 + 16: the gzip wrapper (`tar -xz`, cloud-init) */
-  if (deflateInit2(&g->z, level, Z_DEFLATED, 15 + 16, 9,
+  /* windowBits 15 + 16: the gzip wrapper (`tar -xz`, cloud-init);
+   * memLevel 8, zlib's default: 9 deflates level 1 a third slower, for
+   * no smaller output (measured on 60 MB of C headers). */
+  if (deflateInit2(&g->z, level, Z_DEFLATED, 15 + 16, 8,
                    Z_DEFAULT_STRATEGY) != Z_OK)
     die("gzip: cannot start zlib");
   return g;
