@@ -14,8 +14,11 @@ Every request is checked before it is served:
 A bad request gets EC2's XML error (and is logged), so the client under
 test fails loudly.  State: images, security groups, subnets, instances
 (pending -> running with a 127.x address after a few describes ->
-terminated; "nested" is their CpuOptions.NestedVirtualization).  GET /
-answers the caller's address (checkip).
+terminated; "nested" is their CpuOptions.NestedVirtualization); a listing
+of instances is paged by 2 (page_of).  GET / answers the caller's address
+(checkip).  DescribeSecurityGroups and DescribeSubnets are not paged:
+the client asks for one group by name and one subnet by id, which any
+page holds; DescribeImages is not paged in this model.
 
 usage: fake_aws.py STATEDIR MODEL   (writes STATEDIR/port, requests.log)
 env: FAKE_AWS_NOTFOUND=N  the first N DescribeInstances of a new instance
@@ -37,7 +40,7 @@ LOCK = threading.Lock()
 NOTFOUND = int(os.environ.get("FAKE_AWS_NOTFOUND", "0"))
 RUN_FAULTS = [f for f in os.environ.get("FAKE_AWS_RUN_FAULTS", "").split(",")
               if f]
-DB = {"instances": {}, "tokens": {}, "sgs": {}, "n": 0}
+DB = {"instances": {}, "tokens": {}, "sgs": {}, "n": 0, "pages": {}}
 IMAGES = [  # two Canonical 24.04 builds and a decoy of another owner
     ("ami-0old2404", "099720109477", "2024-04-01T00:00:00.000Z",
      "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240401"),
@@ -264,7 +267,8 @@ def run_instances(p):
             "state": "pending", "type": p["InstanceType"], "tags": tags,
             "launch": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "ip": "", "addr": "127.0.%d.%d" % (n // 250, n % 250 + 2),
-            "polls": 0, "hidden": NOTFOUND, "nested": nested, "params": p}
+            "polls": 0, "hidden": NOTFOUND, "nested": nested, "params": p,
+            "n": n}
     DB["instances"][inst["id"]] = inst
     if tok:
         DB["tokens"][tok] = inst["id"]
@@ -272,8 +276,45 @@ def run_instances(p):
     return "<instancesSet>%s</instancesSet>" % item_xml(inst)
 
 
+def page_of(p, listed):
+    """The page of LISTED (instances, in launch order) that MaxResults and
+    NextToken ask for, and the next page's token ("" at the end). EC2
+    pages a listing by MaxResults (5 to 1000; without it, all of them):
+    here by at most fakebase.PAGE_MAX (2) whatever it says, so a client
+    reading the first page alone is caught. A token is opaque, good for
+    the query that got it only; it names the last instance shown, so one
+    terminated between two pages moves no other off them."""
+    mr = p.get("MaxResults")
+    if mr is not None and not 5 <= int(mr) <= 1000:
+        raise Bad("InvalidParameterValue", "Value (%s) for parameter "
+                  "maxResults is invalid. Expecting a value between 5 and "
+                  "1000." % mr)
+    per = fakebase.page_size(int(mr or 1000), 1000)
+    query = json.dumps({k: v for k, v in p.items()
+                        if k not in ("MaxResults", "NextToken")},
+                       sort_keys=True)
+    start = 0
+    tok = p.get("NextToken")
+    if tok is not None:
+        q, after = DB["pages"].get(tok, (None, None))
+        if q != query:
+            raise Bad("InvalidPaginationToken", "The pagination token "
+                      "'%s' is not valid for this request" % tok)
+        start = next((n for n, i in enumerate(listed) if i["n"] > after),
+                     len(listed))
+    shown = listed[start:start + per]
+    nxt = ""
+    if start + per < len(listed):
+        nxt = uuid.uuid4().hex
+        DB["pages"][nxt] = (query, shown[-1]["n"])
+    return shown, nxt
+
+
 def describe_instances(p):
     ids, f = lst(p, "InstanceId"), filters(p)
+    if ids and ("MaxResults" in p or "NextToken" in p):
+        raise Bad("InvalidParameterCombination", "The parameter "
+                  "instancesSet cannot be used with the parameter maxResults")
     out = []
     for i in DB["instances"].values():
         if ids and i["id"] not in ids:
@@ -286,19 +327,23 @@ def describe_instances(p):
             continue        # not visible yet to a filtered listing either
         attrs = {"instance-state-name": i["state"]}
         attrs.update({"tag:" + k: v for k, v in i["tags"].items()})
-        if not match(f, attrs):
-            continue
-        if ids or i["state"] == "pending":
-            advance(i)      # looked at: by id, or a listing showing it
-        out.append(item_xml(i))
+        if match(f, attrs):
+            out.append(i)
     for x in ids:
         if x not in DB["instances"]:
             raise Bad("InvalidInstanceID.NotFound",
                       "The instance ID '%s' does not exist" % x)
+    nxt = ""
+    if not ids:
+        out, nxt = page_of(p, out)
+    for i in out:
+        if ids or i["state"] == "pending":
+            advance(i)      # looked at: by id, or a listing showing it
     save()
     return ("<reservationSet><item><reservationId>r-1</reservationId>"
-            "<instancesSet>%s</instancesSet></item></reservationSet>"
-            % "".join(out))
+            "<instancesSet>%s</instancesSet></item></reservationSet>%s"
+            % ("".join(item_xml(i) for i in out),
+               "<nextToken>%s</nextToken>" % nxt if nxt else ""))
 
 
 def terminate(p):
@@ -438,4 +483,8 @@ class H(fakebase.Base):
 
 
 save()                  # db.json from the start: a test can count zero
-fakebase.serve(STATE, H)
+# EC2 throttles per account and action (its request-token buckets) with
+# 503 RequestLimitExceeded. 40 a second: twice the client's burst
+# (providers/aws.c's .rate 5, .burst 20), so the client's own bucket keeps
+# under it in every test and a client bursting past its bucket does not.
+fakebase.serve(STATE, H, 40, 503)

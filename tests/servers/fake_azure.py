@@ -563,7 +563,11 @@ class H(fakebase.Base):
 
 
 class Foreign(fakebase.Base):
-    """127.0.0.2: another host, which must never be asked anything."""
+    """127.0.0.2: another host, which must never be asked anything: all
+    it is sent is logged (no limit, which would answer without a log)."""
+
+    def any(self, method):
+        self.handle_any(method)
 
     def handle_any(self, method):
         with open(os.path.join(STATE, "foreign.log"), "a") as f:
@@ -577,4 +581,8 @@ if os.environ.get("FAKE_AZURE_OP_FOREIGN"):
     srv.daemon_threads = True
     FOREIGN[0] = srv.server_address[1]
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-fakebase.serve(STATE, H)
+# ARM throttles per subscription and principal (429 with Retry-After);
+# 40 a second: twice the client's burst (providers/azure.c's .rate 5,
+# .burst 20), so the client's own bucket keeps under it and a client
+# bursting past it does not (the token endpoint counts too: one fake).
+fakebase.serve(STATE, H, 40)

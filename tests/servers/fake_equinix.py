@@ -1,8 +1,11 @@
 """tests/servers/fake_equinix.py - Equinix Metal for fakecloud.py: devices
 queued -> provisioning -> active with a public IPv4 in ip_addresses, tag
-strings with a ?tag= filter, page paging, errors as {"errors": [...]}.
-Requests are checked against specs/equinix/metal-v1-openapi.yaml by the
-framework; answers follow libcloud's recorded ones."""
+strings with a ?tag= filter, page paging (page from 1, per_page: 10 by
+default, 1000 at most; 2 at most here, fakecloud.py's page cap; meta with
+first, previous, self, next, last, total, current_page, last_page), errors
+as {"errors": [...]}. Requests are checked against
+specs/equinix/metal-v1-openapi.yaml by the framework; answers follow
+libcloud's recorded ones."""
 
 SPEC = "equinix/metal-v1-openapi.yaml"
 PREFIX = "/metal/v1"
@@ -11,6 +14,11 @@ PLANS = {"c3.small.x86", "c3.medium.x86", "m3.small.x86", "m3.large.x86"}
 METROS = {"da", "sv", "ny", "am", "sg", "fr", "ch", "dc"}
 TOKEN = "test-metal-token"
 PROJECT = "3f2a7c4e-0000-4000-8000-000000000001"
+# Metal documents no rate limit; it has one (429s are in its SDKs' retry
+# code). 40 a second: twice the client's burst (providers/equinix.c's
+# .rate 5, .burst 20), so the client's own bucket keeps under it and a
+# client that bursts past its bucket does not.
+WINDOW = 40
 
 
 def error(status, code, message):
@@ -62,19 +70,36 @@ def create(st, m, query, body):
     return 201, device(i)
 
 
+def number(query, name, default, hi):
+    """An integer query parameter in [1, HI] (the spec's bounds), or 422."""
+    from fakecloud import Reply
+    try:
+        n = int(query.get(name, default))
+    except ValueError:
+        n = 0
+    if not 1 <= n <= hi:
+        raise Reply(422, error(422, "", "%s is out of range" % name))
+    return n
+
+
 def list_devices(st, m, query, body):
     tag = query.get("tag")
-    per = int(query.get("per_page", 20))
-    page = int(query.get("page", 1))
+    per = st.page_size(number(query, "per_page", 10, 1000))
+    page = number(query, "page", 1, 100000)
     all_ = [i for i in st.listed() if not tag or tag in i.get("tags", [])]
     chunk = all_[(page - 1) * per: page * per]
     st.observe(chunk)
-    more = page * per < len(all_)
-    meta = {"total": len(all_), "current_page": page,
-            "last_page": max(1, (len(all_) + per - 1) // per)}
+    last = max(1, (len(all_) + per - 1) // per)
+
+    def href(n):
+        # As recorded (devices_for_project.json): the path below /metal/v1
+        # and the page's number, not the filter nor per_page.
+        return {"href": "/projects/%s/devices?page=%d" % (PROJECT, n)}
+    meta = {"total": len(all_), "current_page": page, "last_page": last,
+            "first": href(1), "last": href(last), "self": href(page)}
     # The API answers "next": null on the last page (not an absent member).
-    meta["next"] = {"href": "/metal/v1/projects/%s/devices?page=%d" % (PROJECT, page + 1)} \
-        if more else None
+    meta["next"] = href(page + 1) if page < last else None
+    meta["previous"] = href(page - 1) if page > 1 else None
     return 200, {"devices": [device(i) for i in chunk], "meta": meta}
 
 

@@ -19,7 +19,7 @@ Checked before anything is served:
     unknown field, a wrong JSON type or a bad enum is a 400); requestId
     makes inserts idempotent.
 Instances go PROVISIONING -> STAGING -> RUNNING (natIP 127.1.x.y) over
-GETs; DELETE removes them.
+GETs; DELETE removes them; aggregated/instances lists them by 2 a page.
 
 usage: fake_gcp.py STATEDIR DISCOVERY PUBKEY.pem SA_EMAIL
 env: FAKE_GCP_TTL=S   lifetime of issued tokens (default 3600)
@@ -43,7 +43,7 @@ BARE_ZONE = os.environ.get("FAKE_GCP_ZONE") == "bare"
 SCHEMAS = DISC["schemas"]
 LOCK = threading.Lock()
 DB = {"instances": {}, "ops": {}, "req": {}, "tokens": {}, "n": 0,
-      "issued": 0, "seen": {}}
+      "issued": 0, "seen": {}, "pages": {}}
 
 
 class Bad(Exception):
@@ -222,6 +222,55 @@ def matches(inst, flt):
     return True
 
 
+def zone_of(inst):
+    return "zones/" + inst["zone"].rsplit("/", 1)[-1]
+
+
+def aggregated(proj, q):
+    """One page of aggregated/instances: at most maxResults (0 to 500,
+    500 by default) instances, and at most fakebase.PAGE_MAX (2) here
+    whatever it says, so a client reading one page alone is caught; every
+    zone is a key, one with none on this page only a NO_RESULTS_ON_PAGE
+    warning (as libcloud's recorded answer has it). A nextPageToken is
+    good for the query that got it only and names the last instance
+    shown, so one deleted between two pages moves no other off them."""
+    mr = q.get("maxResults", "500")
+    if not re.fullmatch(r"\d+", mr) or int(mr) > 500:
+        raise Bad(400, "Invalid value for field 'maxResults': '%s'. Must be "
+                  "between 0 and 500" % mr)
+    per = fakebase.page_size(int(mr) or 500, 500)
+    query = json.dumps({k: v for k, v in q.items()
+                        if k not in ("maxResults", "pageToken")},
+                       sort_keys=True)
+    listed = sorted((i for i in DB["instances"].values()
+                     if matches(i, q.get("filter", ""))),
+                    key=lambda i: int(i["id"]))
+    start = 0
+    if "pageToken" in q:
+        was, after = DB["pages"].get(q["pageToken"], (None, None))
+        if was != query:
+            raise Bad(400, "Invalid value for field 'pageToken': '%s'"
+                      % q["pageToken"])
+        start = next((n for n, i in enumerate(listed)
+                      if int(i["id"]) > after), len(listed))
+    shown = listed[start:start + per]
+    zones = {"zones/us-central1-a", "zones/us-central1-b",
+             "zones/europe-west1-b"} | {zone_of(i) for i in listed}
+    items = {z: {"warning": {"code": "NO_RESULTS_ON_PAGE", "data": [
+        {"key": "scope", "value": z}], "message": "There are no results for "
+        "scope '%s' on this page." % z}} for z in sorted(zones)}
+    for i in shown:
+        items[zone_of(i)].pop("warning", None)
+        items[zone_of(i)].setdefault("instances", []).append(view(i))
+    out = {"kind": "compute#instanceAggregatedList",
+           "id": "projects/%s/aggregated/instances" % proj, "items": items}
+    if start + per < len(listed):
+        tok = uuid.uuid4().hex
+        DB["pages"][tok] = (query, int(shown[-1]["id"]))
+        out["nextPageToken"] = tok
+    return out
+
+
 class H(fakebase.Base):
 
     def end_headers(self):
@@ -258,15 +307,7 @@ class H(fakebase.Base):
                     raise Bad(404, "no such path")
                 proj, rest = m.groups()
                 if rest == "aggregated/instances" and method == "GET":
-                    items = {}
-                    for i in DB["instances"].values():
-                        if matches(i, q.get("filter", "")):
-                            z = "zones/" + i["zone"].rsplit("/", 1)[-1]
-                            items.setdefault(z, {"instances": []})[
-                                "instances"].append(view(i))
-                    return self.reply(200, {"kind":
-                                            "compute#instanceAggregatedList",
-                                            "items": items})
+                    return self.reply(200, aggregated(proj, q))
                 m = re.fullmatch(r"zones/([a-z0-9-]+)/instances(?:/([^/]+))?",
                                  rest)
                 if m and method == "POST" and not m.group(2):
@@ -310,4 +351,10 @@ class H(fakebase.Base):
 
 
 
-fakebase.serve(STATE, H)
+# Compute Engine's rate quotas are per minute (and per project and
+# region); a burst is refused 429 rateLimitExceeded. 40 a second: twice
+# the client's burst (providers/gcp.c's .rate 10, .burst 20), so the
+# client's own bucket keeps under it and a client bursting past it does
+# not (the token and metadata endpoints count too, as they are the same
+# fake here).
+fakebase.serve(STATE, H, 40)

@@ -3,7 +3,9 @@ with labels and label selectors, the create answer carrying the IPv4,
 errors as {"error": {"code", "message"}}, and GET /pricing (one unpaged
 answer, as the API gives it: every type's net and gross price per
 location, in the project owner's currency, EUR). Requests are checked
-against specs/hetzner/hcloud-openapi.json by the framework.
+against specs/hetzner/hcloud-openapi.json by the framework. The server
+list is paged as the API pages it (page, per_page: 25 by default, 50 at
+most, meta.pagination), and by 2 at most here (fakecloud.py's page cap).
 
 The prices are made up (of the real ones' order: a few cents an hour),
 not Hetzner's: tests check that a record carries the fake's figure."""
@@ -16,6 +18,11 @@ TYPES = {"cpx12", "cpx22", "cpx32", "cpx42", "cpx52", "cpx62", "cx23", "cx33",
          "cax11", "cax21", "cax31", "cax41"}
 LOCATIONS = {"fsn1", "nbg1", "hel1", "ash", "hil", "sin"}
 TOKEN = "test-hcloud-token"
+# The API's rate limit, as documented: 3600 requests an hour per project,
+# a token bucket refilled at one a second (providers/hetzner.c's .rate 1,
+# .burst 3600 follow it). No per-second limit is documented: a window
+# would refuse what Hetzner takes, so none (fakecloud.py's WINDOW).
+BUCKET = (3600, 1.0)
 # Net EUR an hour in the EU locations; the US and Singapore cost more, and
 # the Arm types (cax) are sold in the EU only, as at Hetzner.
 NET_HOURLY = {"cpx12": 0.0088, "cpx22": 0.0128, "cpx32": 0.0224,
@@ -114,10 +121,23 @@ def selected(i, sel):
     return True
 
 
+def number(query, name, default):
+    """A positive integer query parameter, or the API's 400."""
+    from fakecloud import Reply
+    try:
+        n = int(query.get(name, default))
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise Reply(400, error(400, "invalid_input",
+                               "invalid input in field '%s'" % name))
+    return n
+
+
 def list_servers(st, m, query, body):
     sel = query.get("label_selector", "")
-    per = min(int(query.get("per_page", 25)), 50)
-    page = int(query.get("page", 1))
+    per = st.page_size(number(query, "per_page", 25), 50)
+    page = number(query, "page", 1)
     all_ = [i for i in st.listed() if selected(i, sel)]
     chunk = all_[(page - 1) * per: page * per]
     st.observe(chunk)

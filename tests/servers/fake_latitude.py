@@ -19,9 +19,12 @@ PREFIX = ""
 READY_POLLS = 2
 # The API pages every list (20 a page by default); a test's project holds
 # a few objects, so at 20 a page no list would ever reach page 2. Pages of
-# 2 here, as a real project's lists span pages; the fault "page_max" sets
-# another size (1: a page per object).
-PAGE_MAX = 2
+# 2 here (fakecloud.py's page cap), as a real project's lists span pages;
+# the fault "page_max" sets another size (1: a page per object).
+# No documented rate limit here either: 40 requests a second, twice the
+# client's burst (providers/latitude.c's .rate 5, .burst 20), so its own
+# bucket keeps under it and a client bursting past its bucket does not.
+WINDOW = 40
 TOKEN = "test-latitude-token"
 PROJECT = "proj_TESTPROJ01"
 _PLANS = None
@@ -190,8 +193,8 @@ def patch_server(st, m, query, body):
 
 def page(st, query, items):
     """One page as the API serves it: page[size] (20 by default), at most
-    PAGE_MAX (or the fault "page_max"), of page[number] (from 1); past the
-    end, an empty data array."""
+    the fake's page cap (Store.page_size), of page[number] (from 1); past
+    the end, an empty data array."""
     from fakecloud import Reply
     try:
         size = int(query.get("page[size]", 20))
@@ -200,7 +203,7 @@ def page(st, query, items):
         raise Reply(400, error(400, "invalid_parameter", "page must be a number"))
     if size < 1 or number < 1:
         raise Reply(400, error(400, "invalid_parameter", "page out of range"))
-    size = min(size, int(st.faults.get("page_max", PAGE_MAX)))
+    size = st.page_size(size)
     return {"data": items[(number - 1) * size:number * size], "meta": {}}
 
 

@@ -13,7 +13,10 @@ from libcloud's OVH fixtures' shapes and the /cloud schema's members
 filter), in each of the project's regions (FAKE_OVH_REGIONS); a create in
 another region, or with an image its flavor does not boot, is a 400.
 Instances go BUILD -> ACTIVE with a
-public IPv4 127.3.x.y over GETs; DELETE answers null.
+public IPv4 127.3.x.y over GETs; DELETE answers null.  No list is paged
+here, as the API pages none of these: GET /cloud/project/{p}/instance
+(and region, flavor, image) answers the whole array at once, so there is
+no page of 2 to serve (as the other fakes do) without inventing one.
 
 usage: fake_ovh.py STATEDIR AK AS CK PROJECT OFFSET
 """
@@ -192,4 +195,8 @@ class H(fakebase.Base):
 
 
 
-fakebase.serve(STATE, H)
+# OVH throttles an application (429) without documenting the rate. 20 a
+# second: twice the client's burst (providers/ovh.c's .rate 5, .burst 10),
+# so the client's own bucket keeps under it and a client bursting past it
+# does not.
+fakebase.serve(STATE, H, 20)

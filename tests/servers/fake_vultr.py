@@ -2,8 +2,10 @@
 until a few polls, then active with a main IP; tags as strings, listed
 unfiltered with cursor paging (the API has no tag filter here); errors as
 {"error": "...", "status": N}; the bare metal plans with their
-monthly_cost, cursor-paged as every Vultr list (per_page at most 500; the
-fault "page_max" caps a page, so a test pages 1 at a time). Requests are
+monthly_cost, cursor-paged as every Vultr list (per_page: 100 by default,
+500 at most; 2 at most here, fakecloud.py's page cap; the cursors opaque,
+as the API's "encoded alphanumeric strings"). Rate-limited as Vultr is,
+30 requests a second (WINDOW). Requests are
 checked against specs/vultr/vultr-v2-openapi.json by the framework;
 answers follow libcloud's recorded ones (member "bare_metal"; the plans
 are its recording of GET /v2/plans-metal, member "plans_metal")."""
@@ -28,6 +30,9 @@ PLAN_LIST = recorded_plans()
 PLANS = {p["id"] for p in PLAN_LIST}
 REGIONS = {"ewr", "ord", "dfw", "sea", "lax", "atl", "ams", "lhr", "fra", "sjc"}
 TOKEN = "test-vultr-key"
+# "If your application sends more than 30 requests per second, the API
+# may return HTTP status code 429" (the spec's introduction, Rate Limit).
+WINDOW = 30
 
 
 def error(status, code, message):
@@ -78,24 +83,50 @@ def create(st, m, query, body):
     return 202, {"bare_metal": bm(i)}
 
 
-def page(st, query, all_):
-    """One page of a cursor-paged list, and its meta."""
-    per = min(int(query.get("per_page", 100)), 500,
-              int(st.faults.get("page_max", 500)))
-    start = int(query.get("cursor") or 0)
-    nxt = str(start + per) if start + per < len(all_) else ""
+def cursor(key):
+    """The opaque cursor of the page that starts at the item of KEY: as
+    the API's, whose example "bmV4dF9fQU1T" is base64 of "next__AMS"."""
+    return base64.b64encode(b"next__" + key.encode()).decode().rstrip("=")
+
+
+def page(st, query, all_, key):
+    """One page of a cursor-paged list (KEY: an item's id), and its meta.
+    A cursor names the first item of its page, so an item deleted
+    between two pages moves no other off them; if the named item is
+    gone, the page starts at the next id (all_ is in id order then)."""
+    from fakecloud import Reply
+    try:
+        per = int(query.get("per_page") or 100)
+        c = query.get("cursor") or ""
+        d = base64.b64decode(c + "=" * (-len(c) % 4), validate=True)
+        if c and not d.startswith(b"next__"):
+            raise ValueError(c)
+    except (ValueError, binascii.Error):
+        raise Reply(400, error(400, "", "Invalid cursor."))
+    if per < 1:
+        raise Reply(400, error(400, "", "Invalid per_page."))
+    per = st.page_size(per, 500)
+    start = 0
+    if c:
+        k = d[6:].decode(errors="replace")
+        at = [n for n, x in enumerate(all_) if key(x) == k]
+        start = at[0] if at else next(
+            (n for n, x in enumerate(all_) if key(x) > k), len(all_))
+    nxt = cursor(key(all_[start + per])) if start + per < len(all_) else ""
+    prev = cursor(key(all_[max(0, start - per)])) if start > 0 else ""
     return all_[start:start + per], {"total": len(all_),
-                                     "links": {"next": nxt, "prev": ""}}
+                                     "links": {"next": nxt, "prev": prev}}
 
 
 def list_bm(st, m, query, body):
-    chunk, meta = page(st, query, st.listed())
+    chunk, meta = page(st, query, sorted(st.listed(), key=lambda i: i["_id"]),
+                       lambda i: "bm-%06d" % i["_id"])
     st.observe(chunk)
     return 200, {"bare_metals": [bm(i) for i in chunk], "meta": meta}
 
 
 def list_plans(st, m, query, body):
-    chunk, meta = page(st, query, PLAN_LIST)
+    chunk, meta = page(st, query, PLAN_LIST, lambda p: p["id"])
     return 200, {"plans_metal": chunk, "meta": meta}
 
 

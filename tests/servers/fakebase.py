@@ -10,12 +10,16 @@ request in two is answered STATUS (default 429) with Retry-After: 1 and
 logged "STORM STATUS METHOD PATH" (never performed).
 
 A per-second rate limit, as the real APIs have (EC2's request token
-buckets, ARM's and Compute's per-minute quotas, OVH's throttle): a test
-writes "N [STATUS]" to STATE/window; from then on at most N requests are
-answered in each wall-clock second, the N+1st and later of a second get
-STATUS (default 429) with Retry-After: 1, logged "LIMIT STATUS METHOD
-PATH" (never performed); "0" lifts it. A fake whose API answers these in
-its own shape defines refusal(status) (EC2: XML RequestLimitExceeded).
+buckets, ARM's and Compute's per-minute quotas, OVH's throttle), always:
+at most N requests are answered in each wall-clock second, the N+1st and
+later of a second get STATUS with Retry-After: 1, logged "LIMIT STATUS
+METHOD PATH" (never performed). N and STATUS are the fake's own (serve()'s
+window and status: its API's limit, or twice its client's burst), so a
+client that bursts past its own bucket meets them in every test; a test
+writes "N [STATUS]" to STATE/window for another limit (STATUS default
+429), "0" lifts it. STATE/peak says the most requests of one second. A
+fake whose API answers these in its own shape defines refusal(status)
+(EC2: XML RequestLimitExceeded).
 """
 import http.server
 import json
@@ -23,9 +27,21 @@ import os
 import threading
 import time
 
+# Real APIs page every list, and a test's few hosts would all fit on one
+# page of the API's size: a client reading page 1 alone would pass. So a
+# page holds at most PAGE_MAX items here, whatever the client asks for;
+# FAKE_PAGE_MAX=N sets another cap, 0 the API's own maximum.
+PAGE_MAX = int(os.environ.get("FAKE_PAGE_MAX", "2"))
 STORM = {"until": 0.0, "n": 0, "status": 429}
-WINDOW = {"n": 0, "status": 429, "sec": 0, "count": 0}
+WINDOW = {"n": 0, "status": 429, "sec": 0, "count": 0, "peak": 0}
 STORM_LOCK = threading.Lock()
+
+
+def page_size(asked, api_max):
+    """The items a list page holds: ASKED (the client's), at most the
+    API's maximum and the fake's PAGE_MAX."""
+    n = min(asked, api_max)
+    return min(n, PAGE_MAX) if PAGE_MAX > 0 else n
 
 
 def setting(state, name):
@@ -72,16 +88,20 @@ class Base(http.server.BaseHTTPRequestHandler):
         w = setting(self.state_dir, "window")
         if w:
             WINDOW.update(n=int(w[0]), status=int(w[1]), sec=0, count=0)
+        # Every request counts in its second, a refused one too (a real
+        # limiter counts what it is sent).
+        if WINDOW["sec"] != int(now):
+            WINDOW.update(sec=int(now), count=0)
+        WINDOW["count"] += 1
+        if WINDOW["count"] > WINDOW["peak"]:
+            WINDOW["peak"] = WINDOW["count"]
+            put(self.state_dir, "peak", "%d\n" % WINDOW["peak"])
         if now < STORM["until"]:
             STORM["n"] += 1
             if STORM["n"] % 2:
                 return STORM["status"], "STORM"
-        if WINDOW["n"]:
-            if WINDOW["sec"] != int(now):
-                WINDOW.update(sec=int(now), count=0)
-            WINDOW["count"] += 1
-            if WINDOW["count"] > WINDOW["n"]:
-                return WINDOW["status"], "LIMIT"
+        if WINDOW["n"] and WINDOW["count"] > WINDOW["n"]:
+            return WINDOW["status"], "LIMIT"
         return 0, ""
 
     def stormed(self, method):
@@ -123,15 +143,22 @@ def log(state, line):
         f.write(line + "\n")
 
 
-def save(state, obj):
-    """STATE/db.json, replaced whole so a reader never sees half of it."""
-    t = os.path.join(state, "db.json.tmp")
+def put(state, name, text):
+    """STATE/NAME, replaced whole so a reader never sees half of it."""
+    t = os.path.join(state, name + ".tmp")
     with open(t, "w") as f:
-        json.dump(obj, f)
-    os.replace(t, os.path.join(state, "db.json"))
+        f.write(text)
+    os.replace(t, os.path.join(state, name))
 
 
-def serve(state, handler):
+def save(state, obj):
+    put(state, "db.json", json.dumps(obj))
+
+
+def serve(state, handler, window, status=429):
+    """Answer on 127.0.0.1, limited to WINDOW requests a second (STATUS
+    beyond them) until the test says otherwise (STATE/window)."""
+    WINDOW.update(n=window, status=status)
     handler.state_dir = state
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True

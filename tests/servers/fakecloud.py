@@ -2,7 +2,7 @@
 """tests/servers/fakecloud.py - a stateful fake of a cloud API, for tests.
 
     fakecloud.py PROVIDER PORTFILE [--latency MS] [--rate N] [--window N]
-                 [--faults JSON] [--check 0]
+                 [--page-max N] [--faults JSON] [--check 0]
 
 Listens on 127.0.0.1 only (a free port, written to PORTFILE once it
 listens) and hands out 127.x addresses. PROVIDER names a module
@@ -26,14 +26,27 @@ lost performs the request and then drops the answer, slow sleeps 2 s
 first, badjson answers 200 with a cut-off document (and does nothing).
 {"get404": N} answers the first N gets of a new instance with 404
 (eventual consistency); {"rate": N} limits every request to N per second
-(429 with Retry-After beyond it). --window N counts requests per wall-clock
-second, as Vultr's limit does: the N+1st of a second is answered 429
-(Retry-After: 1). {"storm": S} answers every second request 429 for S
+(429 with Retry-After beyond it). {"storm": S} answers every second request 429 for S
 seconds from now; {"linger": S} keeps a deleted instance in listings for
 S seconds (eventual consistency, as EC2 and ARM do; a get says 404);
 {"stuck": N} makes the next N deletes answer success while the instance
-stays (a host that never goes away). /_fake/state counts "lingering". --check 0 skips the spec check: for
-benchmarks of the client, where the checker's CPU time would dominate.
+stays (a host that never goes away). /_fake/state counts "lingering".
+
+Real APIs always rate-limit, so the fake does by default: a module's
+WINDOW is its API's limit per wall-clock second (the N+1st request of a
+second is answered 429, Retry-After: 1, as Vultr's limit is counted), or
+its BUCKET (capacity, refill per second) a token bucket (Hetzner's
+hourly one). --window N counts N per wall-clock second instead; --window
+0 lifts every limit (a benchmark that sets its own --rate). /_fake/state
+says "peak", the most requests sent in one wall-clock second.
+
+Real APIs page every list; a test's few hosts would all fit on one page
+of the API's size, so a client reading page 1 alone would pass. So every
+list page holds at most 2 items here, whatever per_page the client asks
+(modules call Store.page_size); --page-max N another cap, 0 the API's own
+maximum (benchmarks of 1,000 hosts); the fault {"page_max": N} another
+cap for one test. --check 0 skips the spec check: for benchmarks of the
+client, where the checker's CPU time would dominate.
 """
 import importlib
 import json
@@ -60,6 +73,7 @@ def find_specs():
 
 
 SPECS = find_specs()
+PAGE_MAX = 2                # items on a list page, by default (see above)
 
 
 class Reply(Exception):
@@ -200,6 +214,10 @@ class Store:
         self.cond = threading.Condition(self.lock)
         self.rate_t = 0.0
         self.win = (0, 0)           # (second, requests in it)
+        self.peak = 0               # the most requests in one second
+        self.tokens = None          # a BUCKET's level (None: full)
+        self.tokens_t = 0.0
+        self.page_max = PAGE_MAX
         self.storm_until = 0.0
         self.storm_n = 0
         self.gone = {}              # deleted, still listed: id -> until
@@ -224,22 +242,41 @@ class Store:
         if linger > 0:
             self.gone[inst["_id"]] = (time.time() + linger, inst)
 
-    def limited(self, window):
-        """Over the per-second window, or a storm's 429: True."""
+    def limited(self, window, bucket=None):
+        """Over the per-second window or out of the bucket's tokens, or a
+        storm's 429: True. Every request counts in its second's window
+        (a refused one too, as a real limiter counts what it is sent)."""
         now = time.time()
+        sec = int(now)
+        n = self.win[1] + 1 if self.win[0] == sec else 1
+        self.win = (sec, n)
+        self.peak = max(self.peak, n)
         if "storm" in self.faults:
             self.storm_until = now + float(self.faults.pop("storm"))
         if now < self.storm_until:
             self.storm_n += 1
             if self.storm_n % 2:
                 return True
-        if window:
-            sec = int(now)
-            n = self.win[1] + 1 if self.win[0] == sec else 1
-            self.win = (sec, n)
-            if n > window:
+        if window and n > window:
+            return True
+        if bucket:
+            cap, refill = bucket
+            have = cap if self.tokens is None else min(
+                cap, self.tokens + (now - self.tokens_t) * refill)
+            self.tokens_t = now
+            if have < 1:
+                self.tokens = have
                 return True
+            self.tokens = have - 1
         return False
+
+    def page_size(self, asked, api_max=None):
+        """The items a list page holds: what the client asked for (its
+        per_page), at most the API's maximum, and at most the fake's cap
+        (PAGE_MAX, --page-max, the fault "page_max"; 0: no cap)."""
+        n = asked if api_max is None else min(asked, api_max)
+        cap = int(self.faults.get("page_max", self.page_max))
+        return min(n, cap) if cap > 0 else n
 
     def new_id(self):
         self.seq += 1
@@ -331,6 +368,7 @@ class Handler(BaseHTTPRequestHandler):
                                 "requests": st.requests,
                                 "counts": st.counts,
                                 "lingering": len(st.gone),
+                                "peak": st.peak,
                                 # every kind of object left, where the
                                 # module counts more than instances
                                 "left": getattr(self.server.mod, "left",
@@ -381,7 +419,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise Reply(429, mod.error(429, "rate_limit_exceeded", "rate limit exceeded"),
                                 {"Retry-After": 1})
                 st.rate_t += 1.0 / self.server.rate
-            if st.limited(self.server.window):
+            if st.limited(self.server.window, self.server.bucket):
                 st.counts["429"] = st.counts.get("429", 0) + 1
                 raise Reply(429, mod.error(429, "rate_limit_exceeded", "Rate limit reached - please try your request again later."),
                             {"Retry-After": 1})
@@ -447,7 +485,10 @@ def main():
     srv.store.faults = json.loads(opts.get("--faults", "{}"))
     srv.latency = float(opts.get("--latency", 0)) / 1000
     srv.rate = float(opts.get("--rate", 0))
-    srv.window = int(opts.get("--window", 0))
+    # The module's limit, unless --window says another (0: none).
+    srv.window = int(opts.get("--window", getattr(mod, "WINDOW", 0)))
+    srv.bucket = getattr(mod, "BUCKET", None) if "--window" not in opts else None
+    srv.store.page_max = int(opts.get("--page-max", PAGE_MAX))
     srv.spec = Spec(os.path.join(SPECS, mod.SPEC), mod.PREFIX) if mod.SPEC else None
     if not srv.spec and hasattr(mod, "spec"):
         srv.spec = mod.spec()
